@@ -1,0 +1,3 @@
+module github.com/atod-project/atod
+
+go 1.26.8
