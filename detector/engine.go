@@ -1,0 +1,203 @@
+package detector
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/enrich"
+)
+
+// Engine runs the rules over batches of events in event-time order. It is
+// not safe for concurrent use: one goroutine feeds it, which is also what
+// keeps each account's events in order.
+type Engine struct {
+	cfg         Config
+	store       Store
+	log         *zap.Logger
+	neverRevoke map[string]bool
+
+	// Reused between batches to keep the hot path free of allocations.
+	userKeys []string
+	addrKeys []netip.Addr
+	users    map[string]*UserState
+	addrs    map[netip.Addr]*AddrState
+
+	stats EngineStats
+}
+
+// EngineStats counts what the engine did, for progress lines and metrics.
+type EngineStats struct {
+	Events int64
+	Alerts int64
+	ByRule map[string]int64
+}
+
+// NewEngine validates cfg and returns an engine over store.
+func NewEngine(cfg Config, store Store, log *zap.Logger) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	never := make(map[string]bool, len(cfg.Policy.NeverRevoke))
+	for _, u := range cfg.Policy.NeverRevoke {
+		never[strings.ToLower(strings.TrimSpace(u))] = true
+	}
+	return &Engine{
+		cfg:         cfg,
+		store:       store,
+		log:         log,
+		neverRevoke: never,
+		users:       make(map[string]*UserState),
+		addrs:       make(map[netip.Addr]*AddrState),
+		stats:       EngineStats{ByRule: make(map[string]int64)},
+	}, nil
+}
+
+// Stats returns a copy of the engine's counters.
+func (e *Engine) Stats() EngineStats {
+	s := e.stats
+	s.ByRule = make(map[string]int64, len(e.stats.ByRule))
+	for k, v := range e.stats.ByRule {
+		s.ByRule[k] = v
+	}
+	return s
+}
+
+// Process runs the rules over events, which should come in event-time order
+// (from a Sequencer), and appends the alerts they raise to out in the order
+// raised. On a store error nothing of the batch is saved and the error is
+// returned; the caller may retry the same batch.
+func (e *Engine) Process(ctx context.Context, events []enrich.Event, out []Alert) ([]Alert, error) {
+	if len(events) == 0 {
+		return out, nil
+	}
+	if err := e.load(ctx, events); err != nil {
+		return out, err
+	}
+	for i := range events {
+		ev := &events[i]
+		u := e.users[ev.User]
+		var a *AddrState
+		if tracksAddr(ev) {
+			a = e.addrs[ev.IP]
+		}
+		out = e.handle(ev, u, a, out)
+	}
+	us := make([]*UserState, 0, len(e.users))
+	for _, u := range e.users {
+		us = append(us, u)
+	}
+	as := make([]*AddrState, 0, len(e.addrs))
+	for _, a := range e.addrs {
+		as = append(as, a)
+	}
+	if err := e.store.Save(ctx, us, as); err != nil {
+		return out, fmt.Errorf("saving detector state: %w", err)
+	}
+	e.stats.Events += int64(len(events))
+	return out, nil
+}
+
+// load fetches the state of every account and address in the batch.
+func (e *Engine) load(ctx context.Context, events []enrich.Event) error {
+	clear(e.users)
+	clear(e.addrs)
+	e.userKeys, e.addrKeys = e.userKeys[:0], e.addrKeys[:0]
+	for i := range events {
+		ev := &events[i]
+		if _, ok := e.users[ev.User]; !ok {
+			e.users[ev.User] = nil
+			e.userKeys = append(e.userKeys, ev.User)
+		}
+		if tracksAddr(ev) {
+			if _, ok := e.addrs[ev.IP]; !ok {
+				e.addrs[ev.IP] = nil
+				e.addrKeys = append(e.addrKeys, ev.IP)
+			}
+		}
+	}
+	us, as, err := e.store.Load(ctx, e.userKeys, e.addrKeys)
+	if err != nil {
+		return fmt.Errorf("loading detector state: %w", err)
+	}
+	for i, u := range us {
+		e.users[e.userKeys[i]] = u
+	}
+	for i, a := range as {
+		e.addrs[e.addrKeys[i]] = a
+	}
+	return nil
+}
+
+// tracksAddr reports whether the event's address gets state of its own.
+// Trusted networks never count as evidence of attack, so they get none.
+func tracksAddr(ev *enrich.Event) bool {
+	return ev.IP.IsValid() && !ev.Geo.Trusted
+}
+
+// handle updates state with one event and runs the rules it concerns.
+func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Alert) []Alert {
+	if expired(u.Seen, ev.Time, e.cfg.UserRetention) {
+		u.reset()
+	}
+	if ev.Time.After(u.Seen) {
+		u.Seen = ev.Time
+	}
+	if a != nil {
+		if expired(a.Seen, ev.Time, e.cfg.AddrRetention) {
+			a.reset()
+		}
+		if ev.Time.After(a.Seen) {
+			a.Seen = ev.Time
+		}
+	}
+	var found []finding
+	switch {
+	case ev.Failed():
+		found = e.onFailure(ev, u, a, found)
+	case ev.Succeeded():
+		found = e.onSuccess(ev, u, a, found)
+	}
+	for i := range found {
+		if al, ok := e.raise(ev, &found[i], u, a); ok {
+			out = append(out, al)
+			e.stats.Alerts++
+			e.stats.ByRule[al.Rule]++
+		}
+	}
+	return out
+}
+
+func (e *Engine) onFailure(ev *enrich.Event, u *UserState, a *AddrState, found []finding) []finding {
+	u.addFailure(ev, e.cfg.maxUserWindow())
+	if a != nil {
+		a.addAttempt(ev, false, e.cfg.AddrAttack.Window)
+		if f, ok := e.addressAttack(ev, a); ok {
+			found = append(found, f)
+		}
+	}
+	if f, ok := e.bruteForce(ev, u); ok {
+		found = append(found, f)
+	}
+	return found
+}
+
+func (e *Engine) onSuccess(ev *enrich.Event, u *UserState, a *AddrState, found []finding) []finding {
+	if a != nil {
+		a.addAttempt(ev, true, e.cfg.AddrAttack.Window)
+	}
+	if f, ok := e.compromise(ev, u, a); ok {
+		found = append(found, f)
+	}
+	if f, ok := e.mfaFatigue(ev, u); ok {
+		found = append(found, f)
+	}
+	if f, ok := e.impossibleTravel(ev, u); ok {
+		found = append(found, f)
+	}
+	u.learn(ev)
+	return found
+}

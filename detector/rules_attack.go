@@ -1,0 +1,173 @@
+package detector
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/atod-project/atod/enrich"
+	"github.com/atod-project/atod/ingest"
+)
+
+// addressAttack finds credential stuffing and password spraying from one
+// address: many distinct accounts failing, few or none succeeding.
+func (e *Engine) addressAttack(ev *enrich.Event, a *AddrState) (finding, bool) {
+	c := &e.cfg.AddrAttack
+	if !c.Enabled {
+		return finding{}, false
+	}
+	cut := ev.Time.Add(-c.Window)
+	var accounts, failedOnly, unknown int
+	for i := range a.Users {
+		au := &a.Users[i]
+		if au.Last.Before(cut) {
+			continue
+		}
+		accounts++
+		if au.Successes == 0 {
+			failedOnly++
+			if au.Unknown {
+				unknown++
+			}
+		}
+	}
+	if failedOnly < c.MinAccounts || float64(failedOnly) < c.MinFailShare*float64(accounts) {
+		return finding{}, false
+	}
+	rule := RulePasswordSpray
+	if float64(unknown) >= c.StuffingUnknownShare*float64(failedOnly) {
+		rule = RuleCredentialStuffing
+	}
+	a.AttackUntil = ev.Time.Add(c.Memory)
+	a.AttackRule = rule
+	f := finding{
+		rule:   rule,
+		onAddr: true,
+		score:  min(100, c.Score+(failedOnly-c.MinAccounts)/5),
+		reasons: []string{fmt.Sprintf("%d accounts failed to sign in from %s within %s and %d of %d accounts tried never succeeded; %d of the failing accounts do not exist.",
+			failedOnly, ev.IP, c.Window, failedOnly, accounts, unknown)},
+	}
+	for i := range a.Users {
+		au := &a.Users[i]
+		if au.Successes == 0 && !au.Last.Before(cut) {
+			if len(f.users) < maxAlertUser {
+				f.users = append(f.users, au.User)
+			}
+			f.evidence = append(f.evidence, au.EventID)
+		}
+	}
+	slices.Sort(f.users)
+	return f, true
+}
+
+// unknownFailures counts the account's recent password failures (not MFA
+// ones: those mean the password was right) from networks it never signed in
+// from, and lists their addresses.
+func (u *UserState) unknownFailures(ev *enrich.Event, window int64) (n int, addrs []string, evidence []string) {
+	for i := range u.Failures {
+		f := &u.Failures[i]
+		if f.Known || isMFAReason(f.Reason) || ev.Time.Sub(f.Time).Nanoseconds() > window || f.Time.After(ev.Time) {
+			continue
+		}
+		n++
+		if s := f.IP.String(); f.IP.IsValid() && !slices.Contains(addrs, s) {
+			addrs = append(addrs, s)
+		}
+		evidence = append(evidence, f.EventID)
+	}
+	return n, addrs, evidence
+}
+
+func isMFAReason(r string) bool { return r == ingest.ReasonMFADenied || r == ingest.ReasonMFATimeout }
+
+// bruteForce finds password guessing against one account from places it
+// does not use.
+func (e *Engine) bruteForce(ev *enrich.Event, u *UserState) (finding, bool) {
+	c := &e.cfg.BruteForce
+	if !c.Enabled || isMFAReason(ev.Reason) {
+		return finding{}, false
+	}
+	n, addrs, evidence := u.unknownFailures(ev, c.Window.Nanoseconds())
+	if n < c.MinFailures {
+		return finding{}, false
+	}
+	return finding{
+		rule:     RuleBruteForce,
+		score:    c.Score,
+		evidence: evidence,
+		reasons: []string{fmt.Sprintf("%d failed sign-ins within %s from %d address(es) the account never signed in from (%s).",
+			n, c.Window, len(addrs), strings.Join(capStrings(addrs, 5), ", "))},
+	}, true
+}
+
+// compromise decides that a successful sign-in is the attacker's: it comes
+// from an address that is attacking many accounts, or it ends a password
+// guessing attack on this account from a place the account does not use.
+func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState) (finding, bool) {
+	if ev.Geo.Trusted {
+		return finding{}, false
+	}
+	if a != nil && e.cfg.AddrAttack.Enabled && ev.Time.Before(a.AttackUntil) {
+		return finding{
+			rule:     RuleCompromise,
+			score:    95,
+			evidence: []string{ev.ID},
+			reasons: []string{fmt.Sprintf("Sign-in succeeded from %s, an address that was attacking many accounts (%s) within the last %s.",
+				ev.IP, strings.ReplaceAll(a.AttackRule, "_", " "), e.cfg.AddrAttack.Memory)},
+		}, true
+	}
+	c := &e.cfg.BruteForce
+	if !c.Enabled || u.knows(ev.IP) {
+		return finding{}, false
+	}
+	n, addrs, evidence := u.unknownFailures(ev, 2*c.Window.Nanoseconds())
+	if n < c.MinFailures {
+		return finding{}, false
+	}
+	return finding{
+		rule:     RuleCompromise,
+		score:    90,
+		evidence: append(evidence, ev.ID),
+		reasons: []string{fmt.Sprintf("Sign-in succeeded from %s, a network the account never used, after %d failed sign-ins within %s from %d unfamiliar address(es).",
+			ev.IP, n, 2*c.Window, len(addrs))},
+	}, true
+}
+
+// mfaFatigue finds push bombing: repeated denied or ignored MFA prompts,
+// then a success.
+func (e *Engine) mfaFatigue(ev *enrich.Event, u *UserState) (finding, bool) {
+	c := &e.cfg.MFAFatigue
+	if !c.Enabled {
+		return finding{}, false
+	}
+	var n int
+	var evidence []string
+	for i := range u.Failures {
+		f := &u.Failures[i]
+		if isMFAReason(f.Reason) && ev.Time.Sub(f.Time) <= c.Window && !f.Time.After(ev.Time) {
+			n++
+			evidence = append(evidence, f.EventID)
+		}
+	}
+	if n < c.MinDenials {
+		return finding{}, false
+	}
+	score := c.Score
+	where := "from a network the account never used"
+	if u.knows(ev.IP) || ev.Geo.Trusted {
+		score, where = min(score, 60), "from a network the account uses"
+	}
+	return finding{
+		rule:     RuleMFAFatigue,
+		score:    score,
+		evidence: append(evidence, ev.ID),
+		reasons:  []string{fmt.Sprintf("%d MFA prompts were denied or ignored within %s, then a sign-in succeeded %s.", n, c.Window, where)},
+	}, true
+}
+
+func capStrings(s []string, n int) []string {
+	if len(s) > n {
+		return append(s[:n:n], "…")
+	}
+	return s
+}

@@ -1,0 +1,115 @@
+package detector
+
+import (
+	"context"
+	"net/netip"
+	"time"
+)
+
+// Store holds the per-account and per-address state between batches. The
+// engine loads every state a batch touches at once, works on it in memory and
+// saves what it changed, so a remote backend costs two round trips a batch.
+//
+// Load returns one state per key, in the order asked; a key the store does
+// not hold yields an empty state with only its key set. Save persists the
+// given states. Both block until done or ctx is cancelled and then return
+// ctx's error; implementations are safe for concurrent use.
+type Store interface {
+	Load(ctx context.Context, users []string, addrs []netip.Addr) ([]*UserState, []*AddrState, error)
+	Save(ctx context.Context, users []*UserState, addrs []*AddrState) error
+}
+
+// UserState is what the rules remember about one account. It holds only what
+// a rule needs and is dropped after Config.UserRetention without events.
+type UserState struct {
+	User string    // normalised account name
+	Seen time.Time // event time of the account's last event
+
+	LastLogin Login      // last successful sign-in with a location
+	Failures  []Failure  // recent failed sign-ins, oldest first, capped
+	Known     []KnownNet // networks the account signed in from successfully
+	Incidents []Incident // open incidents about this account
+}
+
+// Login is a successful sign-in as impossible travel needs it.
+type Login struct {
+	Time     time.Time
+	IP       netip.Addr
+	Lat, Lon float64
+	RadiusKm int
+	Country  string
+	City     string
+	ASN      uint32
+	EventID  string
+}
+
+// Failure is one failed sign-in of an account.
+type Failure struct {
+	Time    time.Time
+	IP      netip.Addr
+	Reason  string
+	Known   bool // from a network the account had signed in from before
+	EventID string
+}
+
+// KnownNet is a network (IPv4 /24, IPv6 /48) an account signed in from.
+type KnownNet struct {
+	Prefix netip.Prefix
+	Last   time.Time
+}
+
+// AddrState is what the rules remember about one client address.
+type AddrState struct {
+	Addr netip.Addr
+	Seen time.Time // event time of the address's last event
+
+	Users []AddrUser // accounts that tried to sign in from here recently, capped
+	// AttackUntil marks the address as attacking (stuffing or spraying)
+	// until this event time; AttackRule says which.
+	AttackUntil time.Time
+	AttackRule  string
+	Incidents   []Incident
+}
+
+// AddrUser is one account's recent attempts from an address.
+type AddrUser struct {
+	User      string
+	First     time.Time
+	Last      time.Time
+	Failures  int
+	Successes int
+	Unknown   bool   // some attempt failed as unknown_user
+	EventID   string // the latest attempt's id, for evidence
+}
+
+// Incident is an open finding of one rule about one entity; repeated
+// findings join it instead of raising new alerts.
+type Incident struct {
+	Rule   string
+	Start  time.Time
+	Last   time.Time
+	Action string
+	Score  int
+}
+
+// Caps keep one noisy entity from growing without bound.
+const (
+	maxFailures  = 64
+	maxKnownNets = 16
+	maxAddrUsers = 256
+	maxIncidents = 8
+	maxEvidence  = 10
+	maxAlertUser = 20
+)
+
+// expired reports whether a state last touched at seen has outlived its
+// retention by event time now; expired state is treated as empty whether or
+// not the backend has deleted it yet, so backends that expire lazily and
+// eagerly give the same answers.
+func expired(seen, now time.Time, retention time.Duration) bool {
+	return !seen.IsZero() && now.Sub(seen) > retention
+}
+
+func (u *UserState) reset() { *u = UserState{User: u.User} }
+
+func (a *AddrState) reset() { *a = AddrState{Addr: a.Addr} }

@@ -1,0 +1,126 @@
+package detector
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/atod-project/atod/enrich"
+	"github.com/atod-project/atod/ingest"
+)
+
+// maxUserWindow is how far back any rule looks at an account's failures.
+func (c *Config) maxUserWindow() time.Duration {
+	return max(c.BruteForce.Window*2, c.MFAFatigue.Window)
+}
+
+// netOf returns the network an address is remembered by: /24 for IPv4 and
+// /48 for IPv6, so that a home router's changing address stays known.
+func netOf(ip netip.Addr) netip.Prefix {
+	bits := 24
+	if ip.Is6() {
+		bits = 48
+	}
+	p, _ := ip.Prefix(bits)
+	return p
+}
+
+// knows reports whether the account signed in successfully from ip's network.
+func (u *UserState) knows(ip netip.Addr) bool {
+	if !ip.IsValid() {
+		return false
+	}
+	n := netOf(ip)
+	for _, k := range u.Known {
+		if k.Prefix == n {
+			return true
+		}
+	}
+	return false
+}
+
+// addFailure records a failed sign-in and forgets failures older than keep.
+func (u *UserState) addFailure(ev *enrich.Event, keep time.Duration) {
+	cut := ev.Time.Add(-keep)
+	i := 0
+	for i < len(u.Failures) && u.Failures[i].Time.Before(cut) {
+		i++
+	}
+	u.Failures = u.Failures[i:]
+	if len(u.Failures) >= maxFailures {
+		u.Failures = u.Failures[1:]
+	}
+	u.Failures = append(u.Failures, Failure{
+		Time: ev.Time, IP: ev.IP, Reason: ev.Reason,
+		Known: ev.Geo.Trusted || u.knows(ev.IP), EventID: ev.ID,
+	})
+}
+
+// learn remembers a successful sign-in: where it came from for impossible
+// travel, and its network as one the account uses. Trusted networks (VPN
+// egress, often far from the user) are not a location of the user.
+func (u *UserState) learn(ev *enrich.Event) {
+	if ev.Geo.Trusted || !ev.IP.IsValid() {
+		return
+	}
+	if ev.Geo.HasLoc && !ev.Time.Before(u.LastLogin.Time) {
+		u.LastLogin = Login{
+			Time: ev.Time, IP: ev.IP, Lat: ev.Geo.Lat, Lon: ev.Geo.Lon, RadiusKm: ev.Geo.RadiusKm,
+			Country: ev.Geo.Country, City: ev.Geo.City, ASN: ev.Geo.ASN, EventID: ev.ID,
+		}
+	}
+	n := netOf(ev.IP)
+	for i := range u.Known {
+		if u.Known[i].Prefix == n {
+			if ev.Time.After(u.Known[i].Last) {
+				u.Known[i].Last = ev.Time
+			}
+			return
+		}
+	}
+	if len(u.Known) >= maxKnownNets {
+		oldest := 0
+		for i := range u.Known {
+			if u.Known[i].Last.Before(u.Known[oldest].Last) {
+				oldest = i
+			}
+		}
+		u.Known = slices.Delete(u.Known, oldest, oldest+1)
+	}
+	u.Known = append(u.Known, KnownNet{Prefix: n, Last: ev.Time})
+}
+
+// addAttempt records a sign-in attempt from the address and forgets
+// accounts whose last attempt is older than window.
+func (a *AddrState) addAttempt(ev *enrich.Event, success bool, window time.Duration) {
+	cut := ev.Time.Add(-window)
+	a.Users = slices.DeleteFunc(a.Users, func(x AddrUser) bool { return x.Last.Before(cut) })
+	var au *AddrUser
+	for i := range a.Users {
+		if a.Users[i].User == ev.User {
+			au = &a.Users[i]
+			break
+		}
+	}
+	if au == nil {
+		if len(a.Users) >= maxAddrUsers {
+			a.Users = a.Users[1:]
+		}
+		a.Users = append(a.Users, AddrUser{User: ev.User, First: ev.Time})
+		au = &a.Users[len(a.Users)-1]
+	}
+	if ev.Time.After(au.Last) {
+		au.Last = ev.Time
+	}
+	if success {
+		au.Successes++
+	} else {
+		au.Failures++
+		if ev.Reason == ingest.ReasonUnknownUser {
+			au.Unknown = true
+		}
+	}
+	if ev.ID != "" {
+		au.EventID = ev.ID
+	}
+}
