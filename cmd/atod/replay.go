@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/alerts"
+	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/enrich"
+	"github.com/atod-project/atod/ingest"
+)
+
+type replayFlags struct {
+	config, city, asn, out, dlq string
+	logLevel                    string
+	progress                    time.Duration
+	lateness                    time.Duration
+}
+
+func (f *replayFlags) register(fs *flag.FlagSet, eventsOnly bool) {
+	fs.StringVar(&f.config, "config", "", "YAML config `file` (keys of DESIGN.md: geoip, trusted_networks, detector, ...)")
+	fs.StringVar(&f.city, "geoip-city", "", "GeoIP2/GeoLite2 City database `file` (overrides geoip.city)")
+	fs.StringVar(&f.asn, "geoip-asn", "", "GeoLite2 ASN database `file` (overrides geoip.asn)")
+	what := "alert lines"
+	if eventsOnly {
+		what = "event lines"
+	}
+	fs.StringVar(&f.out, "out", "", "write "+what+" to `file` instead of stdout")
+	fs.StringVar(&f.dlq, "dlq", "", "write unusable input lines to `file` as JSON lines (default: a warning on stderr for each)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "stderr logging: debug, info, warn or error")
+	fs.DurationVar(&f.progress, "progress", 5*time.Second, "how often to log progress on stderr (0: never)")
+	if !eventsOnly {
+		fs.DurationVar(&f.lateness, "lateness", 0, "how late an event may arrive and still be ordered (overrides detector.lateness)")
+	}
+}
+
+// replayCmd implements "atod replay" and, with eventsOnly, "atod events".
+func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, eventsOnly bool) error {
+	name := "replay"
+	if eventsOnly {
+		name = "events"
+	}
+	fs := flag.NewFlagSet("atod "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f replayFlags
+	f.register(fs, eventsOnly)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: atod %s [flags] FILE...\n\nFILE is a JSON-lines log, .gz accepted, or - for stdin; files are read in order.\n\nFlags:\n", name)
+		fs.PrintDefaults()
+	}
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if len(files) == 0 {
+		return usageError{fmt.Errorf("%s: no input files (use - to read stdin)", name)}
+	}
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return usageError{err}
+	}
+	if f.city != "" {
+		cfg.GeoIP.City = f.city
+	}
+	if f.asn != "" {
+		cfg.GeoIP.ASN = f.asn
+	}
+	if f.lateness != 0 {
+		cfg.Detector.Lateness = f.lateness
+	}
+	if err := cfg.validate(); err != nil {
+		return usageError{err}
+	}
+	log, err := newLogger(stderr, f.logLevel)
+	if err != nil {
+		return usageError{err}
+	}
+	defer log.Sync() //nolint:errcheck // stderr
+	r := &replay{log: log, cfg: cfg, eventsOnly: eventsOnly, progress: f.progress}
+	return r.run(ctx, files, f.out, f.dlq, stdin, stdout)
+}
+
+// replay wires one run of ingest → enrich → detector → alerts.
+type replay struct {
+	log        *zap.Logger
+	cfg        fileConfig
+	eventsOnly bool
+	progress   time.Duration
+
+	events, alerts atomic.Int64
+}
+
+func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath string, stdin io.Reader, stdout io.Writer) (err error) {
+	enr, err := enrich.New(r.cfg.enrichConfig(), r.log)
+	if err != nil {
+		return usageError{err}
+	}
+	defer enr.Close()
+
+	out, closeOut, err := openOutput(outPath, stdout)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, closeOut()) }()
+	var dlq ingest.DeadLetterSink = ingest.DeadLetterLogger(r.log)
+	if dlqPath != "" {
+		w, closeDLQ, err := openOutput(dlqPath, nil)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, closeDLQ()) }()
+		dlq = ingest.NewDeadLetterWriter(w)
+	}
+
+	handle, finish, err := r.handler(enr, out)
+	if err != nil {
+		return err
+	}
+	stopProgress := r.startProgress()
+	start := time.Now()
+	src := ingest.Files{Paths: files, Stdin: stdin, Log: r.log}
+	stats, runErr := src.Run(ctx, handle, dlq)
+	stopProgress()
+	if runErr == nil {
+		runErr = finish(ctx)
+	}
+	r.summary(stats, time.Since(start), ctx.Err() != nil)
+	return runErr
+}
+
+// handler returns what each event goes through, and what ends the run.
+func (r *replay) handler(enr *enrich.Enricher, out io.Writer) (ingest.Handler, func(context.Context) error, error) {
+	if r.eventsOnly {
+		enc := json.NewEncoder(out)
+		enc.SetEscapeHTML(false)
+		h := ingest.HandlerFunc(func(_ context.Context, e ingest.Event) error {
+			r.events.Add(1)
+			ee := enr.Enrich(e)
+			return enc.Encode(&ee)
+		})
+		return h, func(context.Context) error { return nil }, nil
+	}
+	eng, err := detector.NewEngine(r.cfg.Detector, detector.NewMemoryStore(r.cfg.Detector.UserRetention, r.cfg.Detector.AddrRetention), r.log)
+	if err != nil {
+		return nil, nil, usageError{err}
+	}
+	sink := alerts.NewJSONLines(out)
+	pipe := detector.NewPipeline(eng, func(ctx context.Context, a detector.Alert) error {
+		r.alerts.Add(1)
+		_, err := sink.Notify(ctx, a)
+		return err
+	})
+	h := ingest.HandlerFunc(func(ctx context.Context, e ingest.Event) error {
+		r.events.Add(1)
+		return pipe.Push(ctx, enr.Enrich(e))
+	})
+	finish := func(ctx context.Context) error {
+		// The input is complete: release what the sequencer holds even if
+		// the run was interrupted, so that no alert already due is lost.
+		err := pipe.Flush(context.WithoutCancel(ctx))
+		if late := pipe.Late(); late > 0 {
+			r.log.Warn("events arrived later than the allowed lateness; evaluated out of order",
+				zap.Int64("late_events", late), zap.Duration("lateness", r.cfg.Detector.Lateness))
+		}
+		return errors.Join(err, sink.Flush())
+	}
+	return h, finish, nil
+}
+
+func (r *replay) startProgress() (stop func()) {
+	if r.progress <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(r.progress)
+		defer t.Stop()
+		last, lastAt := int64(0), time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				n := r.events.Load()
+				r.log.Info("progress", zap.Int64("events", n), zap.Int64("alerts", r.alerts.Load()),
+					zap.Float64("events_per_s", float64(n-last)/now.Sub(lastAt).Seconds()))
+				last, lastAt = n, now
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func (r *replay) summary(s ingest.Stats, elapsed time.Duration, interrupted bool) {
+	msg := "replay done"
+	if r.eventsOnly {
+		msg = "events done"
+	}
+	if interrupted {
+		msg += " (interrupted)"
+	}
+	r.log.Info(msg,
+		zap.Int64("lines", s.Lines), zap.Int64("events", s.Events), zap.Int64("dead_letters", s.DeadLetters),
+		zap.Int64("blank_lines", s.Blank), zap.Int64("alerts", r.alerts.Load()),
+		zap.Duration("elapsed", elapsed.Round(time.Millisecond)),
+		zap.Float64("events_per_s", float64(s.Events)/max(elapsed.Seconds(), 1e-9)))
+}
+
+// openOutput returns a buffered writer on path, or on def when path is
+// empty or "-"; close flushes it and closes the file.
+func openOutput(path string, def io.Writer) (io.Writer, func() error, error) {
+	if path == "" || path == "-" {
+		if def == nil {
+			def = os.Stdout
+		}
+		bw := bufio.NewWriterSize(def, 64<<10)
+		return bw, bw.Flush, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening output: %w", err)
+	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	return bw, func() error { return errors.Join(bw.Flush(), f.Close()) }, nil
+}
