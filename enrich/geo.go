@@ -34,7 +34,22 @@ type Geo struct {
 	ASN      uint32  `json:"asn,omitempty"`
 	Org      string  `json:"org,omitempty"`
 	Trusted  bool    `json:"trusted,omitempty"` // in trusted_networks: never evidence of travel or attack
+	// Anonymous says how the address hides its user, from the optional
+	// Anonymous-IP database: one of the Anonymous* values, or "" when the
+	// address is not listed or that database is not configured.
+	Anonymous string `json:"anonymous,omitempty"`
 }
+
+// Values of Geo.Anonymous. When the database sets several flags the first
+// of this list wins, most telling first: a Tor exit says more about a
+// sign-in than the hosting company it runs at.
+const (
+	AnonymousTor              = "tor"
+	AnonymousVPN              = "vpn"
+	AnonymousProxy            = "proxy"
+	AnonymousResidentialProxy = "residential_proxy"
+	AnonymousHosting          = "hosting"
+)
 
 // Event is a canonical event with what enrichment learned about its address.
 type Event struct {
