@@ -27,7 +27,78 @@ type Config struct {
 	AddrAttack AddrAttackConfig `yaml:"address_attack"`
 	BruteForce BruteForceConfig `yaml:"brute_force"`
 	MFAFatigue MFAFatigueConfig `yaml:"mfa_fatigue"`
+	SignIn     SignInConfig     `yaml:"signin_risk"`
+	Session    SessionConfig    `yaml:"session_hijack"`
+	Mailbox    MailboxConfig    `yaml:"mailbox"`
 	Policy     Policy           `yaml:"policy"`
+}
+
+// SignInConfig weighs what is unusual about a successful sign-in against
+// the account's habits. The weights add up to the sign-in's risk score.
+type SignInConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// LearningLogins is how many successful sign-ins an account needs
+	// before its habits count; until then "new" means little.
+	LearningLogins int `yaml:"learning_logins"`
+	// OrgLearning is how long the organisation is watched before a country
+	// counts as rare for it.
+	OrgLearning time.Duration `yaml:"org_learning"`
+	// RiskMemory is how long a risky sign-in makes the account's mailbox
+	// activity suspicious.
+	RiskMemory time.Duration `yaml:"risk_memory"`
+	// AnonymizerASNs are hosting and VPN networks to treat as anonymizers
+	// even without the Anonymous-IP database.
+	AnonymizerASNs []uint32      `yaml:"anonymizer_asns"`
+	Weights        SignInWeights `yaml:"weights"`
+}
+
+// SignInWeights are the points each finding adds to a sign-in's risk.
+// Discounts subtract.
+type SignInWeights struct {
+	NewCountry         int     `yaml:"new_country"`
+	NewCountryLearning int     `yaml:"new_country_learning"`
+	RareCountry        int     `yaml:"rare_country"` // a country few accounts of the organisation use
+	NewASN             int     `yaml:"new_asn"`
+	NewASNLearning     int     `yaml:"new_asn_learning"`
+	Far                int     `yaml:"far"`
+	FarKm              float64 `yaml:"far_km"`
+	UnfamiliarClient   int     `yaml:"unfamiliar_client"`
+	KnownDevice        int     `yaml:"known_device_discount"`
+	KnownAgent         int     `yaml:"known_agent_discount"`
+	LegacyProtocol     int     `yaml:"legacy_protocol"`
+	Tor                int     `yaml:"tor"`
+	Hosting            int     `yaml:"hosting"`
+	VPN                int     `yaml:"vpn"`
+	Proxy              int     `yaml:"proxy"`
+}
+
+// SessionConfig tunes session hijacking: one session id used from two
+// places no traveller could connect (impossible_travel's speed and
+// distance).
+type SessionConfig struct {
+	Enabled bool `yaml:"enabled"`
+	Score   int  `yaml:"score"`
+}
+
+// MailboxConfig tunes bulk reading and suspicious inbox rules.
+type MailboxConfig struct {
+	Enabled bool `yaml:"enabled"`
+	// BulkMinItems is the tenant's floor: fewer items in an hour are never
+	// bulk reading. BulkFactor is how far above the account's own busiest
+	// hour reading must go.
+	BulkMinItems int     `yaml:"bulk_min_items"`
+	BulkFactor   float64 `yaml:"bulk_factor"`
+	BulkScore    int     `yaml:"bulk_score"`
+	// ForwardScore scores a rule sending mail outside InternalDomains (and
+	// the account's own domain); HideScore one that deletes or hides mail.
+	ForwardScore    int      `yaml:"forward_score"`
+	HideScore       int      `yaml:"hide_score"`
+	InternalDomains []string `yaml:"internal_domains"`
+	// AfterRiskyBonus is added when the activity follows a risky sign-in
+	// within signin_risk.risk_memory; UnfamiliarBonus when it comes from a
+	// network the account does not use.
+	AfterRiskyBonus int `yaml:"after_risky_bonus"`
+	UnfamiliarBonus int `yaml:"unfamiliar_bonus"`
 }
 
 // TravelConfig tunes impossible travel between two successful sign-ins.
@@ -39,7 +110,10 @@ type TravelConfig struct {
 	// MinDistanceKm ignores hops shorter than this after both accuracy radii
 	// are subtracted: GeoIP is not precise enough below it.
 	MinDistanceKm float64 `yaml:"min_distance_km"`
-	Score         int     `yaml:"score"`
+	// Overhead is added to the flight time of any hop: getting to and
+	// from airports. Hamburg to Moscow in two hours is not a trip.
+	Overhead time.Duration `yaml:"overhead"`
+	Score    int           `yaml:"score"`
 }
 
 // AddrAttackConfig tunes credential stuffing and password spraying seen from
@@ -98,12 +172,19 @@ func DefaultConfig() Config {
 		UserRetention: 30 * 24 * time.Hour,
 		AddrRetention: 24 * time.Hour,
 		IncidentGap:   time.Hour,
-		Travel:        TravelConfig{Enabled: true, MaxSpeedKmh: 1000, MinDistanceKm: 500, Score: 70},
+		Travel:        TravelConfig{Enabled: true, MaxSpeedKmh: 1000, MinDistanceKm: 500, Overhead: time.Hour, Score: 70},
 		AddrAttack: AddrAttackConfig{Enabled: true, Window: 30 * time.Minute, MinAccounts: 8,
 			MinFailShare: 0.7, StuffingUnknownShare: 0.25, Memory: 24 * time.Hour, Score: 75},
 		BruteForce: BruteForceConfig{Enabled: true, Window: 30 * time.Minute, MinFailures: 10, Score: 70},
 		MFAFatigue: MFAFatigueConfig{Enabled: true, Window: 15 * time.Minute, MinDenials: 3, Score: 95},
-		Policy:     Policy{AlertScore: 50, RevokeScore: 90},
+		SignIn: SignInConfig{Enabled: true, LearningLogins: 5, OrgLearning: 24 * time.Hour, RiskMemory: 24 * time.Hour,
+			Weights: SignInWeights{NewCountry: 40, NewCountryLearning: 20, RareCountry: 35, NewASN: 15, NewASNLearning: 5,
+				Far: 15, FarKm: 2000, UnfamiliarClient: 15, KnownDevice: 45, KnownAgent: 20, LegacyProtocol: 10,
+				Tor: 50, Hosting: 40, VPN: 30, Proxy: 35}},
+		Session: SessionConfig{Enabled: true, Score: 95},
+		Mailbox: MailboxConfig{Enabled: true, BulkMinItems: 500, BulkFactor: 10, BulkScore: 60,
+			ForwardScore: 55, HideScore: 45, AfterRiskyBonus: 35, UnfamiliarBonus: 15},
+		Policy: Policy{AlertScore: 50, RevokeScore: 85},
 	}
 }
 
@@ -131,6 +212,14 @@ func (c *Config) Validate() error {
 	positive("address_attack.memory", c.AddrAttack.Memory)
 	positive("brute_force.window", c.BruteForce.Window)
 	positive("mfa_fatigue.window", c.MFAFatigue.Window)
+	positive("signin_risk.risk_memory", c.SignIn.RiskMemory)
+	if c.Mailbox.BulkFactor < 1 {
+		errs = append(errs, fmt.Errorf("detector.mailbox.bulk_factor: must be at least 1"))
+	}
+	score("session_hijack.score", c.Session.Score)
+	if c.Travel.Overhead < 0 {
+		errs = append(errs, fmt.Errorf("detector.impossible_travel.overhead: must not be negative"))
+	}
 	if c.Travel.MaxSpeedKmh <= 0 {
 		errs = append(errs, fmt.Errorf("detector.impossible_travel.max_speed_kmh: must be positive"))
 	}

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/atod-project/atod/enrich"
+	"github.com/atod-project/atod/ingest"
 )
 
 // Engine runs the rules over batches of events in event-time order. It is
@@ -25,6 +26,7 @@ type Engine struct {
 	addrKeys []netip.Addr
 	users    map[string]*UserState
 	addrs    map[netip.Addr]*AddrState
+	orgDirty map[string]bool // organisations whose habits changed in this batch
 
 	stats EngineStats
 }
@@ -52,6 +54,7 @@ func NewEngine(cfg Config, store Store, log *zap.Logger) (*Engine, error) {
 		neverRevoke: never,
 		users:       make(map[string]*UserState),
 		addrs:       make(map[netip.Addr]*AddrState),
+		orgDirty:    make(map[string]bool),
 		stats:       EngineStats{ByRule: make(map[string]int64)},
 	}, nil
 }
@@ -87,8 +90,12 @@ func (e *Engine) Process(ctx context.Context, events []enrich.Event, out []Alert
 		out = e.handle(ev, u, a, out)
 	}
 	us := make([]*UserState, 0, len(e.users))
-	for _, u := range e.users {
-		us = append(us, u)
+	for key, u := range e.users {
+		// An organisation is saved only when it changed: it is shared by
+		// every instance, and a blind write would race with theirs.
+		if !isOrgKey(key) || e.orgDirty[key] {
+			us = append(us, u)
+		}
 	}
 	as := make([]*AddrState, 0, len(e.addrs))
 	for _, a := range e.addrs {
@@ -105,12 +112,15 @@ func (e *Engine) Process(ctx context.Context, events []enrich.Event, out []Alert
 func (e *Engine) load(ctx context.Context, events []enrich.Event) error {
 	clear(e.users)
 	clear(e.addrs)
+	clear(e.orgDirty)
 	e.userKeys, e.addrKeys = e.userKeys[:0], e.addrKeys[:0]
 	for i := range events {
 		ev := &events[i]
-		if _, ok := e.users[ev.User]; !ok {
-			e.users[ev.User] = nil
-			e.userKeys = append(e.userKeys, ev.User)
+		for _, key := range [...]string{ev.User, orgKey(ev.Tenant)} {
+			if _, ok := e.users[key]; !ok {
+				e.users[key] = nil
+				e.userKeys = append(e.userKeys, key)
+			}
 		}
 		if tracksAddr(ev) {
 			if _, ok := e.addrs[ev.IP]; !ok {
@@ -155,11 +165,22 @@ func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Aler
 		}
 	}
 	var found []finding
+	if f, ok := e.sessionHijack(ev, u); ok {
+		found = append(found, f)
+	}
 	switch {
 	case ev.Failed():
 		found = e.onFailure(ev, u, a, found)
 	case ev.Succeeded():
 		found = e.onSuccess(ev, u, a, found)
+	case ev.Type == ingest.TypeMailboxAccess:
+		if f, ok := e.massMailboxAccess(ev, u); ok {
+			found = append(found, f)
+		}
+	case ev.Type == ingest.TypeInboxRule:
+		if f, ok := e.inboxRule(ev, u); ok {
+			found = append(found, f)
+		}
 	}
 	for i := range found {
 		if al, ok := e.raise(ev, &found[i], u, a); ok {
@@ -189,7 +210,8 @@ func (e *Engine) onSuccess(ev *enrich.Event, u *UserState, a *AddrState, found [
 	if a != nil {
 		a.addAttempt(ev, true, e.cfg.AddrAttack.Window)
 	}
-	if f, ok := e.compromise(ev, u, a); ok {
+	risk, risky := e.signInRisk(ev, u, e.users[orgKey(ev.Tenant)])
+	if f, ok := e.compromise(ev, u, a, risk.score); ok {
 		found = append(found, f)
 	}
 	if f, ok := e.mfaFatigue(ev, u); ok {
@@ -197,6 +219,12 @@ func (e *Engine) onSuccess(ev *enrich.Event, u *UserState, a *AddrState, found [
 	}
 	if f, ok := e.impossibleTravel(ev, u); ok {
 		found = append(found, f)
+	}
+	if risky {
+		found = append(found, risk)
+	}
+	if risk.score < e.cfg.Policy.AlertScore {
+		e.learnHabits(ev, u)
 	}
 	u.learn(ev)
 	return found

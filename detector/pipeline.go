@@ -2,6 +2,9 @@ package detector
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/atod-project/atod/enrich"
 )
@@ -58,9 +61,7 @@ func (p *Pipeline) process(ctx context.Context) error {
 	if len(p.ready) == 0 {
 		return nil
 	}
-	var err error
-	p.alerts, err = p.eng.Process(ctx, p.ready, p.alerts[:0])
-	if err != nil {
+	if err := p.processRetrying(ctx); err != nil {
 		return err
 	}
 	clear(p.ready)
@@ -71,4 +72,32 @@ func (p *Pipeline) process(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// processRetrying runs the engine over the ready batch. When another
+// instance changed state the batch read (ErrConflict), the attempt's alerts
+// and counts are dropped and the batch runs again on reloaded state, so
+// each event counts once and no alert rests on stale state.
+func (p *Pipeline) processRetrying(ctx context.Context) error {
+	stats := p.eng.Stats()
+	for attempt := 0; ; attempt++ {
+		var err error
+		p.alerts, err = p.eng.Process(ctx, p.ready, p.alerts[:0])
+		if err == nil {
+			return nil
+		}
+		p.eng.stats = stats
+		stats = p.eng.Stats()
+		if !errors.Is(err, ErrConflict) {
+			return err
+		}
+		// Two instances that keep colliding back off a little, so one wins.
+		wait := time.NewTimer(time.Duration(min(attempt, 20)) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			return fmt.Errorf("retrying after a conflict: %w", errors.Join(ctx.Err(), err))
+		case <-wait.C:
+		}
+	}
 }

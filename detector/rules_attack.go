@@ -103,7 +103,11 @@ func (e *Engine) bruteForce(ev *enrich.Event, u *UserState) (finding, bool) {
 // compromise decides that a successful sign-in is the attacker's: it comes
 // from an address that is attacking many accounts, or it ends a password
 // guessing attack on this account from a place the account does not use.
-func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState) (finding, bool) {
+//
+// risk is the sign-in's own risk: an account still in its learning period
+// knows no networks, so there a password-guessing finding needs the sign-in
+// to look risky too (the forgetful new colleague is not an attacker).
+func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState, risk int) (finding, bool) {
 	if ev.Geo.Trusted {
 		return finding{}, false
 	}
@@ -117,7 +121,7 @@ func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState) (findi
 		}, true
 	}
 	c := &e.cfg.BruteForce
-	if !c.Enabled || u.knows(ev.IP) {
+	if !c.Enabled || u.knows(ev.IP) || (u.Logins < e.cfg.SignIn.LearningLogins && risk < riskySignInScore) {
 		return finding{}, false
 	}
 	n, addrs, evidence := u.unknownFailures(ev, 2*c.Window.Nanoseconds())

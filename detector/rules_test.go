@@ -32,16 +32,23 @@ func TestRules(t *testing.T) {
 		}
 		return evs
 	}
-	// home gives anna a known network and a last location in Berlin.
-	home := []enrich.Event{ev(at(-24 * time.Hour))}
+	// home gives anna an established account: known network, habits past
+	// the learning period, last location in Berlin.
+	var home []enrich.Event
+	for d := 6; d >= 1; d-- {
+		home = append(home, ev(at(-time.Duration(d)*24*time.Hour)))
+	}
 	tests := []struct {
 		name   string
 		events []enrich.Event
 		want   []string
 	}{
 		{"impossible travel", append(slices.Clone(home), ev(at(-time.Hour)), ev(at(0), from("105.112.0.5"), where(lagos))),
-			[]string{"impossible_travel/alert"}},
-		{"plausible flight", append(slices.Clone(home), ev(at(-10*time.Hour)), ev(at(0), from("73.0.0.5"), where(newYork))), nil},
+			[]string{"impossible_travel/alert", "new_location/alert"}},
+		// A first sign-in from another continent is worth a look, but it is
+		// no impossible travel and, without more, no revocation.
+		{"plausible flight", append(slices.Clone(home), ev(at(-10*time.Hour)), ev(at(0), from("73.0.0.5"), where(newYork))),
+			[]string{"new_location/alert"}},
 		{"short hop Berlin to Munich", append(slices.Clone(home), ev(at(-time.Hour)), ev(at(0), from("62.216.0.5"), where(munich))), nil},
 		{"wide accuracy radii are not impossible", []enrich.Event{ev(at(0), from("176.0.0.1"), where(deMob)),
 			ev(at(time.Minute), from("84.128.0.10"))}, nil},
@@ -56,7 +63,7 @@ func TestRules(t *testing.T) {
 		{"below the account threshold", stuffing(5, 2, "105.112.9.9"), nil},
 		{"brute force then success", append(append(slices.Clone(home), failuresFrom(12, "95.24.0.7", lagos, 0)...),
 			ev(at(5*time.Minute), from("95.24.0.7"), where(lagos))),
-			[]string{"brute_force/alert", "compromise_after_attack/revoke_sessions"}},
+			[]string{"brute_force/alert", "compromise_after_attack/revoke_sessions", "new_location/alert"}},
 		{"forgetful user at home", append(append(slices.Clone(home), failuresFrom(12, "84.128.0.99", berlin, 0)...),
 			ev(at(5*time.Minute), from("84.128.0.99"))), nil},
 		{"mfa fatigue from a new network", append(slices.Clone(home),
@@ -64,7 +71,7 @@ func TestRules(t *testing.T) {
 			ev(at(time.Minute), failed(), reason("mfa_denied"), from("105.112.0.5"), where(lagos)),
 			ev(at(2*time.Minute), failed(), reason("mfa_timeout"), from("105.112.0.5"), where(lagos)),
 			ev(at(3*time.Minute), from("105.112.0.5"), where(lagos))),
-			[]string{"mfa_fatigue/revoke_sessions"}},
+			[]string{"mfa_fatigue/revoke_sessions", "new_location/alert"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,8 +142,9 @@ func TestStateExpires(t *testing.T) {
 	}
 	store := NewMemoryStore(time.Hour, time.Hour)
 	runStore(t, cfg, store, []enrich.Event{ev(at(0)), ev(at(5*time.Hour), user("bob@example.org"), from("62.216.0.1"))})
-	if u, a := store.Len(); u != 1 || a != 1 {
-		t.Errorf("memory store holds %d users and %d addresses after sweep, want 1 and 1", u, a)
+	// bob and the organisation's pseudo-account remain.
+	if u, a := store.Len(); u != 2 || a != 1 {
+		t.Errorf("memory store holds %d users and %d addresses after sweep, want 2 and 1", u, a)
 	}
 }
 

@@ -30,21 +30,21 @@ func (e *Engine) impossibleTravel(ev *enrich.Event, u *UserState) (finding, bool
 	if !c.Enabled || prev.Time.IsZero() || !ev.Geo.HasLoc || ev.Geo.Trusted || prev.IP == ev.IP {
 		return finding{}, false
 	}
+	if countryLevel(prev.City, prev.Country, ev.Geo.City, ev.Geo.Country) {
+		return finding{}, false
+	}
 	dist := greatCircleKm(prev.Lat, prev.Lon, ev.Geo.Lat, ev.Geo.Lon)
 	minDist := dist - float64(prev.RadiusKm) - float64(ev.Geo.RadiusKm)
 	if minDist < c.MinDistanceKm {
 		return finding{}, false
 	}
-	gap := ev.Time.Sub(prev.Time)
-	if gap < 0 {
-		gap = -gap
+	gap := ev.Time.Sub(prev.Time).Abs()
+	if !c.tooFast(minDist, gap) {
+		return finding{}, false
 	}
 	speed := math.Inf(1)
 	if gap > 0 {
 		speed = minDist / gap.Hours()
-	}
-	if speed <= c.MaxSpeedKmh {
-		return finding{}, false
 	}
 	score := c.Score
 	if ev.Geo.Country != prev.Country {
@@ -61,9 +61,9 @@ func (e *Engine) impossibleTravel(ev *enrich.Event, u *UserState) (finding, bool
 		rule:     RuleImpossibleTravel,
 		score:    min(score, 100),
 		evidence: []string{prev.EventID, ev.ID},
-		reasons: []string{fmt.Sprintf("Signed in from %s, %.0f km from the previous sign-in in %s %s earlier: %s after allowing for GeoIP accuracy of %d km and %d km, faster than the %.0f km/h an airliner can manage.",
+		reasons: []string{fmt.Sprintf("Signed in from %s, %.0f km from the previous sign-in in %s %s earlier: %s after allowing for GeoIP accuracy of %d km and %d km, while the trip takes at least %s by air.",
 			place(ev.Geo.City, ev.Geo.Country), dist, place(prev.City, prev.Country), roundGap(gap),
-			speedText, prev.RadiusKm, ev.Geo.RadiusKm, c.MaxSpeedKmh)},
+			speedText, prev.RadiusKm, ev.Geo.RadiusKm, c.travelTime(minDist).Round(time.Minute))},
 	}, true
 }
 
@@ -83,4 +83,22 @@ func roundGap(d time.Duration) time.Duration {
 		return d.Round(time.Minute)
 	}
 	return d.Round(time.Second)
+}
+
+// travelTime is the least time a traveller needs for distKm.
+func (c *TravelConfig) travelTime(distKm float64) time.Duration {
+	return time.Duration(distKm/c.MaxSpeedKmh*float64(time.Hour)) + c.Overhead
+}
+
+// tooFast reports whether distKm (accuracy radii already subtracted) in gap
+// is beyond any traveller.
+func (c *TravelConfig) tooFast(distKm float64, gap time.Duration) bool {
+	return distKm >= c.MinDistanceKm && gap < c.travelTime(distKm)
+}
+
+// countryLevel reports two places in one country of which at least one is
+// known only to the country (mobile carriers): GeoIP puts those at the
+// country's centre, which says nothing about where in the country they are.
+func countryLevel(city1, country1, city2, country2 string) bool {
+	return country1 == country2 && (city1 == "" || city2 == "")
 }

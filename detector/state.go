@@ -2,9 +2,15 @@ package detector
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"time"
 )
+
+// ErrConflict is wrapped by Store.Save when another writer changed one of
+// the states since it was loaded. The Pipeline then reloads and runs the
+// same batch again, so a lost race costs time, not events.
+var ErrConflict = errors.New("detector state changed by another writer")
 
 // Store holds the per-account and per-address state between batches. The
 // engine loads every state a batch touches at once, works on it in memory and
@@ -29,6 +35,60 @@ type UserState struct {
 	Failures  []Failure  // recent failed sign-ins, oldest first, capped
 	Known     []KnownNet // networks the account signed in from successfully
 	Incidents []Incident // open incidents about this account
+
+	// The account's habits, learned from successful sign-ins outside
+	// trusted networks: what a new sign-in is compared with.
+	Logins    int         // successful sign-ins learned from, capped
+	FirstSeen time.Time   // event time of the first one
+	Countries []Habit     // ISO country codes, as Habit.Key
+	ASNs      []Habit     // ASNs, as Habit.Num
+	Clients   []Habit     // hashes of device ids and user agents, as Habit.Num
+	Sessions  []Session   // recent session ids and where they were used
+	Risk      RiskySignIn // the latest risky sign-in, for the mailbox rules
+	Mail      MailUsage   // how much mail the account reads
+
+	// Rev is the store's revision of this state when it was loaded, opaque
+	// to the rules: a store shared by several instances compares it on Save
+	// to detect a concurrent writer (ErrConflict).
+	Rev int64
+}
+
+// Habit is one country, network or client an account uses.
+type Habit struct {
+	Key  string
+	Num  uint64
+	Last time.Time
+}
+
+// Session is where a session id was last used. Only a hash of the id is
+// kept: the id itself is a credential.
+type Session struct {
+	Hash     uint64
+	Last     time.Time
+	Lat, Lon float64
+	RadiusKm int
+	HasLoc   bool
+	Country  string
+	ASN      uint32
+	IP       netip.Addr
+	EventID  string
+}
+
+// RiskySignIn is a successful sign-in whose risk was high enough to make
+// what follows it in the mailbox suspicious.
+type RiskySignIn struct {
+	Time    time.Time
+	Score   int
+	IP      netip.Addr
+	Session uint64
+	EventID string
+}
+
+// MailUsage counts items read per hour of event time.
+type MailUsage struct {
+	Hour      time.Time // start of the current hour
+	Items     int       // read in the current hour
+	PeakItems int       // most read in any earlier hour kept
 }
 
 // Login is a successful sign-in as impossible travel needs it.
@@ -69,6 +129,9 @@ type AddrState struct {
 	AttackUntil time.Time
 	AttackRule  string
 	Incidents   []Incident
+
+	// Rev is the store's revision, as UserState.Rev.
+	Rev int64
 }
 
 // AddrUser is one account's recent attempts from an address.
@@ -100,6 +163,9 @@ const (
 	maxIncidents = 8
 	maxEvidence  = 10
 	maxAlertUser = 20
+	maxHabits    = 12
+	maxSessions  = 8
+	maxLogins    = 1000
 )
 
 // expired reports whether a state last touched at seen has outlived its

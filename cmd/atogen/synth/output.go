@@ -24,6 +24,7 @@ const (
 	ConfigFile = "config.yaml"
 	CityDB     = "atod-test-City.mmdb"
 	ASNDB      = "atod-test-ASN.mmdb"
+	AnonDB     = "atod-test-Anonymous-IP.mmdb"
 )
 
 // WriteDir writes the tenant's events, labels and config into dir. geoipDir
@@ -81,8 +82,9 @@ func WriteEvents(w io.Writer, events []*ingest.Event, seed uint64, disorder time
 func WriteConfig(w io.Writer, geoipDir string, seed uint64) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# atod config for a synthetic tenant (atogen tenant, seed %d).\n", seed)
-	fmt.Fprintf(bw, "geoip:\n  city: %s\n  asn: %s\n",
-		filepath.ToSlash(filepath.Join(geoipDir, CityDB)), filepath.ToSlash(filepath.Join(geoipDir, ASNDB)))
+	fmt.Fprintf(bw, "geoip:\n  city: %s\n  asn: %s\n  anonymous_ip: %s\n",
+		filepath.ToSlash(filepath.Join(geoipDir, CityDB)), filepath.ToSlash(filepath.Join(geoipDir, ASNDB)),
+		filepath.ToSlash(filepath.Join(geoipDir, AnonDB)))
 	fmt.Fprintf(bw, "trusted_networks:   # corporate egress of the hospital group\n")
 	for _, p := range geotest.World {
 		if p.Kind != "corporate" {

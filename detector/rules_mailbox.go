@@ -1,0 +1,127 @@
+package detector
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/atod-project/atod/enrich"
+)
+
+// Rule names of mailbox activity.
+const (
+	RuleMassMailboxAccess = "mass_mailbox_access"
+	RuleForwardingRule    = "forwarding_rule"
+	RuleHidingRule        = "hiding_rule"
+)
+
+// hiddenFolders are where attackers move mail so the victim does not see
+// replies to their fraud.
+var hiddenFolders = []string{"rss subscriptions", "rss feeds", "conversation history", "deleted items", "junk email", "archive"}
+
+// massMailboxAccess finds bulk reading: far more items in an hour than the
+// account's own busiest hour, and above the tenant's floor.
+func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, bool) {
+	c := &e.cfg.Mailbox
+	if !c.Enabled || ev.Items <= 0 {
+		return finding{}, false
+	}
+	m := &u.Mail
+	hour := ev.Time.Truncate(time.Hour)
+	if hour.After(m.Hour) {
+		if m.Items > m.PeakItems && !e.bulk(m.Items, m.PeakItems) {
+			m.PeakItems = m.Items // a bulk hour is not learned as normal
+		}
+		m.Hour, m.Items = hour, 0
+	}
+	m.Items += ev.Items
+	if !e.bulk(m.Items, m.PeakItems) {
+		return finding{}, false
+	}
+	f := finding{rule: RuleMassMailboxAccess, score: c.BulkScore, evidence: []string{ev.ID},
+		reasons: []string{fmt.Sprintf("%d mail items read within the hour; the account's busiest hour so far was %d.", m.Items, m.PeakItems)}}
+	e.mailboxContext(ev, u, &f)
+	return f, true
+}
+
+func (e *Engine) bulk(items, peak int) bool {
+	c := &e.cfg.Mailbox
+	return items >= c.BulkMinItems && float64(items) >= c.BulkFactor*float64(peak)
+}
+
+// inboxRule finds rules that send mail outside the organisation or delete
+// or hide it: how attackers keep reading a mailbox and hide their fraud.
+func (e *Engine) inboxRule(ev *enrich.Event, u *UserState) (finding, bool) {
+	c := &e.cfg.Mailbox
+	if !c.Enabled || ev.Rule == nil {
+		return finding{}, false
+	}
+	r := ev.Rule
+	var external []string
+	for _, to := range slices.Concat(r.ForwardTo, r.RedirectTo) {
+		if e.externalAddress(ev.User, to) {
+			external = append(external, to)
+		}
+	}
+	hides := r.Delete || slices.Contains(hiddenFolders, strings.ToLower(strings.TrimSpace(r.MoveTo)))
+	f := finding{evidence: []string{ev.ID}}
+	switch {
+	case len(external) > 0:
+		f.rule, f.score = RuleForwardingRule, c.ForwardScore
+		f.reasons = append(f.reasons, fmt.Sprintf("Inbox rule %q sends mail outside the organisation to %s.", r.Name, strings.Join(capStrings(external, 3), ", ")))
+		if hides {
+			f.score += 10
+		}
+	case hides:
+		f.rule, f.score = RuleHidingRule, c.HideScore
+	default:
+		return finding{}, false
+	}
+	if hides {
+		f.reasons = append(f.reasons, fmt.Sprintf("Inbox rule %q deletes or hides mail (delete=%t, move to %q).", r.Name, r.Delete, r.MoveTo))
+	}
+	e.mailboxContext(ev, u, &f)
+	return f, true
+}
+
+// mailboxContext raises a mailbox finding that follows a risky sign-in or
+// comes from a network the account does not use.
+func (e *Engine) mailboxContext(ev *enrich.Event, u *UserState, f *finding) {
+	c := &e.cfg.Mailbox
+	r := &u.Risk
+	sameSession := r.Session != 0 && r.Session == sessionHash(ev.SessionID)
+	if !r.Time.IsZero() && ev.Time.Sub(r.Time) <= e.cfg.SignIn.RiskMemory && !ev.Time.Before(r.Time) &&
+		(sameSession || r.IP == ev.IP) {
+		f.score += c.AfterRiskyBonus
+		f.reasons = append(f.reasons, fmt.Sprintf("It follows a risky sign-in (risk %d) from %s %s earlier.", r.Score, r.IP, roundGap(ev.Time.Sub(r.Time))))
+		f.evidence = append([]string{r.EventID}, f.evidence...)
+	}
+	if ev.IP.IsValid() && !ev.Geo.Trusted && !u.knows(ev.IP) {
+		f.score += c.UnfamiliarBonus
+		f.reasons = append(f.reasons, fmt.Sprintf("From %s, a network the account does not sign in from.", ev.IP))
+	}
+	f.score = min(f.score, 100)
+}
+
+// externalAddress reports whether to lies outside the user's domain and the
+// configured internal domains.
+func (e *Engine) externalAddress(user, to string) bool {
+	domain := func(addr string) string {
+		at := strings.LastIndexByte(addr, '@')
+		if at < 0 {
+			return ""
+		}
+		return strings.ToLower(strings.TrimSpace(addr[at+1:]))
+	}
+	d := domain(to)
+	if d == "" || d == domain(user) {
+		return false
+	}
+	for _, in := range e.cfg.Mailbox.InternalDomains {
+		if strings.EqualFold(d, in) || strings.HasSuffix(d, "."+strings.ToLower(in)) {
+			return false
+		}
+	}
+	return true
+}

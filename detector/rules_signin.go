@@ -1,0 +1,206 @@
+package detector
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+
+	"github.com/atod-project/atod/enrich"
+)
+
+// Rule names of the sign-in risk.
+const (
+	RuleNewLocation = "new_location"
+	RuleAnonymizer  = "anonymizer_signin"
+)
+
+// riskySignInScore is the sign-in risk from which mailbox activity that
+// follows is judged in its light, even when the sign-in itself raised no
+// alert.
+const riskySignInScore = 40
+
+// signInRisk weighs what is new about a successful sign-in against the
+// account's habits: country, network, client, distance and anonymizers. One
+// unusual thing is a traveller; several together are a stranger.
+func (e *Engine) signInRisk(ev *enrich.Event, u, org *UserState) (finding, bool) {
+	c := &e.cfg.SignIn
+	if !c.Enabled || ev.Geo.Trusted || !ev.IP.IsValid() || isInternal(ev.Geo.Kind) {
+		return finding{}, false
+	}
+	w := &c.Weights
+	// Until an account has signed in enough, and from somewhere outside
+	// trusted networks, "new" says little about it.
+	learning := u.Logins < c.LearningLogins || len(u.Countries) == 0
+	f := finding{rule: RuleNewLocation, evidence: []string{ev.ID}}
+	add := func(points int, reason string) {
+		f.score += points
+		f.reasons = append(f.reasons, reason)
+	}
+	if ev.Geo.Country != "" && !hasHabit(u.Countries, ev.Geo.Country, 0) {
+		if learning {
+			add(w.NewCountryLearning, fmt.Sprintf("First sign-in from %s while the account's habits are still being learned.", ev.Geo.Country))
+		} else {
+			add(w.NewCountry, fmt.Sprintf("First sign-in from %s; the account signs in from %s.", ev.Geo.Country, habitKeys(u.Countries)))
+		}
+		if rareForOrg(org, ev.Geo.Country, ev.Time, c.OrgLearning) {
+			add(w.RareCountry, fmt.Sprintf("Only %d of the organisation's %d accounts sign in from %s.",
+				orgCountryUsers(org, ev.Geo.Country), org.Logins, ev.Geo.Country))
+		}
+	}
+	if ev.Geo.ASN != 0 && !hasHabit(u.ASNs, "", uint64(ev.Geo.ASN)) {
+		points := w.NewASN
+		if learning {
+			points = w.NewASNLearning
+		}
+		add(points, fmt.Sprintf("First sign-in through network AS%d (%s).", ev.Geo.ASN, ev.Geo.Org))
+	}
+	if kind, points := e.anonymizer(ev); points > 0 {
+		add(points, fmt.Sprintf("The address belongs to a %s, which hides where the user is.", kind))
+		f.rule = RuleAnonymizer
+	}
+	if prev := &u.LastLogin; !learning && !prev.Time.IsZero() && ev.Geo.HasLoc {
+		d := greatCircleKm(prev.Lat, prev.Lon, ev.Geo.Lat, ev.Geo.Lon) - float64(prev.RadiusKm+ev.Geo.RadiusKm)
+		if d > w.FarKm {
+			add(w.Far, fmt.Sprintf("%.0f km from the previous sign-in in %s.", d, place(prev.City, prev.Country)))
+		}
+	}
+	switch {
+	case ev.DeviceID != "" && hasHabit(u.Clients, "", clientHash("d", ev.DeviceID)):
+		add(-w.KnownDevice, "From a device the account uses.")
+	case ev.UserAgent != "" && hasHabit(u.Clients, "", clientHash("a", ev.UserAgent)):
+		add(-w.KnownAgent, "From client software the account uses.")
+	case ev.DeviceID == "" && ev.UserAgent == "":
+		// The source says nothing about the client: no evidence either way.
+	case learning:
+		add(w.UnfamiliarClient*2/3, "From a device and client software not seen yet for this account.")
+	default:
+		add(w.UnfamiliarClient, "From a device and client software the account has not used.")
+	}
+	if isLegacy(ev.Protocol) && !hasHabit(u.ASNs, "", uint64(ev.Geo.ASN)) {
+		add(w.LegacyProtocol, fmt.Sprintf("Over %s, a protocol without MFA, from a new network.", ev.Protocol))
+	}
+	f.score = min(max(f.score, 0), 100)
+	if f.score >= riskySignInScore {
+		u.Risk = RiskySignIn{Time: ev.Time, Score: f.score, IP: ev.IP, Session: sessionHash(ev.SessionID), EventID: ev.ID}
+	}
+	return f, f.score > 0
+}
+
+// anonymizer says what kind of anonymizer the address is, and its weight.
+func (e *Engine) anonymizer(ev *enrich.Event) (string, int) {
+	w := &e.cfg.SignIn.Weights
+	switch ev.Geo.Anonymous {
+	case enrich.AnonymousTor:
+		return "Tor exit node", w.Tor
+	case enrich.AnonymousHosting:
+		return "hosting provider", w.Hosting
+	case enrich.AnonymousVPN:
+		return "commercial VPN", w.VPN
+	case enrich.AnonymousProxy, enrich.AnonymousResidentialProxy:
+		return "proxy", w.Proxy
+	}
+	if ev.Geo.ASN != 0 && slices.Contains(e.cfg.SignIn.AnonymizerASNs, ev.Geo.ASN) {
+		return "hosting or VPN network", w.Hosting
+	}
+	return "", 0
+}
+
+// learnHabits adds a successful sign-in to the account's habits and the
+// organisation's. The caller skips sign-ins that raised an alert: the
+// attacker's country must not become the account's.
+//
+// A sign-in from a trusted network teaches the account's devices and counts
+// towards its learning period, but not its places: VPN egress is not where
+// the user is.
+func (e *Engine) learnHabits(ev *enrich.Event, u *UserState) {
+	first := u.Logins == 0
+	if first {
+		u.FirstSeen = ev.Time
+	}
+	u.Logins = min(u.Logins+1, maxLogins)
+	newCountry := ""
+	if !ev.Geo.Trusted && ev.Geo.Country != "" {
+		if !hasHabit(u.Countries, ev.Geo.Country, 0) {
+			newCountry = ev.Geo.Country
+		}
+		u.Countries = touchHabit(u.Countries, Habit{Key: ev.Geo.Country, Last: ev.Time})
+	}
+	if key := orgKey(ev.Tenant); learnOrg(e.users[key], ev.Time, first, newCountry) {
+		e.orgDirty[key] = true
+	}
+	if !ev.Geo.Trusted && ev.Geo.ASN != 0 {
+		u.ASNs = touchHabit(u.ASNs, Habit{Num: uint64(ev.Geo.ASN), Last: ev.Time})
+	}
+	if ev.DeviceID != "" {
+		u.Clients = touchHabit(u.Clients, Habit{Num: clientHash("d", ev.DeviceID), Last: ev.Time})
+	}
+	if ev.UserAgent != "" {
+		u.Clients = touchHabit(u.Clients, Habit{Num: clientHash("a", ev.UserAgent), Last: ev.Time})
+	}
+}
+
+func hasHabit(hs []Habit, key string, num uint64) bool {
+	for i := range hs {
+		if hs[i].Key == key && hs[i].Num == num {
+			return true
+		}
+	}
+	return false
+}
+
+// touchHabit refreshes h in hs or adds it, evicting the least recent habit
+// when full.
+func touchHabit(hs []Habit, h Habit) []Habit {
+	for i := range hs {
+		if hs[i].Key == h.Key && hs[i].Num == h.Num {
+			if h.Last.After(hs[i].Last) {
+				hs[i].Last = h.Last
+			}
+			return hs
+		}
+	}
+	if len(hs) >= maxHabits {
+		oldest := 0
+		for i := range hs {
+			if hs[i].Last.Before(hs[oldest].Last) {
+				oldest = i
+			}
+		}
+		hs = slices.Delete(hs, oldest, oldest+1)
+	}
+	return append(hs, h)
+}
+
+func habitKeys(hs []Habit) string {
+	keys := make([]string, 0, len(hs))
+	for _, h := range hs {
+		keys = append(keys, h.Key)
+	}
+	slices.Sort(keys)
+	if len(keys) == 0 {
+		return "nowhere yet"
+	}
+	return fmt.Sprint(keys)
+}
+
+// clientHash keeps device ids and user agents as hashes: enough to
+// recognise them, nothing to read back.
+func clientHash(kind, s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+func sessionHash(id string) uint64 {
+	if id == "" {
+		return 0
+	}
+	return clientHash("s", id)
+}
+
+// isLegacy reports protocols that sign in with a bare password.
+func isLegacy(p string) bool { return p == "imap" || p == "pop3" || p == "smtp" }
+
+func isInternal(k enrich.Kind) bool { return k == enrich.KindPrivate || k == enrich.KindLoopback }
