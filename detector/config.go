@@ -55,21 +55,22 @@ type SignInConfig struct {
 // SignInWeights are the points each finding adds to a sign-in's risk.
 // Discounts subtract.
 type SignInWeights struct {
-	NewCountry         int     `yaml:"new_country"`
-	NewCountryLearning int     `yaml:"new_country_learning"`
-	RareCountry        int     `yaml:"rare_country"` // a country few accounts of the organisation use
-	NewASN             int     `yaml:"new_asn"`
-	NewASNLearning     int     `yaml:"new_asn_learning"`
-	Far                int     `yaml:"far"`
-	FarKm              float64 `yaml:"far_km"`
-	UnfamiliarClient   int     `yaml:"unfamiliar_client"`
-	KnownDevice        int     `yaml:"known_device_discount"`
-	KnownAgent         int     `yaml:"known_agent_discount"`
-	LegacyProtocol     int     `yaml:"legacy_protocol"`
-	Tor                int     `yaml:"tor"`
-	Hosting            int     `yaml:"hosting"`
-	VPN                int     `yaml:"vpn"`
-	Proxy              int     `yaml:"proxy"`
+	NewCountry          int     `yaml:"new_country"`
+	NewCountryLearning  int     `yaml:"new_country_learning"`
+	RareCountry         int     `yaml:"rare_country"` // a country few accounts of the organisation use
+	RareCountryLearning int     `yaml:"rare_country_learning"`
+	NewASN              int     `yaml:"new_asn"`
+	NewASNLearning      int     `yaml:"new_asn_learning"`
+	Far                 int     `yaml:"far"`
+	FarKm               float64 `yaml:"far_km"`
+	UnfamiliarClient    int     `yaml:"unfamiliar_client"`
+	KnownDevice         int     `yaml:"known_device_discount"`
+	KnownAgent          int     `yaml:"known_agent_discount"`
+	LegacyProtocol      int     `yaml:"legacy_protocol"`
+	Tor                 int     `yaml:"tor"`
+	Hosting             int     `yaml:"hosting"`
+	VPN                 int     `yaml:"vpn"`
+	Proxy               int     `yaml:"proxy"`
 }
 
 // SessionConfig tunes session hijacking: one session id used from two
@@ -177,9 +178,9 @@ func DefaultConfig() Config {
 			MinFailShare: 0.7, StuffingUnknownShare: 0.25, Memory: 24 * time.Hour, Score: 75},
 		BruteForce: BruteForceConfig{Enabled: true, Window: 30 * time.Minute, MinFailures: 10, Score: 70},
 		MFAFatigue: MFAFatigueConfig{Enabled: true, Window: 15 * time.Minute, MinDenials: 3, Score: 95},
-		SignIn: SignInConfig{Enabled: true, LearningLogins: 5, OrgLearning: 24 * time.Hour, RiskMemory: 24 * time.Hour,
-			Weights: SignInWeights{NewCountry: 40, NewCountryLearning: 20, RareCountry: 35, NewASN: 15, NewASNLearning: 5,
-				Far: 15, FarKm: 2000, UnfamiliarClient: 15, KnownDevice: 45, KnownAgent: 20, LegacyProtocol: 10,
+		SignIn: SignInConfig{Enabled: true, LearningLogins: 5, OrgLearning: 12 * time.Hour, RiskMemory: 24 * time.Hour,
+			Weights: SignInWeights{NewCountry: 40, NewCountryLearning: 20, RareCountry: 35, RareCountryLearning: 50, NewASN: 15, NewASNLearning: 5,
+				Far: 15, FarKm: 2000, UnfamiliarClient: 15, KnownDevice: 45, KnownAgent: 10, LegacyProtocol: 10,
 				Tor: 50, Hosting: 40, VPN: 30, Proxy: 35}},
 		Session: SessionConfig{Enabled: true, Score: 95},
 		Mailbox: MailboxConfig{Enabled: true, BulkMinItems: 500, BulkFactor: 10, BulkScore: 60,

@@ -43,7 +43,13 @@ func (e *Engine) signInRisk(ev *enrich.Event, u, org *UserState) (finding, bool)
 			add(w.NewCountry, fmt.Sprintf("First sign-in from %s; the account signs in from %s.", ev.Geo.Country, habitKeys(u.Countries)))
 		}
 		if rareForOrg(org, ev.Geo.Country, ev.Time, c.OrgLearning) {
-			add(w.RareCountry, fmt.Sprintf("Only %d of the organisation's %d accounts sign in from %s.",
+			// While the account is learning, the organisation is all there
+			// is to compare with.
+			points := w.RareCountry
+			if learning {
+				points = w.RareCountryLearning
+			}
+			add(points, fmt.Sprintf("Only %d of the organisation's %d accounts sign in from %s.",
 				orgCountryUsers(org, ev.Geo.Country), org.Logins, ev.Geo.Country))
 		}
 	}
@@ -65,10 +71,12 @@ func (e *Engine) signInRisk(ev *enrich.Event, u, org *UserState) (finding, bool)
 		}
 	}
 	switch {
-	case ev.DeviceID != "" && hasHabit(u.Clients, "", clientHash("d", ev.DeviceID)):
+	case ev.DeviceID != "" && hasHabit(u.Clients, "d", clientHash("d", ev.DeviceID)):
 		add(-w.KnownDevice, "From a device the account uses.")
-	case ev.UserAgent != "" && hasHabit(u.Clients, "", clientHash("a", ev.UserAgent)):
+	case ev.UserAgent != "" && hasHabit(u.Clients, "a", clientHash("a", ev.UserAgent)):
 		add(-w.KnownAgent, "From client software the account uses.")
+	case ev.DeviceID == "" && hasHabitKind(u.Clients, "d"):
+		add(w.UnfamiliarClient, "From a client without a device id, while the account's own devices have one.")
 	case ev.DeviceID == "" && ev.UserAgent == "":
 		// The source says nothing about the client: no evidence either way.
 	case learning:
@@ -132,11 +140,15 @@ func (e *Engine) learnHabits(ev *enrich.Event, u *UserState) {
 		u.ASNs = touchHabit(u.ASNs, Habit{Num: uint64(ev.Geo.ASN), Last: ev.Time})
 	}
 	if ev.DeviceID != "" {
-		u.Clients = touchHabit(u.Clients, Habit{Num: clientHash("d", ev.DeviceID), Last: ev.Time})
+		u.Clients = touchHabit(u.Clients, Habit{Key: "d", Num: clientHash("d", ev.DeviceID), Last: ev.Time})
 	}
 	if ev.UserAgent != "" {
-		u.Clients = touchHabit(u.Clients, Habit{Num: clientHash("a", ev.UserAgent), Last: ev.Time})
+		u.Clients = touchHabit(u.Clients, Habit{Key: "a", Num: clientHash("a", ev.UserAgent), Last: ev.Time})
 	}
+}
+
+func hasHabitKind(hs []Habit, key string) bool {
+	return slices.ContainsFunc(hs, func(h Habit) bool { return h.Key == key })
 }
 
 func hasHabit(hs []Habit, key string, num uint64) bool {

@@ -42,7 +42,7 @@ type UserState struct {
 	FirstSeen time.Time   // event time of the first one
 	Countries []Habit     // ISO country codes, as Habit.Key
 	ASNs      []Habit     // ASNs, as Habit.Num
-	Clients   []Habit     // hashes of device ids and user agents, as Habit.Num
+	Clients   []Habit     // hashes of device ids ("d") and user agents ("a"), as Habit.Num
 	Sessions  []Session   // recent session ids and where they were used
 	Risk      RiskySignIn // the latest risky sign-in, for the mailbox rules
 	Mail      MailUsage   // how much mail the account reads

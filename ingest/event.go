@@ -21,7 +21,9 @@ const (
 	OutcomeFailure = "failure"
 )
 
-// Failure reasons of a login.
+// Failure reasons of a login. ParseCanonical maps a reason it does not know
+// to ReasonOther rather than refusing the event: sources invent reasons
+// faster than this list grows, and the failure itself is the evidence.
 const (
 	ReasonBadPassword = "bad_password"
 	ReasonUnknownUser = "unknown_user"

@@ -1,0 +1,57 @@
+package ingest
+
+import "context"
+
+// Handler receives the events of a source. Sources call Handle from a single
+// goroutine, in input order, and wait for it to return: a slow handler slows
+// the source down instead of piling events up in memory. A non-nil error
+// stops the source, which returns it; Handle should return promptly when ctx
+// is cancelled.
+type Handler interface {
+	Handle(ctx context.Context, e Event) error
+}
+
+// HandlerFunc lets a plain function be a Handler.
+type HandlerFunc func(ctx context.Context, e Event) error
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, e Event) error { return f(ctx, e) }
+
+var (
+	_ Handler        = HandlerFunc(nil)
+	_ DeadLetterSink = (*deadLetterWriter)(nil)
+	_ DeadLetterSink = deadLetterLogger{}
+)
+
+// DeadLetter is an input line that did not become an event, with the reason,
+// so that nothing is dropped silently.
+type DeadLetter struct {
+	// Source names the input: a file path, "stdin", a Kafka topic/partition.
+	Source string
+	// Line is the 1-based line number in Source (for Kafka: the offset).
+	Line int64
+	// Reason says why the line was refused, for people.
+	Reason string
+	// Raw is the line without its line ending; for an over-long line, only
+	// its first bytes. The sink owns it.
+	Raw []byte
+}
+
+// DeadLetterSink receives the lines a source could not use. Sources call it
+// from the same single goroutine as the Handler, in input order; an error
+// stops the source (a dead letter that cannot be recorded would be lost).
+type DeadLetterSink interface {
+	DeadLetter(ctx context.Context, d DeadLetter) error
+}
+
+// Stats counts what a source read. Lines includes blank and dead-lettered
+// lines, so Lines = Events + Blank + DeadLetters once a run ends without
+// error.
+type Stats struct {
+	Files       int   // inputs opened, stdin included
+	Lines       int64 // lines read
+	Events      int64 // events the handler accepted
+	Blank       int64 // empty or whitespace-only lines, skipped
+	DeadLetters int64 // lines sent to the dead-letter sink
+	Bytes       int64 // bytes of input after decompression, line endings included
+}
