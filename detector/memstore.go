@@ -63,8 +63,10 @@ func (m *MemoryStore) Load(ctx context.Context, users []string, addrs []netip.Ad
 }
 
 // Save implements Store. The states are already stored; Save notes the
-// newest event time and, at most once per hour of event time, deletes state
-// past its retention.
+// newest event time and, once per quarter of the shorter retention of event
+// time, deletes state past its retention: memory stays bounded by what a
+// retention and a quarter of traffic hold, and a sweep over every state is
+// rare.
 func (m *MemoryStore) Save(ctx context.Context, users []*UserState, addrs []*AddrState) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -78,7 +80,7 @@ func (m *MemoryStore) Save(ctx context.Context, users []*UserState, addrs []*Add
 			m.newest = a.Seen
 		}
 	}
-	if m.newest.Sub(m.lastSweep) >= time.Hour {
+	if m.newest.Sub(m.lastSweep) >= min(m.userRetention, m.addrRetention)/4 {
 		m.sweep()
 		m.lastSweep = m.newest
 	}

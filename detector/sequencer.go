@@ -1,7 +1,6 @@
 package detector
 
 import (
-	"container/heap"
 	"time"
 
 	"github.com/atod-project/atod/enrich"
@@ -18,7 +17,11 @@ import (
 // A Sequencer is not safe for concurrent use.
 type Sequencer struct {
 	lateness time.Duration
-	pending  eventHeap
+	// pending holds the events not yet released, sorted, oldest at head.
+	// Input is nearly sorted, so an arriving event is appended or moved a
+	// few places back: cheaper than a heap, and no allocation per event.
+	pending  []enrich.Event
+	head     int
 	newest   time.Time // latest event time pushed
 	released time.Time // latest event time released
 	late     int64
@@ -36,7 +39,7 @@ func (s *Sequencer) Push(e enrich.Event, out []enrich.Event) []enrich.Event {
 		s.late++
 		return append(out, e)
 	}
-	heap.Push(&s.pending, e)
+	s.insert(e)
 	if e.Time.After(s.newest) {
 		s.newest = e.Time
 	}
@@ -51,7 +54,7 @@ func (s *Sequencer) Advance(watermark time.Time, out []enrich.Event) []enrich.Ev
 
 // Flush releases everything held, oldest first: the end of a replay.
 func (s *Sequencer) Flush(out []enrich.Event) []enrich.Event {
-	for s.pending.Len() > 0 {
+	for s.Pending() > 0 {
 		out = s.release(out)
 	}
 	return out
@@ -61,35 +64,40 @@ func (s *Sequencer) Flush(out []enrich.Event) []enrich.Event {
 func (s *Sequencer) Late() int64 { return s.late }
 
 // Pending reports how many events are held back.
-func (s *Sequencer) Pending() int { return s.pending.Len() }
+func (s *Sequencer) Pending() int { return len(s.pending) - s.head }
+
+// insert places e in order, searching from the newest end.
+func (s *Sequencer) insert(e enrich.Event) {
+	if s.head > 0 && s.head >= len(s.pending)/2 {
+		// Reuse the released front instead of growing without bound.
+		n := copy(s.pending, s.pending[s.head:])
+		clear(s.pending[n:])
+		s.pending, s.head = s.pending[:n], 0
+	}
+	s.pending = append(s.pending, e)
+	i := len(s.pending) - 1
+	for i > s.head && eventBefore(&s.pending[i], &s.pending[i-1]) {
+		s.pending[i], s.pending[i-1] = s.pending[i-1], s.pending[i]
+		i--
+	}
+}
 
 func (s *Sequencer) drain(watermark time.Time, out []enrich.Event) []enrich.Event {
-	for s.pending.Len() > 0 && !s.pending[0].Time.After(watermark) {
+	for s.Pending() > 0 && !s.pending[s.head].Time.After(watermark) {
 		out = s.release(out)
 	}
 	return out
 }
 
 func (s *Sequencer) release(out []enrich.Event) []enrich.Event {
-	e := heap.Pop(&s.pending).(enrich.Event)
+	e := &s.pending[s.head]
 	if e.Time.After(s.released) {
 		s.released = e.Time
 	}
-	return append(out, e)
-}
-
-type eventHeap []enrich.Event
-
-func (h eventHeap) Len() int           { return len(h) }
-func (h eventHeap) Less(i, j int) bool { return eventBefore(&h[i], &h[j]) }
-func (h eventHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *eventHeap) Push(x any)        { *h = append(*h, x.(enrich.Event)) }
-func (h *eventHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = enrich.Event{}
-	*h = old[:len(old)-1]
-	return e
+	out = append(out, *e)
+	*e = enrich.Event{}
+	s.head++
+	return out
 }
 
 // eventBefore orders by time, then by fields that identify the event, so the

@@ -125,7 +125,7 @@ func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath strin
 		dlq = ingest.NewDeadLetterWriter(w)
 	}
 
-	handle, finish, err := r.handler(enr, out)
+	handle, finish, err := r.handler(ctx, enr, out)
 	if err != nil {
 		return err
 	}
@@ -134,15 +134,14 @@ func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath strin
 	src := ingest.Files{Paths: files, Stdin: stdin, Log: r.log}
 	stats, runErr := src.Run(ctx, handle, dlq)
 	stopProgress()
-	if runErr == nil {
-		runErr = finish(ctx)
-	}
+	// finish also stops the detector's goroutine, so it runs on error too.
+	runErr = errors.Join(runErr, finish(ctx))
 	r.summary(stats, time.Since(start), ctx.Err() != nil)
 	return runErr
 }
 
 // handler returns what each event goes through, and what ends the run.
-func (r *replay) handler(enr *enrich.Enricher, out io.Writer) (ingest.Handler, func(context.Context) error, error) {
+func (r *replay) handler(ctx context.Context, enr *enrich.Enricher, out io.Writer) (ingest.Handler, func(context.Context) error, error) {
 	if r.eventsOnly {
 		enc := json.NewEncoder(out)
 		enc.SetEscapeHTML(false)
@@ -163,11 +162,15 @@ func (r *replay) handler(enr *enrich.Enricher, out io.Writer) (ingest.Handler, f
 		_, err := sink.Notify(ctx, a)
 		return err
 	})
-	h := ingest.HandlerFunc(func(ctx context.Context, e ingest.Event) error {
+	detect := newStage(ctx, pipe.Push)
+	h := ingest.HandlerFunc(func(_ context.Context, e ingest.Event) error {
 		r.events.Add(1)
-		return pipe.Push(ctx, enr.Enrich(e))
+		return detect.add(enr.Enrich(e))
 	})
 	finish := func(ctx context.Context) error {
+		if err := detect.close(); err != nil {
+			return err
+		}
 		// The input is complete: release what the sequencer holds even if
 		// the run was interrupted, so that no alert already due is lost.
 		err := pipe.Flush(context.WithoutCancel(ctx))
