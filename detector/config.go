@@ -27,10 +27,23 @@ type Config struct {
 	AddrAttack AddrAttackConfig `yaml:"address_attack"`
 	BruteForce BruteForceConfig `yaml:"brute_force"`
 	MFAFatigue MFAFatigueConfig `yaml:"mfa_fatigue"`
+	Spray      SprayConfig      `yaml:"distributed_spray"`
 	SignIn     SignInConfig     `yaml:"signin_risk"`
 	Session    SessionConfig    `yaml:"session_hijack"`
 	Mailbox    MailboxConfig    `yaml:"mailbox"`
 	Policy     Policy           `yaml:"policy"`
+}
+
+// SprayConfig tunes distributed password spraying across the organisation.
+type SprayConfig struct {
+	Enabled      bool          `yaml:"enabled"`
+	Window       time.Duration `yaml:"window"`
+	MinAccounts  int           `yaml:"min_accounts"`
+	MinAddresses int           `yaml:"min_addresses"`
+	// MaxAttemptsPerAccount keeps brute force (many attempts at a few
+	// accounts) out of this rule.
+	MaxAttemptsPerAccount float64 `yaml:"max_attempts_per_account"`
+	Score                 int     `yaml:"score"`
 }
 
 // SignInConfig weighs what is unusual about a successful sign-in against
@@ -178,6 +191,8 @@ func DefaultConfig() Config {
 			MinFailShare: 0.7, StuffingUnknownShare: 0.25, Memory: 24 * time.Hour, Score: 75},
 		BruteForce: BruteForceConfig{Enabled: true, Window: 30 * time.Minute, MinFailures: 10, Score: 70},
 		MFAFatigue: MFAFatigueConfig{Enabled: true, Window: 15 * time.Minute, MinDenials: 3, Score: 95},
+		Spray: SprayConfig{Enabled: true, Window: 6 * time.Hour, MinAccounts: 20, MinAddresses: 5,
+			MaxAttemptsPerAccount: 2, Score: 75},
 		SignIn: SignInConfig{Enabled: true, LearningLogins: 5, OrgLearning: 12 * time.Hour, RiskMemory: 24 * time.Hour,
 			Weights: SignInWeights{NewCountry: 40, NewCountryLearning: 20, RareCountry: 35, RareCountryLearning: 50, NewASN: 15, NewASNLearning: 5,
 				Far: 15, FarKm: 2000, UnfamiliarClient: 15, KnownDevice: 45, KnownAgent: 10, LegacyProtocol: 10,
@@ -214,6 +229,11 @@ func (c *Config) Validate() error {
 	positive("brute_force.window", c.BruteForce.Window)
 	positive("mfa_fatigue.window", c.MFAFatigue.Window)
 	positive("signin_risk.risk_memory", c.SignIn.RiskMemory)
+	positive("distributed_spray.window", c.Spray.Window)
+	if c.Spray.MinAccounts < 2 || c.Spray.MinAddresses < 1 || c.Spray.MaxAttemptsPerAccount < 1 {
+		errs = append(errs, fmt.Errorf("detector.distributed_spray: min_accounts must be at least 2, min_addresses at least 1, max_attempts_per_account at least 1"))
+	}
+	score("distributed_spray.score", c.Spray.Score)
 	if c.Mailbox.BulkFactor < 1 {
 		errs = append(errs, fmt.Errorf("detector.mailbox.bulk_factor: must be at least 1"))
 	}

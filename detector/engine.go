@@ -203,6 +203,9 @@ func (e *Engine) onFailure(ev *enrich.Event, u *UserState, a *AddrState, found [
 	if f, ok := e.bruteForce(ev, u); ok {
 		found = append(found, f)
 	}
+	if f, ok := e.distributedSpray(ev, u, e.users[orgKey(ev.Tenant)], a, &u.Failures[len(u.Failures)-1]); ok {
+		found = append(found, f)
+	}
 	return found
 }
 

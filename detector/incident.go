@@ -23,6 +23,7 @@ const (
 type finding struct {
 	rule     string
 	onAddr   bool // about the event's address (users lists the accounts), else about its account
+	onOrg    bool // about the whole organisation (users lists the accounts)
 	score    int
 	reasons  []string
 	evidence []string
@@ -38,7 +39,7 @@ func (e *Engine) raise(ev *enrich.Event, f *finding, u *UserState, a *AddrState)
 		return Alert{}, false
 	}
 	action := ActionAlert
-	if !f.onAddr && f.score >= e.cfg.Policy.RevokeScore {
+	if !f.onAddr && !f.onOrg && f.score >= e.cfg.Policy.RevokeScore {
 		if e.neverRevoke[ev.User] {
 			f.reasons = append(f.reasons, "The account is on the never-revoke list, so atod only alerts.")
 		} else {
@@ -46,8 +47,11 @@ func (e *Engine) raise(ev *enrich.Event, f *finding, u *UserState, a *AddrState)
 		}
 	}
 	incidents, entity := &u.Incidents, ev.User
-	if f.onAddr {
+	switch {
+	case f.onAddr:
 		incidents, entity = &a.Incidents, ev.IP.String()
+	case f.onOrg:
+		incidents, entity = &e.users[orgKey(ev.Tenant)].Incidents, "org:"+ev.Tenant
 	}
 	inc := openIncident(incidents, f.rule, ev, e.cfg.IncidentGap.Nanoseconds())
 	if inc != nil {
@@ -72,12 +76,12 @@ func (e *Engine) raise(ev *enrich.Event, f *finding, u *UserState, a *AddrState)
 		Evidence: capEvidence(f.evidence),
 		Tenant:   ev.Tenant,
 	}
-	if f.onAddr {
+	if f.onAddr || f.onOrg {
 		al.Users = f.users
 	} else {
 		al.User = ev.User
 	}
-	if ev.IP.IsValid() {
+	if ev.IP.IsValid() && !f.onOrg {
 		al.IP = ev.IP.String()
 		if g := ev.Geo; g.Country != "" || g.ASN != 0 {
 			al.Geo = &AlertGeo{Country: g.Country, City: g.City, ASN: g.ASN, Org: g.Org}

@@ -120,6 +120,16 @@ func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState, risk i
 				ev.IP, strings.ReplaceAll(a.AttackRule, "_", " "), e.cfg.AddrAttack.Memory)},
 		}, true
 	}
+	if org := e.users[orgKey(ev.Tenant)]; e.cfg.Spray.Enabled && !u.knows(ev.IP) && sprayedFrom(org, ev.IP, ev.Time, e.cfg.Spray.Window) &&
+		openIncident(&org.Incidents, RulePasswordSpray, ev, e.cfg.IncidentGap.Nanoseconds()) != nil {
+		return finding{
+			rule:     RuleCompromise,
+			score:    95,
+			evidence: []string{ev.ID},
+			reasons: []string{fmt.Sprintf("Sign-in succeeded from %s, one of the addresses of a distributed password spray against the organisation, a network the account never used.",
+				ev.IP)},
+		}, true
+	}
 	c := &e.cfg.BruteForce
 	if !c.Enabled || u.knows(ev.IP) || (u.Logins < e.cfg.SignIn.LearningLogins && risk < riskySignInScore) {
 		return finding{}, false

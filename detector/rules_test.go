@@ -219,3 +219,23 @@ func TestSequencerCountsLateEvents(t *testing.T) {
 		t.Fatalf("flush gave %d events", len(out))
 	}
 }
+
+func TestDistributedSpray(t *testing.T) {
+	spray := func(why string) []enrich.Event {
+		var evs []enrich.Event
+		for i := range 24 {
+			ip := fmt.Sprintf("78.46.%d.9", i%6) // six addresses, four accounts each
+			evs = append(evs, ev(at(time.Duration(i)*7*time.Minute), failed(), reason(why), from(ip),
+				where(munich), user(fmt.Sprintf("u%02d@example.org", i)), kind("login")))
+		}
+		return evs
+	}
+	got := run(t, DefaultConfig(), spray("unknown_user"))
+	if len(got) != 1 || got[0].Rule != RulePasswordSpray || got[0].User != "" || got[0].IP != "" || len(got[0].Users) != 20 {
+		t.Fatalf("got %v, want one organisation-wide password_spray alert", rulesOf(got))
+	}
+	// New colleagues failing their first sign-ins from home are not a spray.
+	if got := run(t, DefaultConfig(), spray("bad_password")); len(got) != 0 {
+		t.Errorf("accounts in their learning period raised %v", rulesOf(got))
+	}
+}

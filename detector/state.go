@@ -47,6 +47,10 @@ type UserState struct {
 	Risk      RiskySignIn // the latest risky sign-in, for the mailbox rules
 	Mail      MailUsage   // how much mail the account reads
 
+	// Sprays is used by the organisation's pseudo-account only (see
+	// orgKey): recent failures that may be a distributed spray.
+	Sprays []SprayAttempt
+
 	// Rev is the store's revision of this state when it was loaded, opaque
 	// to the rules: a store shared by several instances compares it on Save
 	// to detect a concurrent writer (ErrConflict).

@@ -1,0 +1,95 @@
+package detector
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/atod-project/atod/enrich"
+	"github.com/atod-project/atod/ingest"
+)
+
+// SprayAttempt is one failed sign-in that counts towards a distributed
+// password spray: kept in the organisation's state only.
+type SprayAttempt struct {
+	Time    time.Time
+	User    string
+	IP      netip.Addr
+	EventID string
+}
+
+// maxSprayAttempts bounds the organisation's spray memory.
+const maxSprayAttempts = 512
+
+// distributedSpray finds low-and-slow spraying: many addresses, each trying
+// a few accounts over hours (too few for any one address to stand out),
+// about one attempt per account. It counts, across the organisation,
+// failures from addresses the account never used, from accounts past their
+// learning period (a new colleague's first failures are not an attack) or
+// that do not exist.
+//
+// Addresses already caught attacking on their own (a) are left out: the
+// address rules have them, and this rule is for the ones that stay below.
+func (e *Engine) distributedSpray(ev *enrich.Event, u, org *UserState, a *AddrState, f *Failure) (finding, bool) {
+	c := &e.cfg.Spray
+	if !c.Enabled || f.Known || ev.Geo.Trusted || isMFAReason(ev.Reason) || (a != nil && ev.Time.Before(a.AttackUntil)) ||
+		(ev.Reason != ingest.ReasonUnknownUser && u.Logins < e.cfg.SignIn.LearningLogins) {
+		return finding{}, false
+	}
+	cut := ev.Time.Add(-c.Window)
+	org.Sprays = slices.DeleteFunc(org.Sprays, func(s SprayAttempt) bool { return s.Time.Before(cut) })
+	if len(org.Sprays) >= maxSprayAttempts {
+		org.Sprays = org.Sprays[1:]
+	}
+	org.Sprays = append(org.Sprays, SprayAttempt{Time: ev.Time, User: ev.User, IP: ev.IP, EventID: ev.ID})
+	org.Seen = ev.Time
+	e.orgDirty[orgKey(ev.Tenant)] = true
+
+	accounts := map[string]int{}
+	addrs := map[netip.Addr]int{}
+	for _, s := range org.Sprays {
+		accounts[s.User]++
+		addrs[s.IP]++
+	}
+	if len(accounts) < c.MinAccounts || len(addrs) < c.MinAddresses ||
+		float64(len(org.Sprays)) > c.MaxAttemptsPerAccount*float64(len(accounts)) {
+		return finding{}, false
+	}
+	fd := finding{
+		rule:  RulePasswordSpray,
+		onOrg: true,
+		score: c.Score,
+		reasons: []string{fmt.Sprintf("%d accounts failed to sign in within %s from %d addresses none of them had used, about %.1f attempts per account: a distributed password spray.",
+			len(accounts), c.Window, len(addrs), float64(len(org.Sprays))/float64(len(accounts)))},
+	}
+	for _, s := range org.Sprays {
+		if len(fd.users) < maxAlertUser && !slices.Contains(fd.users, s.User) {
+			fd.users = append(fd.users, s.User)
+		}
+		fd.evidence = append(fd.evidence, s.EventID)
+	}
+	slices.Sort(fd.users)
+	busiest := slices.SortedFunc(maps.Keys(addrs), func(x, y netip.Addr) int {
+		if addrs[x] != addrs[y] {
+			return addrs[y] - addrs[x]
+		}
+		return x.Compare(y)
+	})
+	names := make([]string, 0, 5)
+	for _, ip := range busiest[:min(5, len(busiest))] {
+		names = append(names, fmt.Sprintf("%s (%d)", ip, addrs[ip]))
+	}
+	fd.reasons = append(fd.reasons, "Busiest addresses: "+strings.Join(names, ", ")+".")
+	return fd, true
+}
+
+// sprayedFrom reports whether ip took part in the organisation's recent
+// spraying: a success from it is the spray's hit.
+func sprayedFrom(org *UserState, ip netip.Addr, now time.Time, window time.Duration) bool {
+	return slices.ContainsFunc(org.Sprays, func(s SprayAttempt) bool {
+		return s.IP == ip && now.Sub(s.Time) <= window
+	})
+}
