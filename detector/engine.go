@@ -21,12 +21,20 @@ type Engine struct {
 	log         *zap.Logger
 	neverRevoke map[string]bool
 
-	// Reused between batches to keep the hot path free of allocations.
-	userKeys []string
-	addrKeys []netip.Addr
-	users    map[string]*UserState
-	addrs    map[netip.Addr]*AddrState
-	orgDirty map[string]bool // organisations whose habits changed in this batch
+	// Reused between batches to keep the hot path free of allocations:
+	// the batch's distinct keys, their states, and per event the indexes of
+	// its account, organisation and address states.
+	userIdx   map[string]int32
+	orgIdx    map[string]int32 // by tenant
+	addrIdx   map[netip.Addr]int32
+	userKeys  []string
+	addrKeys  []netip.Addr
+	refs      []stateRefs
+	users     []*UserState
+	addrs     []*AddrState
+	org       *UserState          // the current event's organisation
+	orgDirty  map[*UserState]bool // organisations whose state changed in this batch
+	saveUsers []*UserState
 
 	stats EngineStats
 }
@@ -52,9 +60,10 @@ func NewEngine(cfg Config, store Store, log *zap.Logger) (*Engine, error) {
 		store:       store,
 		log:         log,
 		neverRevoke: never,
-		users:       make(map[string]*UserState),
-		addrs:       make(map[netip.Addr]*AddrState),
-		orgDirty:    make(map[string]bool),
+		userIdx:     make(map[string]int32),
+		orgIdx:      make(map[string]int32),
+		addrIdx:     make(map[netip.Addr]int32),
+		orgDirty:    make(map[*UserState]bool),
 		stats:       EngineStats{ByRule: make(map[string]int64)},
 	}, nil
 }
@@ -81,63 +90,67 @@ func (e *Engine) Process(ctx context.Context, events []enrich.Event, out []Alert
 		return out, err
 	}
 	for i := range events {
-		ev := &events[i]
-		u := e.users[ev.User]
+		r := e.refs[i]
 		var a *AddrState
-		if tracksAddr(ev) {
-			a = e.addrs[ev.IP]
+		if r.addr >= 0 {
+			a = e.addrs[r.addr]
 		}
-		out = e.handle(ev, u, a, out)
+		e.org = e.users[r.org]
+		out = e.handle(&events[i], e.users[r.user], a, out)
 	}
-	us := make([]*UserState, 0, len(e.users))
-	for key, u := range e.users {
-		// An organisation is saved only when it changed: it is shared by
-		// every instance, and a blind write would race with theirs.
-		if !isOrgKey(key) || e.orgDirty[key] {
-			us = append(us, u)
+	// An organisation is saved only when it changed: it is shared by every
+	// instance, and a blind write would race with theirs.
+	e.saveUsers = e.saveUsers[:0]
+	for i, u := range e.users {
+		if !isOrgKey(e.userKeys[i]) || e.orgDirty[u] {
+			e.saveUsers = append(e.saveUsers, u)
 		}
 	}
-	as := make([]*AddrState, 0, len(e.addrs))
-	for _, a := range e.addrs {
-		as = append(as, a)
-	}
-	if err := e.store.Save(ctx, us, as); err != nil {
+	if err := e.store.Save(ctx, e.saveUsers, e.addrs); err != nil {
 		return out, fmt.Errorf("saving detector state: %w", err)
 	}
 	e.stats.Events += int64(len(events))
 	return out, nil
 }
 
-// load fetches the state of every account and address in the batch.
+// stateRefs points from one event of the batch to its states.
+type stateRefs struct{ user, org, addr int32 }
+
+// load fetches the state of every account, organisation and address in the
+// batch, each once.
 func (e *Engine) load(ctx context.Context, events []enrich.Event) error {
-	clear(e.users)
-	clear(e.addrs)
+	clear(e.userIdx)
+	clear(e.orgIdx)
+	clear(e.addrIdx)
 	clear(e.orgDirty)
-	e.userKeys, e.addrKeys = e.userKeys[:0], e.addrKeys[:0]
+	e.userKeys, e.addrKeys, e.refs = e.userKeys[:0], e.addrKeys[:0], e.refs[:0]
 	for i := range events {
 		ev := &events[i]
-		for _, key := range [...]string{ev.User, orgKey(ev.Tenant)} {
-			if _, ok := e.users[key]; !ok {
-				e.users[key] = nil
-				e.userKeys = append(e.userKeys, key)
-			}
+		r := stateRefs{addr: -1}
+		var ok bool
+		if r.user, ok = e.userIdx[ev.User]; !ok {
+			r.user = int32(len(e.userKeys))
+			e.userIdx[ev.User] = r.user
+			e.userKeys = append(e.userKeys, ev.User)
+		}
+		if r.org, ok = e.orgIdx[ev.Tenant]; !ok {
+			r.org = int32(len(e.userKeys))
+			e.orgIdx[ev.Tenant] = r.org
+			e.userKeys = append(e.userKeys, orgKey(ev.Tenant))
 		}
 		if tracksAddr(ev) {
-			if _, ok := e.addrs[ev.IP]; !ok {
-				e.addrs[ev.IP] = nil
+			if r.addr, ok = e.addrIdx[ev.IP]; !ok {
+				r.addr = int32(len(e.addrKeys))
+				e.addrIdx[ev.IP] = r.addr
 				e.addrKeys = append(e.addrKeys, ev.IP)
 			}
 		}
+		e.refs = append(e.refs, r)
 	}
-	us, as, err := e.store.Load(ctx, e.userKeys, e.addrKeys)
+	var err error
+	e.users, e.addrs, err = e.store.Load(ctx, e.userKeys, e.addrKeys)
 	if err != nil {
 		return fmt.Errorf("loading detector state: %w", err)
-	}
-	for i, u := range us {
-		e.users[e.userKeys[i]] = u
-	}
-	for i, a := range as {
-		e.addrs[e.addrKeys[i]] = a
 	}
 	return nil
 }
@@ -203,7 +216,7 @@ func (e *Engine) onFailure(ev *enrich.Event, u *UserState, a *AddrState, found [
 	if f, ok := e.bruteForce(ev, u); ok {
 		found = append(found, f)
 	}
-	if f, ok := e.distributedSpray(ev, u, e.users[orgKey(ev.Tenant)], a, &u.Failures[len(u.Failures)-1]); ok {
+	if f, ok := e.distributedSpray(ev, u, e.org, a, &u.Failures[len(u.Failures)-1]); ok {
 		found = append(found, f)
 	}
 	return found
@@ -213,7 +226,7 @@ func (e *Engine) onSuccess(ev *enrich.Event, u *UserState, a *AddrState, found [
 	if a != nil {
 		a.addAttempt(ev, true, e.cfg.AddrAttack.Window)
 	}
-	risk, risky := e.signInRisk(ev, u, e.users[orgKey(ev.Tenant)])
+	risk, risky := e.signInRisk(ev, u, e.org)
 	if f, ok := e.compromise(ev, u, a, risk.score); ok {
 		found = append(found, f)
 	}

@@ -51,7 +51,7 @@ func (e *Engine) raise(ev *enrich.Event, f *finding, u *UserState, a *AddrState)
 	case f.onAddr:
 		incidents, entity = &a.Incidents, ev.IP.String()
 	case f.onOrg:
-		incidents, entity = &e.users[orgKey(ev.Tenant)].Incidents, "org:"+ev.Tenant
+		incidents, entity = &e.org.Incidents, "org:"+ev.Tenant
 	}
 	inc := openIncident(incidents, f.rule, ev, e.cfg.IncidentGap.Nanoseconds())
 	if inc != nil {

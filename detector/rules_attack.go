@@ -120,7 +120,7 @@ func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState, risk i
 				ev.IP, strings.ReplaceAll(a.AttackRule, "_", " "), e.cfg.AddrAttack.Memory)},
 		}, true
 	}
-	if org := e.users[orgKey(ev.Tenant)]; e.cfg.Spray.Enabled && !u.knows(ev.IP) && sprayedFrom(org, ev.IP, ev.Time, e.cfg.Spray.Window) &&
+	if org := e.org; e.cfg.Spray.Enabled && !u.knows(ev.IP) && sprayedFrom(org, ev.IP, ev.Time, e.cfg.Spray.Window) &&
 		openIncident(&org.Incidents, RulePasswordSpray, ev, e.cfg.IncidentGap.Nanoseconds()) != nil {
 		return finding{
 			rule:     RuleCompromise,

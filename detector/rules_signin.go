@@ -133,8 +133,8 @@ func (e *Engine) learnHabits(ev *enrich.Event, u *UserState) {
 		}
 		u.Countries = touchHabit(u.Countries, Habit{Key: ev.Geo.Country, Last: ev.Time})
 	}
-	if key := orgKey(ev.Tenant); learnOrg(e.users[key], ev.Time, first, newCountry) {
-		e.orgDirty[key] = true
+	if learnOrg(e.org, ev.Time, first, newCountry) {
+		e.orgDirty[e.org] = true
 	}
 	if !ev.Geo.Trusted && ev.Geo.ASN != 0 {
 		u.ASNs = touchHabit(u.ASNs, Habit{Num: uint64(ev.Geo.ASN), Last: ev.Time})

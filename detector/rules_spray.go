@@ -46,7 +46,7 @@ func (e *Engine) distributedSpray(ev *enrich.Event, u, org *UserState, a *AddrSt
 	}
 	org.Sprays = append(org.Sprays, SprayAttempt{Time: ev.Time, User: ev.User, IP: ev.IP, EventID: ev.ID})
 	org.Seen = ev.Time
-	e.orgDirty[orgKey(ev.Tenant)] = true
+	e.orgDirty[org] = true
 
 	accounts := map[string]int{}
 	addrs := map[netip.Addr]int{}
