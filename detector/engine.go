@@ -35,6 +35,9 @@ type Engine struct {
 	org       *UserState          // the current event's organisation
 	orgDirty  map[*UserState]bool // organisations whose state changed in this batch
 	saveUsers []*UserState
+	// Scratch maps for rules that count distinct values.
+	scratchUsers map[string]int
+	scratchAddrs map[netip.Addr]int
 
 	stats EngineStats
 }
@@ -56,15 +59,17 @@ func NewEngine(cfg Config, store Store, log *zap.Logger) (*Engine, error) {
 		never[strings.ToLower(strings.TrimSpace(u))] = true
 	}
 	return &Engine{
-		cfg:         cfg,
-		store:       store,
-		log:         log,
-		neverRevoke: never,
-		userIdx:     make(map[string]int32),
-		orgIdx:      make(map[string]int32),
-		addrIdx:     make(map[netip.Addr]int32),
-		orgDirty:    make(map[*UserState]bool),
-		stats:       EngineStats{ByRule: make(map[string]int64)},
+		cfg:          cfg,
+		store:        store,
+		log:          log,
+		neverRevoke:  never,
+		userIdx:      make(map[string]int32),
+		orgIdx:       make(map[string]int32),
+		addrIdx:      make(map[netip.Addr]int32),
+		orgDirty:     make(map[*UserState]bool),
+		scratchUsers: make(map[string]int),
+		scratchAddrs: make(map[netip.Addr]int),
+		stats:        EngineStats{ByRule: make(map[string]int64)},
 	}, nil
 }
 

@@ -3,6 +3,7 @@ package detector
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,6 +20,8 @@ type MemoryStore struct {
 	addrs     map[netip.Addr]*AddrState
 	newest    time.Time // latest event time saved
 	lastSweep time.Time
+	userBuf   []*UserState
+	addrBuf   []*AddrState
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -34,14 +37,16 @@ func NewMemoryStore(userRetention, addrRetention time.Duration) *MemoryStore {
 	}
 }
 
-// Load implements Store.
+// Load implements Store. The returned slices are reused by the next Load:
+// the engine is done with a batch's states before it loads the next.
 func (m *MemoryStore) Load(ctx context.Context, users []string, addrs []netip.Addr) ([]*UserState, []*AddrState, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	us := make([]*UserState, len(users))
+	us := slices.Grow(m.userBuf[:0], len(users))[:len(users)]
+	m.userBuf = us
 	for i, name := range users {
 		u := m.users[name]
 		if u == nil {
@@ -50,7 +55,8 @@ func (m *MemoryStore) Load(ctx context.Context, users []string, addrs []netip.Ad
 		}
 		us[i] = u
 	}
-	as := make([]*AddrState, len(addrs))
+	as := slices.Grow(m.addrBuf[:0], len(addrs))[:len(addrs)]
+	m.addrBuf = as
 	for i, ip := range addrs {
 		a := m.addrs[ip]
 		if a == nil {

@@ -40,6 +40,10 @@ func (e *Engine) addressAttack(ev *enrich.Event, a *AddrState) (finding, bool) {
 	}
 	a.AttackUntil = ev.Time.Add(c.Memory)
 	a.AttackRule = rule
+	if openIncident(&a.Incidents, rule, ev, e.cfg.IncidentGap.Nanoseconds()) != nil {
+		// Only extends the open incident: no need to build its alert.
+		return finding{rule: rule, onAddr: true, score: c.Score}, true
+	}
 	f := finding{
 		rule:   rule,
 		onAddr: true,

@@ -24,8 +24,11 @@ func (e *Engine) sessionHijack(ev *enrich.Event, u *UserState) (finding, bool) {
 	here := Session{Hash: h, Last: ev.Time, Lat: ev.Geo.Lat, Lon: ev.Geo.Lon, RadiusKm: ev.Geo.RadiusKm,
 		HasLoc: ev.Geo.HasLoc, Country: ev.Geo.Country, ASN: ev.Geo.ASN, IP: ev.IP, EventID: ev.ID}
 	if i < 0 {
+		if u.Sessions == nil {
+			u.Sessions = make([]Session, 0, maxSessions)
+		}
 		if len(u.Sessions) >= maxSessions {
-			u.Sessions = u.Sessions[1:]
+			u.Sessions = dropFront(u.Sessions, 1)
 		}
 		u.Sessions = append(u.Sessions, here)
 		return finding{}, false

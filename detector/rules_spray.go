@@ -42,14 +42,15 @@ func (e *Engine) distributedSpray(ev *enrich.Event, u, org *UserState, a *AddrSt
 	cut := ev.Time.Add(-c.Window)
 	org.Sprays = slices.DeleteFunc(org.Sprays, func(s SprayAttempt) bool { return s.Time.Before(cut) })
 	if len(org.Sprays) >= maxSprayAttempts {
-		org.Sprays = org.Sprays[1:]
+		org.Sprays = dropFront(org.Sprays, 1)
 	}
 	org.Sprays = append(org.Sprays, SprayAttempt{Time: ev.Time, User: ev.User, IP: ev.IP, EventID: ev.ID})
 	org.Seen = ev.Time
 	e.orgDirty[org] = true
 
-	accounts := map[string]int{}
-	addrs := map[netip.Addr]int{}
+	accounts, addrs := e.scratchUsers, e.scratchAddrs
+	clear(accounts)
+	clear(addrs)
 	for _, s := range org.Sprays {
 		accounts[s.User]++
 		addrs[s.IP]++
@@ -57,6 +58,10 @@ func (e *Engine) distributedSpray(ev *enrich.Event, u, org *UserState, a *AddrSt
 	if len(accounts) < c.MinAccounts || len(addrs) < c.MinAddresses ||
 		float64(len(org.Sprays)) > c.MaxAttemptsPerAccount*float64(len(accounts)) {
 		return finding{}, false
+	}
+	if openIncident(&org.Incidents, RulePasswordSpray, ev, e.cfg.IncidentGap.Nanoseconds()) != nil {
+		// Only extends the open incident: no need to build its alert.
+		return finding{rule: RulePasswordSpray, onOrg: true, score: c.Score}, true
 	}
 	fd := finding{
 		rule:  RulePasswordSpray,

@@ -46,10 +46,10 @@ func (u *UserState) addFailure(ev *enrich.Event, keep time.Duration) {
 	for i < len(u.Failures) && u.Failures[i].Time.Before(cut) {
 		i++
 	}
-	u.Failures = u.Failures[i:]
-	if len(u.Failures) >= maxFailures {
-		u.Failures = u.Failures[1:]
+	if len(u.Failures)-i >= maxFailures {
+		i++
 	}
+	u.Failures = dropFront(u.Failures, i)
 	u.Failures = append(u.Failures, Failure{
 		Time: ev.Time, IP: ev.IP, Reason: ev.Reason,
 		Known: ev.Geo.Trusted || u.knows(ev.IP), EventID: ev.ID,
@@ -104,7 +104,7 @@ func (a *AddrState) addAttempt(ev *enrich.Event, success bool, window time.Durat
 	}
 	if au == nil {
 		if len(a.Users) >= maxAddrUsers {
-			a.Users = a.Users[1:]
+			a.Users = dropFront(a.Users, 1)
 		}
 		a.Users = append(a.Users, AddrUser{User: ev.User, First: ev.Time})
 		au = &a.Users[len(a.Users)-1]
@@ -123,4 +123,16 @@ func (a *AddrState) addAttempt(ev *enrich.Event, success bool, window time.Durat
 	if ev.ID != "" {
 		au.EventID = ev.ID
 	}
+}
+
+// dropFront removes the first n elements in place, keeping the slice's
+// capacity: these lists are trimmed on nearly every event, and re-slicing
+// the front away would make every later append reallocate.
+func dropFront[T any](s []T, n int) []T {
+	if n <= 0 {
+		return s
+	}
+	k := copy(s, s[n:])
+	clear(s[k:])
+	return s[:k]
 }
