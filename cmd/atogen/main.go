@@ -5,6 +5,7 @@
 //	atogen tenant -users 2000 -days 7 -seed 1 -out DIR [-disorder 60s]
 //	atogen score  -labels DIR/labels.jsonl -alerts alerts.jsonl [-events E] [-json] [-check]
 //	atogen naive  -events DIR/events.jsonl > naive.jsonl
+//	atogen stream -events 100000000 -users 100000 > events.jsonl
 package main
 
 import (
@@ -19,6 +20,7 @@ import (
 
 	"github.com/atod-project/atod/cmd/atogen/naive"
 	"github.com/atod-project/atod/cmd/atogen/score"
+	"github.com/atod-project/atod/cmd/atogen/stream"
 	"github.com/atod-project/atod/cmd/atogen/synth"
 )
 
@@ -26,6 +28,8 @@ const usage = `usage:
   atogen tenant -users N -days D -seed S [-start RFC3339] [-disorder 60s] [-geoip-dir DIR] -out DIR
   atogen score  -labels FILE -alerts FILE [-events FILE] [-json] [-check]
   atogen naive  -events FILE [-out FILE]
+  atogen stream -events N [-users U] [-days D] [-seed S]   (unlabelled load, to stdout)
+  atogen floor < events.jsonl                             (encoding/json decode rate, the floor)
 `
 
 func main() {
@@ -41,6 +45,13 @@ func main() {
 		err = runScore(os.Args[2:])
 	case "naive":
 		err = runNaive(os.Args[2:])
+	case "stream":
+		err = runStream(os.Args[2:])
+	case "floor":
+		var n int64
+		start := time.Now()
+		n, err = stream.Floor(os.Stdin)
+		fmt.Fprintf(os.Stderr, "floor: %d lines decoded by encoding/json in %s: %.0f lines/s\n", n, time.Since(start).Round(time.Millisecond), float64(n)/time.Since(start).Seconds())
 	default:
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
@@ -179,4 +190,17 @@ func runNaive(args []string) (err error) {
 		return err
 	}
 	return bw.Flush()
+}
+
+func runStream(args []string) error {
+	fs := flag.NewFlagSet("atogen stream", flag.ContinueOnError)
+	events := fs.Int64("events", 1_000_000, "number of events")
+	users := fs.Int("users", 100_000, "population size")
+	days := fs.Int("days", 30, "days of event time the stream covers")
+	seed := fs.Uint64("seed", 1, "random seed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return stream.Write(os.Stdout, stream.Config{Events: *events, Users: *users, Seed: *seed,
+		Span: time.Duration(*days) * 24 * time.Hour, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)})
 }
