@@ -158,7 +158,7 @@ func TestOutOfOrderWithinLateness(t *testing.T) {
 			from("105.112.9.9"), where(lagos), user(fmt.Sprintf("u%02d@example.org", i%20))))
 	}
 	evs = append(evs, ev(at(4*time.Minute), from("105.112.9.9"), where(lagos), user("u03@example.org")),
-		ev(at(4*time.Minute), from("105.112.0.1"), where(lagos)))
+		ev(at(4*time.Minute+time.Second), from("105.112.0.1"), where(lagos)))
 	want := run(t, DefaultConfig(), evs)
 	if len(want) < 3 {
 		t.Fatalf("sorted input gave only %v", rulesOf(want))

@@ -9,9 +9,9 @@ import (
 // Sequencer restores event-time order. Sources deliver events roughly in
 // order (a minute out is common); the rules want them sorted. The Sequencer
 // holds each event until the newest event time seen is Lateness past it,
-// then releases events oldest first. Ties are broken by the event's content,
-// not by arrival, so any arrival order within the lateness gives the same
-// output. An event that arrives after later events were released is released
+// then releases events oldest first; events of the same time keep their
+// arrival order. So any arrival order within the lateness gives the same
+// output, up to the order of simultaneous events. An event that arrives after later events were released is released
 // at once and counted as late: still evaluated, only out of order.
 //
 // A Sequencer is not safe for concurrent use.
@@ -100,22 +100,7 @@ func (s *Sequencer) release(out []enrich.Event) []enrich.Event {
 	return out
 }
 
-// eventBefore orders by time, then by fields that identify the event, so the
-// order of simultaneous events does not depend on arrival.
-func eventBefore(a, b *enrich.Event) bool {
-	if !a.Time.Equal(b.Time) {
-		return a.Time.Before(b.Time)
-	}
-	for _, p := range [...][2]string{
-		{a.ID, b.ID}, {a.User, b.User}, {a.Type, b.Type}, {a.Outcome, b.Outcome},
-		{a.Reason, b.Reason}, {a.SessionID, b.SessionID}, {a.DeviceID, b.DeviceID},
-	} {
-		if p[0] != p[1] {
-			return p[0] < p[1]
-		}
-	}
-	if c := a.IP.Compare(b.IP); c != 0 {
-		return c < 0
-	}
-	return a.Items < b.Items
-}
+// eventBefore orders by event time only. Events of the same time keep their
+// arrival order: many logs have one-second timestamps, and within a second
+// their order is the order things happened (the guesses before the success).
+func eventBefore(a, b *enrich.Event) bool { return a.Time.Before(b.Time) }
