@@ -11,8 +11,9 @@ import (
 // holds each event until the newest event time seen is Lateness past it,
 // then releases events oldest first; events of the same time keep their
 // arrival order. So any arrival order within the lateness gives the same
-// output, up to the order of simultaneous events. An event that arrives after later events were released is released
-// at once and counted as late: still evaluated, only out of order.
+// output, up to the order of simultaneous events. An event that arrives
+// after later events were released is released at once and counted as late:
+// still evaluated, only out of order.
 //
 // A Sequencer is not safe for concurrent use.
 type Sequencer struct {
