@@ -43,6 +43,8 @@ func (d *decoder) topField(key []byte, ev *rawEvent) error {
 		dst, bit, name = &ev.id, seenID, "id"
 	case "tenant":
 		dst, bit, name = &ev.tenant, seenTenant, "tenant"
+	case "source":
+		dst, bit, name = &ev.source, seenSource, "source"
 	case "items":
 		if err := markSeen(&ev.seen, seenItems, "items"); err != nil {
 			return err

@@ -51,6 +51,22 @@ type Event struct {
 	Items     int        `json:"items,omitempty"`
 	Rule      *InboxRule `json:"rule,omitempty"`
 	Tenant    string     `json:"tenant,omitempty"`
+	// Source names the log format the event was read from ("entra",
+	// "m365", ...), so that an analyst can find the original record by
+	// Source and ID; empty for events written canonically.
+	Source string `json:"source,omitempty"`
+
+	// Pos is where the event was read from a partitioned source, so that
+	// the source can tell when every event of a record has been handled
+	// and commit past it. Not part of the canonical schema.
+	Pos Position `json:"-"`
+}
+
+// Position is a record's place in a Kafka topic: its partition and
+// offset. Sources without partitions leave it zero.
+type Position struct {
+	Partition int32
+	Offset    int64
 }
 
 // InboxRule is the mailbox rule an inbox_rule event created or changed.

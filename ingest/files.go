@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -23,11 +24,16 @@ const (
 	defaultChunkBytes = 64 << 10
 )
 
-// Files reads canonical JSON lines from files, gzip files and stdin, one
-// after another in the order of Paths, for atod replay and atod events.
+// Files reads log records from files, gzip files and stdin, one after
+// another in the order of Paths, for atod replay and atod events: canonical
+// JSON lines, or any of Formats.
 //
-// Lines are parsed in parallel and delivered in input order. A line ends at
-// "\n"; a trailing "\r" and a leading UTF-8 byte order mark are removed.
+// Records are decoded in parallel and delivered in input order; records of
+// a format that is not Stateless are decoded in order by the delivering
+// goroutine, with one decoder per input, flushed at the input's end. A
+// record is a line, or a CSV row, which may span lines inside quotes. A
+// line ends at "\n"; a trailing "\r" and a leading UTF-8 byte order mark
+// are removed.
 // Gzip input is recognised by its magic bytes, whatever the file is called;
 // concatenated gzip members are read as one stream. Gzip checks its CRC only
 // at the end of a member, so a damaged file may yield some garbled lines
@@ -40,8 +46,15 @@ type Files struct {
 	Paths []string
 	// Stdin is what "-" reads; nil means os.Stdin.
 	Stdin io.Reader
-	// Parse turns a line into an event; nil means ParseCanonical. It is
-	// called from several goroutines at once and must not keep the line.
+	// Formats are the formats of the input. With one, every input is read
+	// as that format; with several, each record's format is detected
+	// (Detect), so the last one decodes what no other claims. A format
+	// with SniffHeader decodes a whole input that starts with its CSV
+	// header row. Nil means canonical lines, through Parse.
+	Formats []Format
+	// Parse turns a line into an event when Formats is nil; nil means
+	// ParseCanonical. It is called from several goroutines at once and
+	// must not keep the line.
 	Parse func([]byte) (Event, error)
 	// MaxLine is the longest line accepted, in bytes without the line
 	// ending; 0 means DefaultMaxLine. It is also the size of the line
@@ -57,7 +70,7 @@ type Files struct {
 	chunkBytes int // tests make it small to exercise chunk boundaries
 }
 
-// Run reads all Paths and hands each event to h and each unusable line to
+// Run reads all Paths and hands each event to h and each unusable record to
 // dlq (nil means DeadLetterLogger(f.Log)). It returns when the input is
 // exhausted, when h or dlq fail (the error names the file and line), when an
 // input cannot be read (the events before the failure are delivered first,
@@ -84,6 +97,8 @@ func (f *Files) Run(ctx context.Context, h Handler, dlq DeadLetterSink) (Stats, 
 		maxLine:    f.MaxLine,
 		chunkBytes: f.chunkBytes,
 		log:        log,
+		formats:    f.Formats,
+		parse:      f.Parse,
 	}
 	if r.stdin == nil {
 		r.stdin = os.Stdin
@@ -94,9 +109,11 @@ func (f *Files) Run(ctx context.Context, h Handler, dlq DeadLetterSink) (Stats, 
 	if r.chunkBytes <= 0 {
 		r.chunkBytes = defaultChunkBytes
 	}
-	parse := f.Parse
-	if parse == nil {
-		parse = ParseCanonical
+	if len(r.formats) == 0 && r.parse == nil {
+		r.parse = ParseCanonical
+	}
+	if len(r.formats) > 0 {
+		r.parse = nil
 	}
 	workers := f.Workers
 	if workers <= 0 {
@@ -110,14 +127,14 @@ func (f *Files) Run(ctx context.Context, h Handler, dlq DeadLetterSink) (Stats, 
 	n := 2*workers + 2
 	r.free = make(chan *chunk, n)
 	for range n {
-		r.free <- &chunk{done: make(chan struct{}, 1)}
+		r.free <- newChunk()
 	}
 	r.work = make(chan *chunk, n)
 	r.ordered = make(chan *chunk, n)
 
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Go(func() { parseChunks(ctx, r.work, parse) })
+		wg.Go(func() { parseChunks(ctx, r.work) })
 	}
 	readerDone := make(chan struct{})
 	go func() {
@@ -135,8 +152,9 @@ func (f *Files) Run(ctx context.Context, h Handler, dlq DeadLetterSink) (Stats, 
 	return st, err
 }
 
-// parseChunks is a worker: it parses the lines of each chunk into results.
-func parseChunks(ctx context.Context, work <-chan *chunk, parse func([]byte) (Event, error)) {
+// parseChunks is a worker: it decodes the records of each chunk.
+func parseChunks(ctx context.Context, work <-chan *chunk) {
+	var w worker
 	for {
 		select {
 		case <-ctx.Done():
@@ -145,7 +163,7 @@ func parseChunks(ctx context.Context, work <-chan *chunk, parse func([]byte) (Ev
 			if !ok {
 				return
 			}
-			c.parse(parse)
+			c.parse(&w)
 			c.done <- struct{}{}
 		}
 	}
@@ -191,23 +209,83 @@ func (c *chunk) deliver(ctx context.Context, st *Stats, h Handler, dlq DeadLette
 			return nil
 		}
 		res := &c.results[i]
-		line := c.firstLine + int64(i)
+		if res.deferred > 0 {
+			c.decodeSerial(res, i)
+		}
 		st.Lines++
 		switch {
 		case res.blank:
 			st.Blank++
+		case res.skip:
+			st.Skipped++
 		case res.reason != "":
-			d := DeadLetter{Source: c.source, Line: line, Reason: res.reason, Raw: res.raw}
-			if err := dlq.DeadLetter(ctx, d); err != nil {
-				return fmt.Errorf("%s:%d: writing dead letter: %w", c.source, line, err)
+			if err := c.deadLetter(ctx, st, dlq, res.line, res.reason, res.raw); err != nil {
+				return err
 			}
-			st.DeadLetters++
 		default:
-			if err := h.Handle(ctx, res.event); err != nil {
-				return fmt.Errorf("%s:%d: handling event: %w", c.source, line, err)
+			for _, p := range res.parts {
+				if err := c.deadLetter(ctx, st, dlq, res.line, p.Err.Error(), p.Raw); err != nil {
+					return err
+				}
 			}
-			st.Events++
+			if err := c.handle(ctx, st, h, res.line, c.events[res.first:res.first+res.n]); err != nil {
+				return err
+			}
 		}
 	}
+	if c.last && c.st != nil {
+		return c.flush(ctx, st, h)
+	}
+	return nil
+}
+
+// decodeSerial decodes the record of results[i], deferred by a worker
+// because its format keeps state across records.
+func (c *chunk) decodeSerial(res *result, i int) {
+	sp := c.spans[i]
+	rec := bytes.TrimPrefix(bytes.TrimSuffix(c.data[sp.start:sp.end], []byte("\r")), []byte("\xef\xbb\xbf"))
+	dec, err := c.st.serialDecoder(res.deferred - 1)
+	if err != nil {
+		res.reason, res.raw = err.Error(), bytes.Clone(rec)
+		return
+	}
+	c.run(dec, res, rec)
+}
+
+// flush ends the input: its stateful decoders emit what they still hold.
+func (c *chunk) flush(ctx context.Context, st *Stats, h Handler) error {
+	line := int64(0)
+	if n := len(c.results); n > 0 {
+		line = c.results[n-1].line
+	}
+	for _, d := range c.st.serial {
+		if d == nil {
+			continue
+		}
+		start := len(c.events)
+		d.Flush(c.emit)
+		if err := c.handle(ctx, st, h, line, c.events[start:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *chunk) handle(ctx context.Context, st *Stats, h Handler, line int64, events []Event) error {
+	for i := range events {
+		if err := h.Handle(ctx, events[i]); err != nil {
+			return fmt.Errorf("%s:%d: handling event: %w", c.source, line, err)
+		}
+		st.Events++
+	}
+	return nil
+}
+
+func (c *chunk) deadLetter(ctx context.Context, st *Stats, dlq DeadLetterSink, line int64, reason string, raw []byte) error {
+	d := DeadLetter{Source: c.source, Line: line, Reason: reason, Raw: raw}
+	if err := dlq.DeadLetter(ctx, d); err != nil {
+		return fmt.Errorf("%s:%d: writing dead letter: %w", c.source, line, err)
+	}
+	st.DeadLetters++
 	return nil
 }

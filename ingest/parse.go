@@ -14,7 +14,7 @@ const (
 	MaxUserLen = 512
 	// MaxUserAgentLen bounds user_agent; longer values are truncated.
 	MaxUserAgentLen = 1024
-	// MaxIDLen bounds id, session_id, device_id and tenant. Longer values
+	// MaxIDLen bounds id, session_id, device_id, tenant and source. Longer values
 	// keep a prefix and end in "~" plus 32 hex digits of the SHA-256 of the
 	// whole value, so that two long ids with a common prefix (JWTs) stay
 	// distinct for deduplication and session tracking.

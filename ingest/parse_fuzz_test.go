@@ -91,10 +91,10 @@ func checkInvariants(t *testing.T, e Event) {
 		t.Errorf("items %d", e.Items)
 	}
 	if len(e.UserAgent) > MaxUserAgentLen || len(e.SessionID) > MaxIDLen || len(e.DeviceID) > MaxIDLen ||
-		len(e.ID) > MaxIDLen || len(e.Tenant) > MaxIDLen {
+		len(e.ID) > MaxIDLen || len(e.Tenant) > MaxIDLen || len(e.Source) > MaxIDLen {
 		t.Errorf("over-long field in %+v", e)
 	}
-	for _, s := range []string{e.UserAgent, e.SessionID, e.DeviceID, e.ID, e.Tenant} {
+	for _, s := range []string{e.UserAgent, e.SessionID, e.DeviceID, e.ID, e.Tenant, e.Source} {
 		if !utf8.ValidString(s) {
 			t.Errorf("invalid UTF-8 %q", s)
 		}

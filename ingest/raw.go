@@ -23,6 +23,7 @@ const (
 	seenRedirectTo
 	seenDelete
 	seenMoveTo
+	seenSource
 )
 
 // rawEvent is one line as the JSON layer sees it, before validation. A nil
@@ -32,7 +33,7 @@ type rawEvent struct {
 	seen                                   uint32
 	time, user, ip, typ, outcome, reason   []byte
 	sessionID, protocol, userAgent, device []byte
-	id, tenant                             []byte
+	id, tenant, source                     []byte
 	hasItems                               bool
 	items                                  int64
 	rule                                   rawRule

@@ -20,6 +20,8 @@ type reader struct {
 	maxLine    int
 	chunkBytes int
 	log        *zap.Logger
+	formats    []Format
+	parse      func([]byte) (Event, error)
 
 	free, work, ordered chan *chunk
 
@@ -29,6 +31,8 @@ type reader struct {
 	raw, lines *bufio.Reader
 	gz         *gzip.Reader
 	cur        *chunk
+	st         *stream // the input being read
+	inRecord   bool    // inside a quoted field of a CSV row that goes on
 }
 
 // run reads every input, then closes work and ordered. A read error is sent
@@ -39,14 +43,15 @@ func (r *reader) run(ctx context.Context) {
 	r.raw = bufio.NewReaderSize(nil, 64<<10)
 	r.lines = bufio.NewReaderSize(nil, r.maxLine+2) // room for "\r\n"
 	for _, path := range r.paths {
+		r.st = nil
 		err := r.readPath(ctx, path)
 		if ctx.Err() != nil {
 			return
 		}
-		if r.cur == nil && !r.next(ctx, path, 0) {
+		if r.cur == nil && !r.next(ctx, path) {
 			return
 		}
-		r.cur.err = err
+		r.cur.err, r.cur.last = err, true
 		r.send()
 		if err != nil {
 			return
@@ -77,7 +82,9 @@ func (r *reader) readPath(ctx context.Context, path string) error {
 
 // readLines cuts one input into chunks; the last one stays in r.cur.
 func (r *reader) readLines(ctx context.Context, name string, in io.Reader) error {
-	if !r.next(ctx, name, 1) {
+	r.st = &stream{parse: r.parse, formats: r.formats, csv: -1}
+	r.inRecord = false
+	if !r.next(ctx, name) {
 		return ctx.Err()
 	}
 	r.raw.Reset(in)
@@ -97,28 +104,28 @@ func (r *reader) readLines(ctx context.Context, name string, in io.Reader) error
 	r.lines.Reset(src)
 	lineNo := int64(0)
 	for {
-		if r.lines.Buffered() == 0 && len(r.cur.spans) > 0 {
+		if r.lines.Buffered() == 0 && len(r.cur.spans) > 0 && !r.inRecord {
 			// The next read may block (a pipe, a terminal): hand on what
 			// is there, so that a live stream is not held back until a
 			// chunk fills up.
 			r.send()
-			if !r.next(ctx, name, lineNo+1) {
+			if !r.next(ctx, name) {
 				return ctx.Err()
 			}
 		}
 		line, err := r.lines.ReadSlice('\n')
 		if len(line) > 0 {
 			lineNo++
-			if len(r.cur.data) >= r.chunkBytes {
+			if len(r.cur.data) >= r.chunkBytes && !r.inRecord {
 				r.send()
-				if !r.next(ctx, name, lineNo) {
+				if !r.next(ctx, name) {
 					return ctx.Err()
 				}
 			}
 			if err == bufio.ErrBufferFull {
-				err = r.addLong(line)
+				err = r.addLong(line, lineNo)
 			} else {
-				r.add(line)
+				r.add(line, lineNo)
 			}
 		}
 		switch {
@@ -131,25 +138,72 @@ func (r *reader) readLines(ctx context.Context, name string, in io.Reader) error
 }
 
 // add appends a line that ends in "\n" or at the end of the input.
-func (r *reader) add(line []byte) {
+func (r *reader) add(line []byte, lineNo int64) {
 	c := r.cur
 	c.bytes += int64(len(line))
 	content := bytes.TrimSuffix(line, []byte("\n"))
+	header := !r.st.started && r.st.start(content)
+	if r.inRecord {
+		r.continueRecord(content)
+		return
+	}
+	if r.st.csv >= 0 && !header && oddQuotes(content) {
+		r.inRecord = true
+	}
 	if n := len(bytes.TrimSuffix(content, []byte("\r"))); n > r.maxLine {
 		start := len(c.data)
 		c.data = append(c.data, truncateUTF8(content, r.rawPrefix())...)
-		c.spans = append(c.spans, span{start: start, end: len(c.data), long: int64(n)})
+		c.spans = append(c.spans, span{start: start, end: len(c.data), line: lineNo, long: int64(n)})
+		r.inRecord = false
 		return
 	}
 	start := len(c.data)
 	c.data = append(c.data, content...)
-	c.spans = append(c.spans, span{start: start, end: len(c.data)})
+	c.spans = append(c.spans, span{start: start, end: len(c.data), line: lineNo, header: header})
 }
+
+// continueRecord adds the next line of a CSV row whose quoted field goes
+// on. A row that grows over maxLine ends there and is dead-lettered, so
+// that a stray quote costs one row and not the rest of the file.
+func (r *reader) continueRecord(content []byte) {
+	c := r.cur
+	sp := &c.spans[len(c.spans)-1]
+	if oddQuotes(content) {
+		r.inRecord = false
+	}
+	size := int64(sp.end-sp.start) + 1 + int64(len(content))
+	if sp.long > 0 {
+		size = sp.long + 1 + int64(len(content))
+	}
+	if size <= int64(r.maxLine) {
+		c.data = append(append(c.data, '\n'), content...)
+		sp.end = len(c.data)
+		return
+	}
+	if sp.long == 0 {
+		// Keep what a dead letter keeps of an over-long line.
+		sp.end = sp.start + len(truncateUTF8(c.data[sp.start:sp.end], r.rawPrefix()))
+		c.data = c.data[:sp.end]
+	}
+	sp.long = size
+	r.inRecord = false
+}
+
+func oddQuotes(b []byte) bool { return bytes.Count(b, []byte{'"'})%2 == 1 }
 
 // addLong records a line that does not fit the line buffer and skips the
 // rest of it, keeping only its first bytes.
-func (r *reader) addLong(first []byte) error {
+func (r *reader) addLong(first []byte, lineNo int64) error {
 	c := r.cur
+	if !r.st.started {
+		r.st.started = true // an over-long line is no CSV header
+	}
+	if r.inRecord {
+		// The row ends here; the rest of this line is a record of its own.
+		r.inRecord = false
+		sp := &c.spans[len(c.spans)-1]
+		sp.long = max(sp.long, int64(sp.end-sp.start)) + int64(len(first))
+	}
 	start := len(c.data)
 	c.data = append(c.data, truncateUTF8(first, r.rawPrefix())...)
 	size := int64(len(first))
@@ -179,7 +233,7 @@ func (r *reader) addLong(first []byte) error {
 			length--
 		}
 	}
-	c.spans = append(c.spans, span{start: start, end: len(c.data), long: length})
+	c.spans = append(c.spans, span{start: start, end: len(c.data), line: lineNo, long: length})
 	if err == io.EOF {
 		err = nil
 	}
@@ -189,11 +243,11 @@ func (r *reader) addLong(first []byte) error {
 // rawPrefix is how much of an over-long line a dead letter keeps.
 func (r *reader) rawPrefix() int { return min(deadLetterPrefix, r.maxLine) }
 
-// next takes a free chunk for the lines of name from firstLine on.
-func (r *reader) next(ctx context.Context, name string, firstLine int64) bool {
+// next takes a free chunk for the next lines of name.
+func (r *reader) next(ctx context.Context, name string) bool {
 	select {
 	case c := <-r.free:
-		c.source, c.firstLine, c.maxLine, c.bytes = name, firstLine, r.maxLine, 0
+		c.source, c.st, c.last, c.maxLine, c.bytes = name, r.st, false, r.maxLine, 0
 		c.data, c.spans, c.err = c.data[:0], c.spans[:0], nil
 		r.cur = c
 		return true

@@ -45,6 +45,8 @@ func parseReference(line []byte) (Event, error) {
 			return refString(&raw.seen, seenID, &raw.id, v)
 		case "tenant":
 			return refString(&raw.seen, seenTenant, &raw.tenant, v)
+		case "source":
+			return refString(&raw.seen, seenSource, &raw.source, v)
 		case "items":
 			if err := refSeen(&raw.seen, seenItems); err != nil {
 				return err

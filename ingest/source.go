@@ -44,14 +44,18 @@ type DeadLetterSink interface {
 	DeadLetter(ctx context.Context, d DeadLetter) error
 }
 
-// Stats counts what a source read. Lines includes blank and dead-lettered
-// lines, so Lines = Events + Blank + DeadLetters once a run ends without
-// error.
+// Stats counts what a source read. Lines counts records (a line, or a CSV
+// row, which may span lines), blank ones and dead-lettered ones included.
+// Once a run ends without error, each record is blank, skipped, a dead
+// letter, or handed on as its events: none for a record a stateful format
+// holds for later, several for an envelope (so Events may exceed Lines), and
+// an envelope with unusable parts counts one dead letter per part.
 type Stats struct {
 	Files       int   // inputs opened, stdin included
-	Lines       int64 // lines read
+	Lines       int64 // records read
 	Events      int64 // events the handler accepted
 	Blank       int64 // empty or whitespace-only lines, skipped
-	DeadLetters int64 // lines sent to the dead-letter sink
+	Skipped     int64 // valid records without an authentication event (ErrSkip), CSV header rows
+	DeadLetters int64 // records (or parts of envelopes) sent to the dead-letter sink
 	Bytes       int64 // bytes of input after decompression, line endings included
 }

@@ -55,12 +55,13 @@ func (r *rawEvent) event() (Event, error) {
 	// die with the event.
 	e.User = string(user)
 	ua := truncateUTF8(r.userAgent, MaxUserAgentLen)
-	sb.grow(len(ua) + idLen(r.sessionID) + idLen(r.device) + idLen(r.id) + idLen(r.tenant))
+	sb.grow(len(ua) + idLen(r.sessionID) + idLen(r.device) + idLen(r.id) + idLen(r.tenant) + idLen(r.source))
 	e.UserAgent = sb.add(ua)
 	e.SessionID = sb.addID(r.sessionID)
 	e.DeviceID = sb.addID(r.device)
 	e.ID = sb.addID(r.id)
 	e.Tenant = sb.addID(r.tenant)
+	e.Source = sb.addID(r.source)
 	if r.rule.present {
 		e.Rule = r.rule.inboxRule()
 	}

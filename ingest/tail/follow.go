@@ -1,0 +1,164 @@
+// Package tail follows a growing log file, as "tail -F" does, for small
+// installations that have no Kafka: it reads lines as they are appended,
+// goes on with the new file when the log is rotated (renamed and
+// recreated) and from the start when it is truncated (copytruncate), and
+// saves its position so that a restart resumes where the last run stopped,
+// even when the file was rotated in between.
+//
+// A position is saved only for lines the handler has accepted, at most
+// Config.SaveEvery apart and on every return; after a clean stop nothing
+// is read twice or skipped, after a crash at most SaveEvery's worth of
+// lines is read again.
+package tail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Defaults of Config.
+const (
+	DefaultPoll      = 250 * time.Millisecond
+	DefaultSaveEvery = time.Second
+	DefaultMaxLine   = 1 << 20
+)
+
+// Config says which file to follow and where to keep the position.
+type Config struct {
+	// Path is the log file, e.g. /var/log/mail.log.
+	Path string
+	// PositionFile keeps the position across restarts; "" keeps none.
+	PositionFile string
+	// FromStart makes a run without a saved position read the file from
+	// its start; by default it begins at the end, as tail -f does.
+	FromStart bool
+	// Poll is how often the file is checked for new lines, rotation and
+	// truncation when it has nothing new; 0 means DefaultPoll.
+	Poll time.Duration
+	// SaveEvery is how often the position is saved while lines flow; 0
+	// means DefaultSaveEvery.
+	SaveEvery time.Duration
+	// MaxLine bounds a line; longer lines are cut to it. 0 means
+	// DefaultMaxLine.
+	MaxLine int
+	// Log receives rotation and resume notices; nil means none.
+	Log *zap.Logger
+}
+
+// Validate reports a config that cannot work.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Path == "" {
+		errs = append(errs, errors.New("tail.path: is required"))
+	}
+	if c.Poll < 0 || c.SaveEvery < 0 || c.MaxLine < 0 {
+		errs = append(errs, errors.New("tail: poll, save_every and max_line must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Follow calls handle with each line of the file (without its line
+// ending), in order, until ctx is cancelled, which returns nil after the
+// position of the last accepted line has been saved. An error from handle
+// stops Follow, which returns it; the line is then not counted as read.
+// handle must not keep the line.
+func Follow(ctx context.Context, cfg Config, handle func(line []byte) error) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Poll == 0 {
+		cfg.Poll = DefaultPoll
+	}
+	if cfg.SaveEvery == 0 {
+		cfg.SaveEvery = DefaultSaveEvery
+	}
+	if cfg.MaxLine == 0 {
+		cfg.MaxLine = DefaultMaxLine
+	}
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	f := &follower{cfg: cfg, log: cfg.Log.With(zap.String("path", cfg.Path)), handle: handle}
+	defer f.close()
+	if err := f.resume(); err != nil {
+		return err
+	}
+	return f.run(ctx)
+}
+
+// resume opens the file where the saved position says, or where
+// FromStart says when there is none.
+func (f *follower) resume() error {
+	var pos *position
+	if f.cfg.PositionFile != "" {
+		var err error
+		if pos, err = loadPosition(f.cfg.PositionFile); err != nil {
+			return err
+		}
+	}
+	cur, err := os.Open(f.cfg.Path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("opening %s: %w", f.cfg.Path, err)
+	}
+	switch {
+	case pos != nil && cur != nil && pos.matches(cur):
+		return f.start(cur, pos.Offset, false)
+	case pos != nil:
+		// The file was rotated while we were away: finish the old one
+		// first, if it is still there under a rotated name.
+		if old := findRotated(f.cfg.Path, pos); old != nil {
+			f.log.Info("resuming in the rotated file", zap.String("rotated", old.Name()), zap.Int64("offset", pos.Offset))
+			if cur != nil {
+				cur.Close()
+			}
+			return f.start(old, pos.Offset, true)
+		}
+		f.log.Warn("the file at the saved position is gone; reading the current file from its start")
+		if cur != nil {
+			return f.start(cur, 0, false)
+		}
+	case cur != nil && !f.cfg.FromStart:
+		end, err := cur.Seek(0, io.SeekEnd)
+		if err != nil {
+			cur.Close()
+			return fmt.Errorf("seeking to the end of %s: %w", f.cfg.Path, err)
+		}
+		return f.start(cur, end, false)
+	case cur != nil:
+		return f.start(cur, 0, false)
+	}
+	return nil // no file yet: run waits for it
+}
+
+// findRotated looks for the file pos was saved in under the names
+// logrotate gives (path.1, path-20260302); compressed ones cannot be
+// resumed.
+func findRotated(path string, pos *position) *os.File {
+	var names []string
+	for _, pattern := range []string{path + ".*", path + "-*"} {
+		m, _ := filepath.Glob(pattern)
+		names = append(names, m...)
+	}
+	for _, name := range names {
+		if strings.HasSuffix(name, ".gz") || strings.HasSuffix(name, ".xz") || strings.HasSuffix(name, ".bz2") || strings.HasSuffix(name, ".zst") {
+			continue
+		}
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		if pos.matches(f) {
+			return f
+		}
+		f.Close()
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+package tail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/ingest"
+)
+
+// Source follows a log file and decodes it with a Format: the live input
+// of a small installation ("atod run" without Kafka). Events go to the
+// handler in file order; a line's position is saved only once the handler
+// has accepted all of its events.
+type Source struct {
+	Config Config
+	Format ingest.Format
+}
+
+// Run follows the file until ctx is cancelled (then it returns nil and
+// the counts) or the handler or dead-letter sink fail. Unusable lines are
+// dead-lettered with Source set to the path and Line to the line's number
+// in this run; lines the format skips are counted. What the decoder still
+// holds when Run returns is flushed to h.
+func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLetterSink) (ingest.Stats, error) {
+	if s.Format.New == nil {
+		return ingest.Stats{}, errors.New("tail: no format")
+	}
+	if dlq == nil {
+		log := s.Config.Log
+		if log == nil {
+			log = zap.NewNop()
+		}
+		dlq = ingest.DeadLetterLogger(log)
+	}
+	dec := s.Format.New()
+	st := ingest.Stats{Files: 1}
+	var handleErr error
+	emit := func(e ingest.Event) {
+		if handleErr != nil {
+			return
+		}
+		if err := h.Handle(ctx, e); err != nil {
+			handleErr = err
+			return
+		}
+		st.Events++
+	}
+	err := Follow(ctx, s.Config, func(line []byte) error {
+		st.Lines++
+		st.Bytes += int64(len(line)) + 1
+		if isBlank(line) {
+			st.Blank++
+			return nil
+		}
+		derr := dec.Decode(line, emit)
+		if handleErr != nil {
+			return fmt.Errorf("%s:%d: handling event: %w", s.Config.Path, st.Lines, handleErr)
+		}
+		var parts ingest.PartErrors
+		switch {
+		case derr == nil:
+		case errors.Is(derr, ingest.ErrSkip):
+			st.Skipped++
+		case errors.As(derr, &parts):
+			for _, p := range parts {
+				if err := s.deadLetter(ctx, dlq, st.Lines, p.Raw, p.Err); err != nil {
+					return err
+				}
+				st.DeadLetters++
+			}
+		default:
+			if err := s.deadLetter(ctx, dlq, st.Lines, line, derr); err != nil {
+				return err
+			}
+			st.DeadLetters++
+		}
+		return nil
+	})
+	dec.Flush(func(e ingest.Event) {
+		if handleErr == nil {
+			if handleErr = h.Handle(context.WithoutCancel(ctx), e); handleErr == nil {
+				st.Events++
+			}
+		}
+	})
+	if err == nil {
+		err = handleErr // from Flush
+	}
+	return st, err
+}
+
+func (s *Source) deadLetter(ctx context.Context, dlq ingest.DeadLetterSink, line int64, raw []byte, reason error) error {
+	d := ingest.DeadLetter{Source: s.Config.Path, Line: line, Reason: reason.Error(), Raw: append([]byte(nil), raw...)}
+	if err := dlq.DeadLetter(ctx, d); err != nil {
+		return fmt.Errorf("%s:%d: writing dead letter: %w", s.Config.Path, line, err)
+	}
+	return nil
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}

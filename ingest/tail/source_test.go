@@ -1,0 +1,80 @@
+package tail
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atod-project/atod/ingest"
+	"github.com/atod-project/atod/ingest/dovecot"
+	"github.com/atod-project/atod/ingest/syslog"
+)
+
+func TestSourceDecodesAndCounts(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "dovecot.log")
+	lines := "Mar 02 08:19:52 master: Info: Dovecot v2.3.19.1 starting up\n" +
+		"Mar 02 08:19:55 auth: Info: passwd-file(anna,127.0.0.1,<S1>): Password mismatch\n" +
+		"Mar 02 08:19:57 imap-login: Info: Disconnected: Connection closed (auth failed, 1 attempts in 2 secs): user=<anna>, method=PLAIN, rip=127.0.0.1, lip=127.0.0.1, session=<S1>\n" +
+		"\n" +
+		"Mar 02 08:20:11 imap-login: Info: Login: user=<anna>, method=PLAIN, rip=bad, lip=127.0.0.1, mpid=1, session=<S2>\n" +
+		"garbage\n"
+	if err := os.WriteFile(log, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := &Source{
+		Config: Config{Path: log, PositionFile: filepath.Join(dir, "pos"), FromStart: true, Poll: 5 * time.Millisecond},
+		Format: dovecot.Format(syslog.Options{Year: 2026}),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var events []ingest.Event
+	var dead []ingest.DeadLetter
+	done := make(chan struct{})
+	var st ingest.Stats
+	var err error
+	go func() {
+		defer close(done)
+		st, err = src.Run(ctx, ingest.HandlerFunc(func(_ context.Context, e ingest.Event) error {
+			mu.Lock()
+			events = append(events, e)
+			mu.Unlock()
+			return nil
+		}), deadLetters(func(d ingest.DeadLetter) {
+			mu.Lock()
+			dead = append(dead, d)
+			mu.Unlock()
+		}))
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(dead)
+		mu.Unlock()
+		if n == 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Reason != ingest.ReasonBadPassword || events[0].User != "anna" {
+		t.Fatalf("events %+v", events)
+	}
+	if st.Lines != 6 || st.Events != 1 || st.Blank != 1 || st.Skipped != 1 || st.DeadLetters != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	if dead[0].Line != 5 || dead[0].Source != log {
+		t.Fatalf("dead letter %+v", dead[0])
+	}
+}
+
+type deadLetters func(ingest.DeadLetter)
+
+func (f deadLetters) DeadLetter(_ context.Context, d ingest.DeadLetter) error { f(d); return nil }
