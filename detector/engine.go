@@ -244,9 +244,18 @@ func (e *Engine) onSuccess(ev *enrich.Event, u *UserState, a *AddrState, found [
 	if risky {
 		found = append(found, risk)
 	}
-	if risk.score < e.cfg.Policy.AlertScore {
-		e.learnHabits(ev, u)
+	// Only a sign-in that raised nothing teaches the account its habits and
+	// networks: the attacker's must never become the account's. The last
+	// location is kept either way, so the real user's next sign-in is
+	// compared with the stranger's.
+	worst := 0
+	for i := range found {
+		worst = max(worst, found[i].score)
 	}
-	u.learn(ev)
+	if worst < e.cfg.Policy.AlertScore {
+		e.learnHabits(ev, u)
+		u.learnNetwork(ev)
+	}
+	u.learnLocation(ev)
 	return found
 }

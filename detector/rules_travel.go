@@ -30,7 +30,9 @@ func (e *Engine) impossibleTravel(ev *enrich.Event, u *UserState) (finding, bool
 	if !c.Enabled || prev.Time.IsZero() || !ev.Geo.HasLoc || ev.Geo.Trusted || prev.IP == ev.IP {
 		return finding{}, false
 	}
-	if countryLevel(prev.City, prev.Country, ev.Geo.City, ev.Geo.Country) {
+	// A network the account signs in from without alerts is one of its
+	// habits (a second office, a VPN not listed as trusted): no travel.
+	if countryLevel(prev.City, prev.Country, ev.Geo.City, ev.Geo.Country) || u.knows(ev.IP) {
 		return finding{}, false
 	}
 	dist := greatCircleKm(prev.Lat, prev.Lon, ev.Geo.Lat, ev.Geo.Lon)

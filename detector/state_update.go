@@ -56,18 +56,24 @@ func (u *UserState) addFailure(ev *enrich.Event, keep time.Duration) {
 	})
 }
 
-// learn remembers a successful sign-in: where it came from for impossible
-// travel, and its network as one the account uses. Trusted networks (VPN
-// egress, often far from the user) are not a location of the user.
-func (u *UserState) learn(ev *enrich.Event) {
-	if ev.Geo.Trusted || !ev.IP.IsValid() {
+// learnLocation remembers where a successful sign-in came from, for
+// impossible travel. Trusted networks (VPN egress, often far from the user)
+// are not a location of the user.
+func (u *UserState) learnLocation(ev *enrich.Event) {
+	if ev.Geo.Trusted || !ev.IP.IsValid() || !ev.Geo.HasLoc || ev.Time.Before(u.LastLogin.Time) {
 		return
 	}
-	if ev.Geo.HasLoc && !ev.Time.Before(u.LastLogin.Time) {
-		u.LastLogin = Login{
-			Time: ev.Time, IP: ev.IP, Lat: ev.Geo.Lat, Lon: ev.Geo.Lon, RadiusKm: ev.Geo.RadiusKm,
-			Country: ev.Geo.Country, City: ev.Geo.City, ASN: ev.Geo.ASN, EventID: ev.ID,
-		}
+	u.LastLogin = Login{
+		Time: ev.Time, IP: ev.IP, Lat: ev.Geo.Lat, Lon: ev.Geo.Lon, RadiusKm: ev.Geo.RadiusKm,
+		Country: ev.Geo.Country, City: ev.Geo.City, ASN: ev.Geo.ASN, EventID: ev.ID,
+	}
+}
+
+// learnNetwork remembers the network of a successful sign-in as one the
+// account uses.
+func (u *UserState) learnNetwork(ev *enrich.Event) {
+	if ev.Geo.Trusted || !ev.IP.IsValid() {
+		return
 	}
 	n := netOf(ev.IP)
 	for i := range u.Known {
