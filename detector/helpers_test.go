@@ -46,6 +46,7 @@ func id(s string) evOpt        { return func(e *enrich.Event) { e.ID = s } }
 func session(s string) evOpt   { return func(e *enrich.Event) { e.SessionID = s } }
 func user(u string) evOpt      { return func(e *enrich.Event) { e.User = u } }
 func kind(typ string) evOpt    { return func(e *enrich.Event) { e.Type = typ } }
+func device(d string) evOpt    { return func(e *enrich.Event) { e.DeviceID = d } }
 func (l loc) geo() enrich.Geo {
 	return enrich.Geo{Kind: enrich.KindPublic, Country: l.country, City: l.city, Lat: l.lat, Lon: l.lon,
 		RadiusKm: l.radius, HasLoc: true, ASN: l.asn, Trusted: l.trusted}

@@ -49,6 +49,9 @@ func TestRules(t *testing.T) {
 		// no impossible travel and, without more, no revocation.
 		{"plausible flight", append(slices.Clone(home), ev(at(-10*time.Hour)), ev(at(0), from("73.0.0.5"), where(newYork))),
 			[]string{"new_location/alert"}},
+		{"own networks on two continents", append(withDevice(home, "laptop"),
+			ev(at(-12*time.Hour), from("73.0.0.5"), where(newYork), device("laptop")),
+			ev(at(0), device("laptop")), ev(at(30*time.Minute), from("73.0.0.9"), where(newYork), device("laptop"))), nil},
 		{"short hop Berlin to Munich", append(slices.Clone(home), ev(at(-time.Hour)), ev(at(0), from("62.216.0.5"), where(munich))), nil},
 		{"wide accuracy radii are not impossible", []enrich.Event{ev(at(0), from("176.0.0.1"), where(deMob)),
 			ev(at(time.Minute), from("84.128.0.10"))}, nil},
@@ -81,6 +84,14 @@ func TestRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+func withDevice(evs []enrich.Event, d string) []enrich.Event {
+	out := slices.Clone(evs)
+	for i := range out {
+		out[i].DeviceID = d
+	}
+	return out
 }
 
 func TestStuffingAlertNamesAccounts(t *testing.T) {
