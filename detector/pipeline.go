@@ -26,6 +26,8 @@ type Pipeline struct {
 
 	ready  []enrich.Event
 	alerts []Alert
+
+	live liveHooks // set by live mode only; see pipeline_live.go
 }
 
 // NewPipeline returns a pipeline over eng that holds events back by the
@@ -38,6 +40,11 @@ func NewPipeline(eng *Engine, emit func(context.Context, Alert) error) *Pipeline
 		batchSize: DefaultBatchSize,
 	}
 }
+
+// SetBatchSize changes how many events the engine gets at once (at least
+// 1). A remote store wants big batches: its cost is per distinct key, and a
+// bigger batch holds each account and address once for more events.
+func (p *Pipeline) SetBatchSize(n int) { p.batchSize = max(n, 1) }
 
 // Push adds one event; it runs the rules once a batch of events is due.
 func (p *Pipeline) Push(ctx context.Context, e enrich.Event) error {
@@ -57,17 +64,27 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 // Late reports how many events arrived later than the lateness allows.
 func (p *Pipeline) Late() int64 { return p.seq.Late() }
 
+// process runs the rules over the ready events, a batch at a time:
+// advancing a watermark or flushing may release far more than a batch.
 func (p *Pipeline) process(ctx context.Context) error {
-	if len(p.ready) == 0 {
-		return nil
-	}
-	if err := p.processRetrying(ctx); err != nil {
-		return err
-	}
-	clear(p.ready)
-	p.ready = p.ready[:0]
-	for _, a := range p.alerts {
-		if err := p.emit(ctx, a); err != nil {
+	done := 0
+	defer func() {
+		n := copy(p.ready, p.ready[done:])
+		clear(p.ready[n:])
+		p.ready = p.ready[:n]
+	}()
+	for done < len(p.ready) {
+		batch := p.ready[done:min(done+p.batchSize, len(p.ready))]
+		if err := p.processRetrying(ctx, batch); err != nil {
+			return err
+		}
+		done += len(batch)
+		for _, a := range p.alerts {
+			if err := p.emit(ctx, a); err != nil {
+				return err
+			}
+		}
+		if err := p.live.processed(ctx, batch); err != nil {
 			return err
 		}
 	}
@@ -78,11 +95,14 @@ func (p *Pipeline) process(ctx context.Context) error {
 // instance changed state the batch read (ErrConflict), the attempt's alerts
 // and counts are dropped and the batch runs again on reloaded state, so
 // each event counts once and no alert rests on stale state.
-func (p *Pipeline) processRetrying(ctx context.Context) error {
+func (p *Pipeline) processRetrying(ctx context.Context, batch []enrich.Event) error {
+	if p.live.beforeSave != nil {
+		return p.processStaged(ctx, batch)
+	}
 	stats := p.eng.Stats()
 	for attempt := 0; ; attempt++ {
 		var err error
-		p.alerts, err = p.eng.Process(ctx, p.ready, p.alerts[:0])
+		p.alerts, err = p.eng.Process(ctx, batch, p.alerts[:0])
 		if err == nil {
 			return nil
 		}

@@ -180,6 +180,8 @@ func expired(seen, now time.Time, retention time.Duration) bool {
 	return !seen.IsZero() && now.Sub(seen) > retention
 }
 
-func (u *UserState) reset() { *u = UserState{User: u.User} }
+// reset empties the state but keeps its key and the store's revision:
+// it is still the object the store handed out.
+func (u *UserState) reset() { *u = UserState{User: u.User, Rev: u.Rev} }
 
-func (a *AddrState) reset() { *a = AddrState{Addr: a.Addr} }
+func (a *AddrState) reset() { *a = AddrState{Addr: a.Addr, Rev: a.Rev} }

@@ -1,0 +1,77 @@
+package redisstore
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+
+	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/detector/storetest"
+)
+
+// capture keeps the last state saved of each account and address: the
+// demo tenant's typical states, for codec benchmarks.
+type capture struct {
+	*detector.MemoryStore
+	users map[string]detector.UserState
+	addrs map[netip.Addr]detector.AddrState
+}
+
+func (c *capture) Save(ctx context.Context, us []*detector.UserState, as []*detector.AddrState) error {
+	for _, u := range us {
+		c.users[u.User] = *u
+	}
+	for _, a := range as {
+		c.addrs[a.Addr] = *a
+	}
+	return c.MemoryStore.Save(ctx, us, as)
+}
+
+func demoStates(b *testing.B) ([]detector.UserState, []detector.AddrState) {
+	cfg := detector.DefaultConfig()
+	c := &capture{MemoryStore: detector.NewMemoryStore(cfg.UserRetention, cfg.AddrRetention),
+		users: make(map[string]detector.UserState), addrs: make(map[netip.Addr]detector.AddrState)}
+	storetest.Replay(b, cfg, c, storetest.DemoEvents(b))
+	var us []detector.UserState
+	for _, u := range c.users {
+		us = append(us, u)
+	}
+	var as []detector.AddrState
+	for _, a := range c.addrs {
+		as = append(as, a)
+	}
+	return us, as
+}
+
+// BenchmarkCodec encodes and decodes the demo tenant's final states; the
+// figures are per state.
+func BenchmarkCodec(b *testing.B) {
+	us, as := demoStates(b)
+	uc, _ := newCodec[detector.UserState]("User", "Rev")
+	ac, _ := newCodec[detector.AddrState]("Addr", "Rev")
+	var buf []byte
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			buf, _ = uc.appendValue(buf[:0], &us[i%len(us)])
+			buf, _ = ac.appendValue(buf[:0], &as[i%len(as)])
+		}
+	})
+	ub := make([][]byte, len(us))
+	for i := range us {
+		ub[i], _ = uc.appendValue(nil, &us[i])
+	}
+	ab := make([][]byte, len(as))
+	for i := range as {
+		ab[i], _ = ac.appendValue(nil, &as[i])
+	}
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			var u detector.UserState
+			var a detector.AddrState
+			_ = uc.decode(ub[i%len(ub)], &u)
+			_ = ac.decode(ab[i%len(ab)], &a)
+		}
+	})
+}

@@ -1,0 +1,120 @@
+package redisstore
+
+import (
+	"encoding"
+	"encoding/binary"
+	"fmt"
+	"reflect"
+	"time"
+)
+
+func encBool(e *encoder, v reflect.Value) {
+	var u uint64
+	if v.Bool() {
+		u = 1
+	}
+	e.b = binary.AppendUvarint(e.b, u)
+}
+
+func decBool(r *reader, v reflect.Value) error {
+	u, err := r.uvarint()
+	v.SetBool(u != 0)
+	return err
+}
+
+func encInt(e *encoder, v reflect.Value) { e.b = binary.AppendUvarint(e.b, zigzag(v.Int())) }
+
+func decInt(r *reader, v reflect.Value) error {
+	u, err := r.uvarint()
+	if err != nil {
+		return err
+	}
+	if i := unzigzag(u); !v.OverflowInt(i) {
+		v.SetInt(i)
+		return nil
+	}
+	return fmt.Errorf("%d overflows %s", unzigzag(u), v.Type())
+}
+
+func encUint(e *encoder, v reflect.Value) { e.b = binary.AppendUvarint(e.b, v.Uint()) }
+
+func decUint(r *reader, v reflect.Value) error {
+	u, err := r.uvarint()
+	if err != nil {
+		return err
+	}
+	if v.OverflowUint(u) {
+		return fmt.Errorf("%d overflows %s", u, v.Type())
+	}
+	v.SetUint(u)
+	return nil
+}
+
+func encFloat(e *encoder, v reflect.Value) { e.b = appendFloat(e.b, v.Float()) }
+
+func decFloat(r *reader, v reflect.Value) error {
+	h, bits, err := r.pair()
+	v.SetFloat(decodeFloat(h, bits))
+	return err
+}
+
+func encString(e *encoder, v reflect.Value) { e.b = append(e.b, v.String()...) }
+
+func decString(r *reader, v reflect.Value) error {
+	v.SetString(string(r.rest()))
+	r.consumeAll()
+	return nil
+}
+
+// Values are read and set through pointers where they are addressable
+// (always, but for map entries), which saves boxing each one.
+func encTime(e *encoder, v reflect.Value) {
+	if v.CanAddr() {
+		e.b = appendTime(e.b, *(*time.Time)(v.Addr().UnsafePointer()))
+		return
+	}
+	e.b = appendTime(e.b, v.Interface().(time.Time))
+}
+
+func zeroTime(v reflect.Value) bool {
+	if v.CanAddr() {
+		return *(*time.Time)(v.Addr().UnsafePointer()) == time.Time{}
+	}
+	return v.IsZero()
+}
+
+func decTime(r *reader, v reflect.Value) error {
+	h, nsec, err := r.pair()
+	if err != nil {
+		return err
+	}
+	t, err := decodeTime(h, nsec)
+	*(*time.Time)(v.Addr().UnsafePointer()) = t
+	return err
+}
+
+// encBinary stores types that know their own binary form, such as
+// netip.Addr and netip.Prefix.
+func encBinary(e *encoder, v reflect.Value) {
+	var err error
+	if v.CanAddr() {
+		v = v.Addr()
+	}
+	switch m := v.Interface().(type) {
+	case encoding.BinaryAppender:
+		e.b, err = m.AppendBinary(e.b)
+	case encoding.BinaryMarshaler:
+		var b []byte
+		b, err = m.MarshalBinary()
+		e.b = append(e.b, b...)
+	}
+	if err != nil && e.err == nil {
+		e.err = fmt.Errorf("encoding %s: %w", v.Type(), err)
+	}
+}
+
+func decBinary(r *reader, v reflect.Value) error {
+	err := v.Addr().Interface().(encoding.BinaryUnmarshaler).UnmarshalBinary(r.rest())
+	r.consumeAll()
+	return err
+}

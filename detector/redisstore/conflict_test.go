@@ -1,0 +1,130 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/enrich"
+	"github.com/atod-project/atod/ingest"
+)
+
+// gatedStore holds its first Save until proceed is closed, and counts
+// conflicts.
+type gatedStore struct {
+	*Store
+	once      sync.Once
+	loaded    chan struct{}
+	proceed   chan struct{}
+	conflicts atomic.Int32
+}
+
+func (g *gatedStore) Save(ctx context.Context, us []*detector.UserState, as []*detector.AddrState) error {
+	g.once.Do(func() {
+		close(g.loaded)
+		<-g.proceed
+	})
+	err := g.Store.Save(ctx, us, as)
+	if errors.Is(err, detector.ErrConflict) {
+		g.conflicts.Add(1)
+	}
+	return err
+}
+
+func replay(cfg detector.Config, store detector.Store, events []enrich.Event) ([]detector.Alert, error) {
+	eng, err := detector.NewEngine(cfg, store, zap.NewNop())
+	if err != nil {
+		return nil, err
+	}
+	var got []detector.Alert
+	p := detector.NewPipeline(eng, func(_ context.Context, a detector.Alert) error { got = append(got, a); return nil })
+	for _, e := range events {
+		if err := p.Push(context.Background(), e); err != nil {
+			return got, err
+		}
+	}
+	return got, p.Flush(context.Background())
+}
+
+// Two instances share the accounts of a credential-stuffing attack from one
+// address. A loads, B processes its half and saves, then A saves: A's
+// address write is refused, its account writes have landed. The Pipeline
+// runs A's batch again; the accounts read back as before A's first attempt,
+// so no failure counts twice, the address ends up with all forty accounts,
+// and the attack is alerted once (by B): A's first attempt, which saw only
+// its own half and raised an alert, emitted nothing.
+func TestConcurrentInstancesOnOneAddress(t *testing.T) {
+	srv := startRedis(t)
+	cfg := testConfig([]string{srv.addr()}, "atod:")
+	ip := netip.MustParseAddr("105.112.9.9")
+	var evA, evB []enrich.Event
+	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	for i := range 40 {
+		e := enrich.Event{Event: ingest.Event{Time: t0.Add(time.Duration(i) * 10 * time.Second),
+			User: fmt.Sprintf("u%02d@example.org", i), IP: ip, Type: ingest.TypeLogin,
+			Outcome: ingest.OutcomeFailure, Reason: ingest.ReasonUnknownUser, ID: fmt.Sprintf("ev-%02d", i)},
+			Geo: enrich.Geo{Kind: enrich.KindPublic, Country: "NG", ASN: 29465}}
+		if i%2 == 0 {
+			evA = append(evA, e)
+		} else {
+			evB = append(evB, e)
+		}
+	}
+	a := &gatedStore{Store: newTestStore(t, cfg), loaded: make(chan struct{}), proceed: make(chan struct{})}
+	b := newTestStore(t, cfg)
+	det := detector.DefaultConfig()
+
+	var alertsA []detector.Alert
+	var errA error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		alertsA, errA = replay(det, a, evA)
+	}()
+	<-a.loaded
+	alertsB, err := replay(det, b, evB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(a.proceed)
+	<-done
+	if errA != nil {
+		t.Fatal(errA)
+	}
+	if n := a.conflicts.Load(); n != 1 {
+		t.Errorf("A met %d conflicts, want 1", n)
+	}
+	if len(alertsA) != 0 || len(alertsB) != 1 || alertsB[0].Rule != detector.RuleCredentialStuffing {
+		t.Errorf("alerts: A %d, B %d (%v); want only B's stuffing alert", len(alertsA), len(alertsB), alertsB)
+	}
+
+	check := newTestStore(t, cfg)
+	users := make([]string, 40)
+	for i := range users {
+		users[i] = fmt.Sprintf("u%02d@example.org", i)
+	}
+	us, as, err := check.Load(context.Background(), users, []netip.Addr{ip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range us {
+		if len(u.Failures) != 1 {
+			t.Errorf("%s has %d failures, want 1", u.User, len(u.Failures))
+		}
+	}
+	total := 0
+	for _, au := range as[0].Users {
+		total += au.Failures
+	}
+	if len(as[0].Users) != 40 || total != 40 {
+		t.Errorf("address holds %d accounts and %d failures, want 40 and 40", len(as[0].Users), total)
+	}
+}

@@ -1,0 +1,99 @@
+package redisstore
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"hash"
+	"net/netip"
+	"sync"
+)
+
+// keyer names the Redis keys: {prefix}u:{pseudonym} for an account and
+// {prefix}a:{pseudonym} for an address. The braces are a Cluster hash tag:
+// every key of one account (and of one address) hashes to one slot, so
+// that keys added beside the state can be updated with it atomically.
+//
+// The pseudonym is the first 12 bytes of HMAC-SHA256(secret, kind, name),
+// base64url-encoded: 16 characters, 96 bits, so that the chance of two of
+// a billion accounts sharing a key is about 1e-11. Without the secret, a
+// copy of the data does not say which account or address a key is about.
+type keyer struct {
+	prefix string
+	plain  bool // names in clear (redis.allow_plain_keys)
+
+	pool sync.Pool // of hash.Hash: HMAC keyed with the secret
+
+	// Recent names, so that Save does not hash again what Load just
+	// hashed, nor Load what the last batches did; emptied when full.
+	mu        sync.Mutex
+	userCache map[string]string
+	addrCache map[netip.Addr]string
+}
+
+const keyCacheSize = 1 << 16
+
+const pseudonymBytes = 12
+
+func newKeyer(prefix string, secret []byte) *keyer {
+	k := &keyer{prefix: prefix, plain: secret == nil,
+		userCache: make(map[string]string), addrCache: make(map[netip.Addr]string)}
+	if !k.plain {
+		secret = append([]byte(nil), secret...)
+		k.pool.New = func() any { return hmac.New(sha256.New, secret) }
+	}
+	return k
+}
+
+func (k *keyer) user(name string) string {
+	return cached(k, k.userCache, name, func() string {
+		if k.plain {
+			return k.prefix + "u:{" + name + "}"
+		}
+		return k.pseudonym("u:", append([]byte{'u', 0}, name...))
+	})
+}
+
+func (k *keyer) addr(ip netip.Addr) string {
+	return cached(k, k.addrCache, ip, func() string {
+		if k.plain {
+			return k.prefix + "a:{" + ip.String() + "}"
+		}
+		b, _ := ip.AppendBinary([]byte{'a', 0}) // cannot fail
+		return k.pseudonym("a:", b)
+	})
+}
+
+func cached[K comparable](k *keyer, cache map[K]string, name K, compute func() string) string {
+	k.mu.Lock()
+	key, ok := cache[name]
+	k.mu.Unlock()
+	if ok {
+		return key
+	}
+	key = compute()
+	k.mu.Lock()
+	if len(cache) >= keyCacheSize {
+		clear(cache)
+	}
+	cache[name] = key
+	k.mu.Unlock()
+	return key
+}
+
+func (k *keyer) pseudonym(kind string, msg []byte) string {
+	h := k.pool.Get().(hash.Hash)
+	h.Reset()
+	h.Write(msg)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	k.pool.Put(h)
+	const enc = 16 // base64 length of pseudonymBytes
+	buf := make([]byte, 0, len(k.prefix)+len(kind)+2+enc)
+	buf = append(buf, k.prefix...)
+	buf = append(buf, kind...)
+	buf = append(buf, '{')
+	buf = base64.RawURLEncoding.AppendEncode(buf, sum[:pseudonymBytes])
+	buf = append(buf, '}')
+	return string(buf)
+}

@@ -1,0 +1,229 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/atod-project/atod/detector"
+)
+
+// casScript writes states if each key still holds the revision loaded:
+// for key i, ARGV[3i-2] is the revision's encoding (empty: the key must be
+// absent), ARGV[3i-1] the new value, ARGV[3i] the TTL in ms. It returns the
+// (1-based) indexes of the keys that changed, and then writes nothing: on
+// one node a whole batch is saved or none of it. A key that already holds
+// exactly the new value is our own write that landed before a connection
+// broke: it counts as done, so a Save can be repeated after an outage.
+var casScript = redis.NewScript(`
+local changed = {}
+for i, key in ipairs(KEYS) do
+  local cur = redis.call('GET', key)
+  local want, new = ARGV[3*i-2], ARGV[3*i-1]
+  if cur ~= new then
+    if want == '' then
+      if cur then changed[#changed+1] = i end
+    elseif not cur or string.sub(cur, 1, #want) ~= want then
+      changed[#changed+1] = i
+    end
+  end
+end
+if #changed == 0 then
+  for i, key in ipairs(KEYS) do
+    redis.call('SET', key, ARGV[3*i-1], 'PX', ARGV[3*i])
+  end
+end
+return changed
+`)
+
+// pendingWrite is a write of a Save that failed (a conflict on another key,
+// or a connection lost mid-pipeline) and that may have landed. The batch
+// runs again from a reload; if the key then holds exactly what was written,
+// Load hands out the state from before the write (at the new revision), so
+// the batch's events count once, not twice.
+type pendingWrite struct {
+	before []byte // body before the write; nil: the key was absent
+	wrote  []byte // the value written
+}
+
+type write struct {
+	key    string
+	expect []byte // revision prefix the key must hold; nil: absent
+	value  []byte
+	ttl    time.Duration
+	rev    *int64 // the state's Rev, updated on success
+	newRev int64
+}
+
+// Save implements detector.Store.
+func (s *Store) Save(ctx context.Context, users []*detector.UserState, addrs []*detector.AddrState) error {
+	writes := make([]write, 0, len(users)+len(addrs))
+	// One buffer holds every value of the batch: a few allocations, not
+	// one per state.
+	arena := make([]byte, 0, 256*(len(users)+len(addrs)))
+	var err error
+	s.mu.Lock()
+	for _, u := range users {
+		if arena, err = prepare(s, arena, &writes, s.users, u, s.keys.user(u.User), &u.Rev, s.userTTL); err != nil {
+			break
+		}
+	}
+	for _, a := range addrs {
+		if err != nil {
+			break
+		}
+		arena, err = prepare(s, arena, &writes, s.addrs, a, s.keys.addr(a.Addr), &a.Rev, s.addrTTL)
+	}
+	s.mu.Unlock()
+	if err != nil || len(writes) == 0 {
+		return err
+	}
+	applied, changed, err := s.compareAndSet(ctx, writes)
+	var conflicts []string
+	allApplied := err == nil
+	for i, w := range writes {
+		allApplied = allApplied && applied[i]
+		if changed[i] {
+			conflicts = append(conflicts, w.key)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range writes {
+		if allApplied {
+			*w.rev = w.newRev
+			delete(s.loaded, w.key)
+			delete(s.pending, w.key) // a repeated Save that went through
+		} else {
+			s.pending[w.key] = pendingWrite{before: s.loaded[w.key].body, wrote: w.value}
+		}
+	}
+	switch {
+	case err != nil:
+		return err
+	case !allApplied:
+		return fmt.Errorf("saving %d states: %d changed since loaded, first %s: %w",
+			len(writes), len(conflicts), conflicts[0], detector.ErrConflict)
+	}
+	return nil
+}
+
+// prepare encodes one state into arena and adds its write; s.mu is held.
+// The revision expected is the state's or, when the rules reset the state
+// (and its Rev with it), the one this Store loaded for the key.
+func prepare[T any](s *Store, arena []byte, writes *[]write, c *codec[T], v *T, key string, rev *int64, ttl time.Duration) ([]byte, error) {
+	cur := *rev
+	if cur == 0 {
+		cur = s.loaded[key].rev
+	}
+	start := len(arena)
+	arena, err := c.appendValue(appendHeader(arena, cur+1), v)
+	if err != nil {
+		return arena[:start], fmt.Errorf("encoding %s: %w", key, err)
+	}
+	*writes = append(*writes, write{key: key, expect: revPrefix(cur), value: arena[start:len(arena):len(arena)],
+		ttl: ttl, rev: rev, newRev: cur + 1})
+	return arena, nil
+}
+
+// maxScriptKeys bounds the keys of one script call: a script holds the
+// whole server while it runs, and a thousand keys take a few milliseconds.
+// A bigger batch is saved by several calls in the same round trip.
+const maxScriptKeys = 1024
+
+// compareAndSet runs the script over the writes in one round trip and
+// reports which were applied and which keys had changed since loaded. On a
+// single node it is one call for all (up to maxScriptKeys); Cluster allows
+// a script only the keys of one slot, so there it is one call per key, in
+// one pipeline. Scripts are sent by hash; a server that lost its script
+// cache (a restart) gets the calls that failed again in full.
+func (s *Store) compareAndSet(ctx context.Context, writes []write) (applied, changed []bool, err error) {
+	var groups [][]int // indexes into writes, one script call each
+	size := 1
+	if s.single {
+		size = maxScriptKeys
+	}
+	for i := 0; i < len(writes); i += size {
+		g := make([]int, 0, min(size, len(writes)-i))
+		for j := i; j < min(i+size, len(writes)); j++ {
+			g = append(g, j)
+		}
+		groups = append(groups, g)
+	}
+	applied, changed = make([]bool, len(writes)), make([]bool, len(writes))
+	for attempt := 0; len(groups) > 0; attempt++ {
+		pipe := s.client.Pipeline()
+		cmds := make([]*redis.Cmd, len(groups))
+		for j, g := range groups {
+			keys := make([]string, len(g))
+			args := make([]any, 0, 3*len(g))
+			for k, i := range g {
+				w := &writes[i]
+				keys[k] = w.key
+				args = append(args, w.expect, w.value, w.ttl.Milliseconds())
+			}
+			if attempt == 0 {
+				cmds[j] = casScript.EvalSha(ctx, pipe, keys, args...)
+			} else {
+				cmds[j] = casScript.Eval(ctx, pipe, keys, args...)
+			}
+		}
+		_, _ = pipe.Exec(ctx) // errors are per command, below
+		var again [][]int
+		for j, g := range groups {
+			idx, err := cmds[j].Int64Slice()
+			switch {
+			case err == nil:
+				for _, i := range g {
+					applied[i] = len(idx) == 0
+				}
+				for _, c := range idx {
+					if c < 1 || int(c) > len(g) {
+						return applied, changed, fmt.Errorf("saving: the script returned index %d of %d", c, len(g))
+					}
+					changed[g[c-1]] = true
+				}
+			case attempt == 0 && isNoScript(err):
+				again = append(again, g)
+			default:
+				return applied, changed, s.redisError(ctx, "save of "+writes[g[0]].key, err)
+			}
+		}
+		groups = again
+	}
+	return applied, changed, nil
+}
+
+func isNoScript(err error) bool { return strings.HasPrefix(err.Error(), "NOSCRIPT") }
+
+// redisError wraps err with what was being done, and with ErrUnavailable
+// when waiting may help; the caller's own cancellation wins.
+func (s *Store) redisError(ctx context.Context, doing string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("redis %s: %w", doing, ctxErr)
+	}
+	if unavailable(err) {
+		return fmt.Errorf("redis %s: %w: %w", doing, ErrUnavailable, err)
+	}
+	return fmt.Errorf("redis %s: %w", doing, err)
+}
+
+// unavailable reports whether err means Redis cannot serve now but may
+// soon: network errors, timeouts, and the replies of a server that is
+// loading its data or a Cluster that is reconfiguring.
+func unavailable(err error) bool {
+	switch {
+	case errors.Is(err, redis.ErrClosed):
+		return false // closed by us: final
+	case isNetworkError(err), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrPoolExhausted),
+		redis.IsLoadingError(err), redis.IsClusterDownError(err), redis.IsTryAgainError(err),
+		redis.IsMasterDownError(err), redis.IsReadOnlyError(err), redis.IsMaxClientsError(err):
+		return true
+	}
+	return strings.Contains(err.Error(), "cluster has no nodes")
+}

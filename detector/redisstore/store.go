@@ -1,0 +1,238 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/detector"
+)
+
+// Store keeps detector state in Redis, one string key per account and per
+// address. A Load is one MGET and a Save one compare-and-set script call
+// for the whole batch: two round trips a batch, whatever its size. On
+// Cluster, where a command may only touch one slot, they are pipelines of
+// single-key commands that the client sends to every node in parallel.
+//
+// Each value starts with its revision; Save writes only if every key still
+// holds the revision loaded, and otherwise returns an error wrapping
+// detector.ErrConflict, on which the Pipeline reloads and runs the batch
+// again. Safe for concurrent use, though one engine per Store is the design:
+// Save relies on what the same Store loaded for the same key.
+type Store struct {
+	client           redis.UniversalClient
+	single           bool // one node, not Cluster: whole batches in one command
+	keys             *keyer
+	userTTL, addrTTL time.Duration
+	users            *codec[detector.UserState]
+	addrs            *codec[detector.AddrState]
+	log              *zap.Logger
+
+	mu sync.Mutex
+	// loaded is what each key held when last loaded, for Save.
+	loaded map[string]loadedValue
+	// pending holds the writes of a failed Save, which may have landed
+	// although the batch will run again; see pendingWrite.
+	pending map[string]pendingWrite
+}
+
+var _ detector.Store = (*Store)(nil)
+
+// ErrUnavailable is wrapped by every error that means Redis could not be
+// reached or cannot serve now (connection refused or lost, timeout, a
+// server still loading its data, a Cluster without quorum): worth waiting
+// for, unlike a bad password or a corrupt value. Retrier waits for it.
+var ErrUnavailable = errors.New("unavailable")
+
+// Options are what New needs besides the config.
+type Options struct {
+	// UserRetention and AddrRetention are the detector's: the key TTLs
+	// default to a little more and may not be less.
+	UserRetention, AddrRetention time.Duration
+	Log                          *zap.Logger
+	// LookupEnv reads the secrets' environment variables; nil means
+	// os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// New validates cfg, reads the secrets and returns a Store. It does not
+// connect; Ping does, and so does the first Load.
+func New(cfg Config, opts Options) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Log == nil {
+		opts.Log = zap.NewNop()
+	}
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	userTTL, addrTTL, err := cfg.ttls(opts.UserRetention, opts.AddrRetention)
+	if err != nil {
+		return nil, err
+	}
+	password, err := secret("password_file", cfg.PasswordFile, EnvPassword, opts.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	pseudonymKey, err := secret("pseudonym_key_file", cfg.PseudonymKeyFile, EnvPseudonymKey, opts.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case pseudonymKey == nil && !cfg.AllowPlainKeys:
+		return nil, fmt.Errorf("redis.pseudonym_key_file: no pseudonym key, so keys would name accounts and addresses in clear; " +
+			"put 16 or more random bytes in a file (head -c 32 /dev/urandom | base64 > FILE) and name it here, " +
+			"or set " + EnvPseudonymKey + ", or set redis.allow_plain_keys: true to accept names in clear")
+	case pseudonymKey != nil && cfg.AllowPlainKeys:
+		return nil, fmt.Errorf("redis.allow_plain_keys: true, but %s is set: choose one", EnvPseudonymKey)
+	case pseudonymKey != nil && len(pseudonymKey) < 16:
+		return nil, fmt.Errorf("redis.pseudonym_key_file: the key has %d bytes; use 16 or more random bytes", len(pseudonymKey))
+	}
+	tlsConf, err := cfg.TLS.build()
+	if err != nil {
+		return nil, err
+	}
+	// The key says whose state a value is, and the revision heads the
+	// value; neither is in the body.
+	users, err := newCodec[detector.UserState]("User", "Rev")
+	if err != nil {
+		return nil, fmt.Errorf("detector.UserState: %w", err)
+	}
+	addrs, err := newCodec[detector.AddrState]("Addr", "Rev")
+	if err != nil {
+		return nil, fmt.Errorf("detector.AddrState: %w", err)
+	}
+	client := redis.NewUniversalClient(&redis.UniversalOptions{
+		Addrs:        cfg.Addrs,
+		Username:     cfg.Username,
+		Password:     string(password),
+		TLSConfig:    tlsConf,
+		DialTimeout:  cfg.DialTimeout,
+		ReadTimeout:  cfg.ReadTimeout,
+		WriteTimeout: cfg.WriteTimeout,
+		ClientName:   "atod",
+		// Waiting out an outage is the Retrier's job; the client only
+		// retries once, for a pooled connection the server dropped.
+		MaxRetries:    1,
+		DialerRetries: 1,
+	})
+	opts.Log.Info("detector state in redis", zap.Strings("addrs", cfg.Addrs), zap.Bool("cluster", len(cfg.Addrs) > 1),
+		zap.String("key_prefix", cfg.KeyPrefix), zap.Bool("pseudonymous_keys", pseudonymKey != nil),
+		zap.Duration("user_ttl", userTTL), zap.Duration("addr_ttl", addrTTL))
+	return &Store{
+		client:  client,
+		single:  len(cfg.Addrs) == 1,
+		keys:    newKeyer(cfg.KeyPrefix, pseudonymKey),
+		userTTL: userTTL,
+		addrTTL: addrTTL,
+		users:   users,
+		addrs:   addrs,
+		log:     opts.Log,
+		loaded:  make(map[string]loadedValue),
+		pending: make(map[string]pendingWrite),
+	}, nil
+}
+
+// Ping checks that Redis answers; its error wraps ErrUnavailable when it
+// does not.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return s.redisError(ctx, "ping", err)
+	}
+	return nil
+}
+
+// Close closes the connections.
+func (s *Store) Close() error { return s.client.Close() }
+
+// Load implements detector.Store.
+func (s *Store) Load(ctx context.Context, users []string, addrs []netip.Addr) ([]*detector.UserState, []*detector.AddrState, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	keys := make([]string, 0, len(users)+len(addrs))
+	for _, u := range users {
+		keys = append(keys, s.keys.user(u))
+	}
+	for _, a := range addrs {
+		keys = append(keys, s.keys.addr(a))
+	}
+	raws, err := s.get(ctx, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	bodies := s.remember(keys, raws)
+	us := make([]*detector.UserState, len(users))
+	for i, name := range users {
+		u := &detector.UserState{}
+		rev, err := decodeInto(s.users, raws[i], bodies[i], u)
+		if err != nil {
+			s.log.Warn("dropping undecodable account state", zap.String("key", keys[i]), zap.Error(err))
+			*u = detector.UserState{}
+		}
+		u.User, u.Rev = name, rev
+		us[i] = u
+	}
+	as := make([]*detector.AddrState, len(addrs))
+	for i, ip := range addrs {
+		k := len(users) + i
+		a := &detector.AddrState{}
+		rev, err := decodeInto(s.addrs, raws[k], bodies[k], a)
+		if err != nil {
+			s.log.Warn("dropping undecodable address state", zap.String("key", keys[k]), zap.Error(err))
+			*a = detector.AddrState{}
+		}
+		a.Addr, a.Rev = ip, rev
+		as[i] = a
+	}
+	return us, as, nil
+}
+
+// get fetches keys in one round trip: one MGET from a single node, a
+// pipeline of GETs that the client sends to each Cluster node. An absent
+// key gives nil.
+func (s *Store) get(ctx context.Context, keys []string) ([][]byte, error) {
+	raws := make([][]byte, len(keys))
+	if len(keys) == 0 {
+		return raws, nil
+	}
+	if s.single {
+		vals, err := s.client.MGet(ctx, keys...).Result()
+		if err != nil {
+			return nil, s.redisError(ctx, fmt.Sprintf("load of %d keys", len(keys)), err)
+		}
+		for i, v := range vals {
+			if str, ok := v.(string); ok {
+				raws[i] = []byte(str)
+			}
+		}
+		return raws, nil
+	}
+	pipe := s.client.Pipeline()
+	cmds := make([]*redis.StringCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.Get(ctx, k)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, s.redisError(ctx, fmt.Sprintf("load of %d keys", len(keys)), err)
+	}
+	for i, c := range cmds {
+		b, err := c.Bytes()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			return nil, s.redisError(ctx, "load of "+keys[i], err)
+		default:
+			raws[i] = b
+		}
+	}
+	return raws, nil
+}

@@ -1,0 +1,91 @@
+package redisstore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// decodeInto decodes a value (revision, format, body) into v, with body
+// standing in for the value's own when a pending write is undone, and
+// returns the revision (0: absent). The revision comes back even when the
+// body does not decode, so that the next Save can replace the value: one
+// entity's forgotten history is better than a detector stopped by one bad
+// value.
+func decodeInto[T any](c *codec[T], raw, body []byte, v *T) (int64, error) {
+	if raw == nil {
+		return 0, nil
+	}
+	rev, own, err := parseValue(raw)
+	if err != nil {
+		return rev, err
+	}
+	if body == nil {
+		body = own
+	}
+	return rev, c.decode(body, v)
+}
+
+// The value format: uvarint revision, one format byte, the codec's body.
+// The revision comes first so that the Lua check compares a prefix.
+const formatV1 = 1
+
+func appendHeader(b []byte, rev int64) []byte {
+	return append(binary.AppendUvarint(b, uint64(rev)), formatV1)
+}
+
+func parseValue(raw []byte) (rev int64, body []byte, err error) {
+	r := newReader(raw)
+	u, err := r.uvarint()
+	if err != nil || u > 1<<62 {
+		return 0, nil, fmt.Errorf("bad revision: %v", err)
+	}
+	if body := r.rest(); len(body) > 0 && body[0] == formatV1 {
+		return int64(u), body[1:], nil
+	}
+	return int64(u), nil, errors.New("unknown value format")
+}
+
+func revPrefix(rev int64) []byte {
+	if rev == 0 {
+		return nil
+	}
+	return binary.AppendUvarint(nil, uint64(rev))
+}
+
+// loadedValue is a key's revision and body as loaded (body nil: absent).
+type loadedValue struct {
+	rev  int64
+	body []byte
+}
+
+// remember notes what each key held, for Save, and undoes the pending
+// writes that landed (see pendingWrite). It returns, per key, the body to
+// decode instead of the stored one, or nil.
+func (s *Store) remember(keys []string, raws [][]byte) [][]byte {
+	bodies := make([][]byte, len(keys))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.loaded) > 1<<16 { // keys loaded and never saved
+		clear(s.loaded)
+	}
+	for i, k := range keys {
+		var lv loadedValue
+		if raws[i] != nil {
+			lv.rev, lv.body, _ = parseValue(raws[i])
+		}
+		if p, ok := s.pending[k]; ok {
+			delete(s.pending, k)
+			if raws[i] != nil && bytes.Equal(raws[i], p.wrote) {
+				lv.body = p.before
+				if lv.body == nil {
+					lv.body = []byte{} // absent before: an empty state
+				}
+				bodies[i] = lv.body
+			}
+		}
+		s.loaded[k] = lv
+	}
+	return bodies
+}
