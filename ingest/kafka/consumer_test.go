@@ -1,0 +1,268 @@
+package kafka
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/atod-project/atod/ingest"
+)
+
+func startBroker(t *testing.T, partitions int32, topics ...string) string {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topics...),
+		kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()[0]
+}
+
+func writeRecords(t *testing.T, broker, topic string, values ...string) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: topic, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
+	defer w.Close()
+	msgs := make([]kafka.Message, len(values))
+	for i, v := range values {
+		msgs[i] = kafka.Message{Value: []byte(v), Headers: []kafka.Header{{Key: "origin", Value: []byte("test")}}}
+	}
+	if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func event(i int) string {
+	return fmt.Sprintf(`{"time":"2026-03-02T08:00:%02dZ","user":"u%d@example.org","ip":"192.0.2.1","outcome":"failure","id":"e%d"}`, i%60, i, i)
+}
+
+func testConfig(broker string) Config {
+	cfg := DefaultConfig()
+	cfg.Brokers = []string{broker}
+	cfg.Topic, cfg.DLQTopic, cfg.Group = "in", "dlq", "g"
+	cfg.SessionTimeout, cfg.HeartbeatInterval = 2*time.Second, 100*time.Millisecond
+	return cfg
+}
+
+// fakeHandler records what it gets; keep decides which events it reports
+// done at once (nil: all); Revoke finishes the rest unless failRevoke.
+type fakeHandler struct {
+	keep        func(ingest.Event) bool
+	failRevoke  bool
+	blockRevoke bool
+
+	mu     sync.Mutex
+	got    []ingest.Event
+	held   []ingest.Position
+	notify chan struct{}
+}
+
+func (h *fakeHandler) Assign(context.Context, []Assignment) error { return nil }
+
+func (h *fakeHandler) Handle(_ context.Context, b Batch, done []ingest.Position) ([]ingest.Position, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, e := range b.Events {
+		h.got = append(h.got, e)
+		if h.keep == nil || h.keep(e) {
+			done = append(done, e.Pos)
+		} else {
+			h.held = append(h.held, e.Pos)
+		}
+	}
+	select {
+	case h.notify <- struct{}{}:
+	default:
+	}
+	return done, nil
+}
+
+func (h *fakeHandler) Tick(_ context.Context, _ time.Time, done []ingest.Position) ([]ingest.Position, error) {
+	return done, nil
+}
+
+func (h *fakeHandler) Revoke(ctx context.Context, _ []int32, done []ingest.Position) ([]ingest.Position, error) {
+	if h.blockRevoke {
+		<-ctx.Done()
+		return done, ctx.Err()
+	}
+	if h.failRevoke {
+		return done, errors.New("cannot finish")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	done, h.held = append(done, h.held...), nil
+	return done, nil
+}
+
+func (h *fakeHandler) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.got)
+}
+
+// runUntil runs a consumer until h got n events, then cancels it and
+// returns Run's error.
+func runUntil(t *testing.T, cfg Config, opts Options, h *fakeHandler, n int) error {
+	t.Helper()
+	h.notify = make(chan struct{}, 1)
+	c, err := New(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, h) }()
+	deadline := time.After(30 * time.Second)
+	for h.count() < n {
+		select {
+		case <-h.notify:
+		case err := <-done:
+			t.Fatalf("Run returned early: %v", err)
+		case <-deadline:
+			t.Fatalf("got %d events, want %d", h.count(), n)
+		}
+	}
+	cancel()
+	return <-done
+}
+
+func committed(t *testing.T, broker string, cfg Config) kafka.OffsetFetchPartition {
+	t.Helper()
+	client := &kafka.Client{Addr: kafka.TCP(broker)}
+	resp, err := client.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: cfg.Group, Topics: map[string][]int{cfg.Topic: {0}}})
+	if err != nil || resp.Error != nil {
+		t.Fatal(err, resp.Error)
+	}
+	return resp.Topics[cfg.Topic][0]
+}
+
+// A consumer that stops with events unfinished commits only up to the
+// first of them, lists what it finished beyond, and the next member of the
+// group gets exactly the unfinished ones again.
+func TestCommitStopsAtUnfinishedAndRestartSkipsFinished(t *testing.T) {
+	broker := startBroker(t, 1, "in", "dlq")
+	var vals []string
+	for i := range 10 {
+		vals = append(vals, event(i))
+	}
+	writeRecords(t, broker, "in", vals...)
+	cfg := testConfig(broker)
+
+	first := &fakeHandler{keep: func(e ingest.Event) bool { return e.Pos.Offset%2 == 0 }, failRevoke: true}
+	if err := runUntil(t, cfg, Options{}, first, 10); err == nil || !bytes.Contains([]byte(err.Error()), []byte("cannot finish")) {
+		t.Fatalf("Run: %v, want the Revoke failure reported on stop", err)
+	}
+	c := committed(t, broker, cfg)
+	if c.CommittedOffset != 1 {
+		t.Fatalf("committed %d, want 1: offset 1 was never finished", c.CommittedOffset)
+	}
+
+	second := &fakeHandler{}
+	if err := runUntil(t, cfg, Options{}, second, 5); err != nil {
+		t.Fatal(err)
+	}
+	var offsets []int64
+	for _, e := range second.got {
+		offsets = append(offsets, e.Pos.Offset)
+	}
+	if !slices.Equal(offsets, []int64{1, 3, 5, 7, 9}) {
+		t.Errorf("read again %v, want the unfinished 1 3 5 7 9 only", offsets)
+	}
+	if c := committed(t, broker, cfg); c.CommittedOffset != 10 {
+		t.Errorf("committed %d after all finished, want 10", c.CommittedOffset)
+	}
+}
+
+// Records that do not decode go to the dead-letter topic untouched, with
+// the reason; records of a sniffed format are decoded by it; the rest flows.
+func TestDeadLettersAndFormats(t *testing.T) {
+	broker := startBroker(t, 1, "in", "dlq")
+	pipe := ingest.Format{Name: "pipe", Sniff: func(r []byte) bool { return bytes.HasPrefix(r, []byte("P|")) },
+		New: func() ingest.Decoder { return pipeDecoder{} }}
+	poison := []string{"{not json", "\x00\x01\xff raw", `{"time":"2026-03-02T08:00:00Z"}`, "P|"}
+	writeRecords(t, broker, "in", event(0), poison[0], "P|pipe@example.org", poison[1], event(1), poison[2], poison[3], event(2))
+	cfg := testConfig(broker)
+	cfg.Format = FormatAuto
+	h := &fakeHandler{}
+	var stats Stats
+	c, err := New(cfg, Options{Formats: []ingest.Format{pipe}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.notify = make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, h) }()
+	for h.count() < 4 {
+		<-h.notify
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	stats = c.Stats()
+	var users []string
+	for _, e := range h.got {
+		users = append(users, e.User)
+	}
+	if !slices.Equal(users, []string{"u0@example.org", "pipe@example.org", "u1@example.org", "u2@example.org"}) {
+		t.Errorf("events of %v", users)
+	}
+	if stats.DeadLetters != 4 || stats.Records != 8 {
+		t.Errorf("stats %+v, want 8 records, 4 dead letters", stats)
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: "dlq", Partition: 0, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	for i, want := range poison {
+		rctx, rcancel := context.WithTimeout(context.Background(), 20*time.Second)
+		m, err := r.ReadMessage(rctx)
+		rcancel()
+		if err != nil {
+			t.Fatalf("dead letter %d: %v", i, err)
+		}
+		hs := map[string]string{}
+		for _, h := range m.Headers {
+			hs[h.Key] = string(h.Value)
+		}
+		if string(m.Value) != want || hs[HeaderReason] == "" || hs["origin"] != "test" || hs[HeaderTopic] != "in" || hs[HeaderPartition] != "0" {
+			t.Errorf("dead letter %d: %q %v, want %q untouched, its headers kept, and a reason", i, m.Value, hs, want)
+		}
+	}
+}
+
+type pipeDecoder struct{}
+
+func (pipeDecoder) Decode(rec []byte, emit func(ingest.Event)) error {
+	user := string(bytes.TrimPrefix(rec, []byte("P|")))
+	if user == "" {
+		return errors.New("pipe record without a user")
+	}
+	emit(ingest.Event{Time: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), User: user, Type: ingest.TypeLogin})
+	return nil
+}
+
+func (pipeDecoder) Flush(func(ingest.Event)) {}
+
+// A handler that cannot finish in time does not hold the stop up for
+// longer than DrainTimeout.
+func TestStopIsBounded(t *testing.T) {
+	broker := startBroker(t, 1, "in", "dlq")
+	writeRecords(t, broker, "in", event(0))
+	h := &fakeHandler{keep: func(ingest.Event) bool { return false }, blockRevoke: true}
+	err := runUntil(t, testConfig(broker), Options{DrainTimeout: 200 * time.Millisecond}, h, 1)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Run: %v, want the drain's deadline", err)
+	}
+	if c := committed(t, broker, testConfig(broker)); c.CommittedOffset > 0 {
+		t.Errorf("committed %d past an unfinished event", c.CommittedOffset)
+	}
+}

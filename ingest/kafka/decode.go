@@ -1,0 +1,71 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/atod-project/atod/ingest"
+)
+
+// decoders turns the records of one partition into events. A partition is
+// a stream in the sense of ingest.Format: decoders that keep state across
+// records keep it per partition, so every partition gets its own set.
+type decoders struct {
+	formats  []ingest.Format // sniffed in order; empty: always fallback
+	byFormat []ingest.Decoder
+	fallback ingest.Decoder
+}
+
+// newDecoders returns the decoders for name: FormatAuto asks each format
+// but the canonical one whether a record is its own, in order, and gives
+// the canonical decoder whatever none claims (its error then says what is
+// wrong with the record as a canonical event).
+func newDecoders(name string, formats []ingest.Format) (*decoders, error) {
+	if name != FormatAuto {
+		for _, f := range formats {
+			if f.Name == name {
+				return &decoders{fallback: f.New()}, nil
+			}
+		}
+		if name == ingest.Canonical.Name {
+			return &decoders{fallback: ingest.Canonical.New()}, nil
+		}
+		return nil, fmt.Errorf("kafka.format: unknown format %q", name)
+	}
+	d := &decoders{fallback: ingest.Canonical.New()}
+	for _, f := range formats {
+		if f.Name != ingest.Canonical.Name && f.Sniff != nil {
+			d.formats = append(d.formats, f)
+		}
+	}
+	d.byFormat = make([]ingest.Decoder, len(d.formats))
+	return d, nil
+}
+
+// decode appends the events of rec to events. skip reports a record that
+// is valid but carries no authentication event; err a record to
+// dead-letter, with the reason.
+func (d *decoders) decode(rec []byte, events []ingest.Event) (_ []ingest.Event, skip bool, err error) {
+	dec := d.fallback
+	for i := range d.formats {
+		if d.formats[i].Sniff(rec) {
+			if d.byFormat[i] == nil {
+				d.byFormat[i] = d.formats[i].New()
+			}
+			dec = d.byFormat[i]
+			break
+		}
+	}
+	n := len(events)
+	err = dec.Decode(rec, func(e ingest.Event) { events = append(events, e) })
+	switch {
+	case errors.Is(err, ingest.ErrSkip):
+		return events[:n], true, nil
+	case err != nil:
+		// The whole record goes to the dead-letter topic, so none of it
+		// may be detected on as well.
+		clear(events[n:])
+		return events[:n], false, err
+	}
+	return events, false, nil
+}

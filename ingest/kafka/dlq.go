@@ -1,0 +1,101 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/ingest"
+)
+
+// Headers atod adds to a dead letter; the record's own headers, key and
+// value are kept as they were.
+const (
+	HeaderReason    = "atod-dlq-reason"
+	HeaderTopic     = "atod-dlq-topic"
+	HeaderPartition = "atod-dlq-partition"
+	HeaderOffset    = "atod-dlq-offset"
+)
+
+func newDLQWriter(conn *Conn, topic string) *kafka.Writer {
+	return &kafka.Writer{
+		Addr:         kafka.TCP(conn.Brokers...),
+		Topic:        topic,
+		Transport:    conn.Transport,
+		Balancer:     &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll,
+		// A partial batch waits this long for company; dead letters are
+		// rare, so waiting would only delay the commit.
+		BatchTimeout: time.Millisecond,
+		MaxAttempts:  3,
+	}
+}
+
+// deadLetter writes recs to the dead-letter topic, or logs them when there
+// is none, and reports them done. A broker that refuses is retried until
+// ctx ends: an offset past a dead letter that was not written must not be
+// committed.
+func (s *session) deadLetter(ctx context.Context, recs []*record) error {
+	if s.c.dlq == nil {
+		sink := ingest.DeadLetterLogger(s.log)
+		for _, r := range recs {
+			_ = sink.DeadLetter(ctx, ingest.DeadLetter{Source: fmt.Sprintf("%s/%d", s.c.cfg.Topic, r.partition),
+				Line: r.offset, Reason: r.reason, Raw: r.msg.Value})
+		}
+	} else {
+		msgs := make([]kafka.Message, len(recs))
+		for i, r := range recs {
+			h := make([]kafka.Header, 0, len(r.msg.Headers)+4)
+			h = append(h, r.msg.Headers...)
+			h = append(h,
+				kafka.Header{Key: HeaderReason, Value: []byte(r.reason)},
+				kafka.Header{Key: HeaderTopic, Value: []byte(s.c.cfg.Topic)},
+				kafka.Header{Key: HeaderPartition, Value: []byte(strconv.Itoa(int(r.partition)))},
+				kafka.Header{Key: HeaderOffset, Value: []byte(strconv.FormatInt(r.offset, 10))})
+			msgs[i] = kafka.Message{Key: r.msg.Key, Value: r.msg.Value, Headers: h, Time: r.msg.Time}
+		}
+		if err := retry(ctx, s.log, "writing dead letters", func() error {
+			err := s.c.dlq.WriteMessages(ctx, msgs...)
+			if err != nil {
+				s.c.update(func(st *Stats) { st.DLQErrors++ })
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	for _, r := range recs {
+		s.ack([]ingest.Position{{Partition: r.partition, Offset: r.offset}})
+	}
+	return nil
+}
+
+// retry calls f until it succeeds or ctx ends, backing off up to 5s, and
+// logs the first failure and the recovery, not every attempt.
+func retry(ctx context.Context, log *zap.Logger, doing string, f func() error) error {
+	wait := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := f()
+		if err == nil {
+			if attempt > 0 {
+				log.Info(doing+": succeeded again", zap.Int("attempts", attempt+1))
+			}
+			return nil
+		}
+		if attempt == 0 {
+			log.Warn(doing+" failed; retrying", zap.Error(err))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%s: %w", doing, err)
+		case <-t.C:
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}

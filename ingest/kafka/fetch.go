@@ -1,0 +1,106 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/ingest"
+)
+
+// record is one Kafka record on its way from a fetcher to the session:
+// decoded, or refused with the reason, or skipped as handled before.
+type record struct {
+	partition int32
+	offset    int64
+	highWater int64     // the partition's end when the record was fetched
+	time      time.Time // the record's timestamp (set by its producer)
+	fetched   time.Time
+	events    []ingest.Event
+	// handled marks a record listed as handled in the last commit, or one
+	// that carries no authentication event: nothing to do but count it.
+	handled bool
+	skipped bool   // of the handled ones, those listed in the commit
+	reason  string // non-empty: dead-letter msg for this reason
+	msg     kafka.Message
+}
+
+// fetcher reads one partition from start, decodes each record and sends
+// it to out, in offset order.
+type fetcher struct {
+	conn      *Conn
+	cfg       *Config
+	partition int32
+	start     int64
+	skip      skipSet
+	dec       *decoders
+	log       *zap.Logger
+}
+
+// run returns nil when ctx is cancelled, and an error when the partition
+// cannot be read at all (kafka-go retries the rest itself).
+func (f *fetcher) run(ctx context.Context, out chan<- record) error {
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:        f.conn.Brokers,
+		Topic:          f.cfg.Topic,
+		Partition:      int(f.partition),
+		Dialer:         f.conn.Dialer,
+		MinBytes:       f.cfg.MinBytes,
+		MaxBytes:       f.cfg.MaxBytes,
+		MaxWait:        f.cfg.MaxWait,
+		QueueCapacity:  1024,
+		MaxAttempts:    1 << 30, // a broker outage is waited out, not fatal
+		ErrorLogger:    kafka.LoggerFunc(f.logError),
+		ReadBackoffMin: 50 * time.Millisecond,
+		ReadBackoffMax: 2 * time.Second,
+	})
+	defer r.Close()
+	if err := r.SetOffset(f.start); err != nil {
+		return fmt.Errorf("partition %d: setting offset %d: %w", f.partition, f.start, err)
+	}
+	var events []ingest.Event
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+				return nil
+			}
+			return fmt.Errorf("partition %d: fetching: %w", f.partition, err)
+		}
+		rec := record{partition: f.partition, offset: m.Offset, highWater: m.HighWaterMark, time: m.Time, fetched: time.Now()}
+		switch {
+		case f.skip.has(m.Offset):
+			rec.handled, rec.skipped = true, true
+		default:
+			var skip bool
+			events, skip, err = f.dec.decode(m.Value, events[:0])
+			switch {
+			case err != nil:
+				rec.reason, rec.msg = err.Error(), m
+			case skip || len(events) == 0:
+				rec.handled = true
+			default:
+				rec.events = make([]ingest.Event, len(events))
+				for i := range events {
+					events[i].Pos = ingest.Position{Partition: f.partition, Offset: m.Offset}
+				}
+				copy(rec.events, events)
+			}
+		}
+		select {
+		case out <- rec:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// logError turns kafka-go's error lines into debug lines: it logs every
+// retry of a broker it cannot reach, and the session logs the outage once.
+func (f *fetcher) logError(msg string, args ...any) {
+	f.log.Debug("kafka reader", zap.String("msg", fmt.Sprintf(msg, args...)))
+}

@@ -1,0 +1,170 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/ingest"
+)
+
+// handle tracks the records of s.recs, dead-letters the refused ones and
+// hands the events on, one Batch per partition.
+func (s *session) handle(ctx context.Context) error {
+	if len(s.recs) == 0 {
+		return nil
+	}
+	var records, events, dead, skipped int64
+	var dlq []*record
+	for i := range s.recs {
+		r := &s.recs[i]
+		t := s.tracks[r.partition]
+		if t == nil {
+			continue // cannot happen: fetchers read assigned partitions only
+		}
+		records++
+		switch {
+		case r.reason != "":
+			t.add(r.offset, 1, r.time, r.fetched)
+			dlq = append(dlq, r)
+			dead++
+		case r.handled:
+			t.add(r.offset, 0, r.time, r.fetched)
+			s.handled(r.time)
+			s.finished = true
+			if r.skipped {
+				skipped++
+			}
+		default:
+			t.add(r.offset, len(r.events), r.time, r.fetched)
+			s.batch[r.partition] = append(s.batch[r.partition], r.events...)
+			if r.time.After(s.newest[r.partition]) {
+				s.newest[r.partition] = r.time
+			}
+			events += int64(len(r.events))
+		}
+	}
+	s.updateStats(records, events, dead, skipped)
+	if len(dlq) > 0 {
+		if err := s.deadLetter(ctx, dlq); err != nil {
+			return err
+		}
+	}
+	for _, p := range s.parts {
+		b := s.batch[p]
+		if len(b) == 0 {
+			continue
+		}
+		var err error
+		s.done, err = s.h.Handle(ctx, Batch{Partition: p, Events: b, Newest: s.newest[p]}, s.done[:0])
+		delete(s.newest, p)
+		s.ack(s.done)
+		clear(b)
+		s.batch[p] = b[:0]
+		if err != nil {
+			return err
+		}
+	}
+	clear(s.recs)
+	s.recs = s.recs[:0]
+	return nil
+}
+
+// ack notes the events the handler finished.
+func (s *session) ack(done []ingest.Position) {
+	for _, pos := range done {
+		t := s.tracks[pos.Partition]
+		if t == nil {
+			continue
+		}
+		if ts, complete := t.done(pos.Offset); complete {
+			s.handled(ts)
+			s.finished = true
+		}
+	}
+}
+
+func (s *session) handled(ts time.Time) {
+	if f := s.c.opts.OnHandled; f != nil && !ts.IsZero() {
+		f(max(time.Since(ts), 0))
+	}
+}
+
+func (s *session) updateStats(records, events, dead, skipped int64) {
+	last := map[int32]*record{}
+	for i := range s.recs {
+		last[s.recs[i].partition] = &s.recs[i]
+	}
+	s.c.update(func(st *Stats) {
+		st.Records += records
+		st.Events += events
+		st.DeadLetters += dead
+		st.Skipped += skipped
+		for p, r := range last {
+			ps := st.Partitions[p]
+			ps.Lag = max(r.highWater-r.offset-1, 0)
+			ps.LastRecord = r.time
+			ps.Held = int64(s.tracks[p].held())
+			st.Partitions[p] = ps
+		}
+	})
+}
+
+// commit commits every partition whose commit point moved. A failure is
+// logged once and counted, not returned to the loop: the next interval
+// tries again, and a generation that ended takes its partitions along.
+func (s *session) commit(ctx context.Context) error {
+	s.finished, s.lastCommit = false, time.Now()
+	var offsets []kafka.OffsetCommit
+	for _, p := range s.parts {
+		off, meta, ok := s.tracks[p].commitPoint()
+		if !ok || s.last[p] == (kafka.OffsetCommit{Partition: int(p), Offset: off, Metadata: meta}) {
+			continue
+		}
+		offsets = append(offsets, kafka.OffsetCommit{Partition: int(p), Offset: off, Metadata: meta})
+	}
+	if len(offsets) == 0 {
+		return nil
+	}
+	topic := s.c.cfg.Topic
+	resp, err := s.client.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: s.gen.GroupID,
+		GenerationID: int(s.gen.ID), MemberID: s.gen.MemberID, Topics: map[string][]kafka.OffsetCommit{topic: offsets}})
+	if err == nil {
+		for _, p := range resp.Topics[topic] {
+			if p.Error != nil {
+				err = fmt.Errorf("partition %d: %w", p.Partition, p.Error)
+				break
+			}
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("committing offsets: %w", err)
+		s.c.update(func(st *Stats) { st.CommitErrors++ })
+		if !s.commitFailing {
+			s.log.Warn("offset commits failing; retrying", zap.Error(err))
+		}
+		s.commitFailing = true
+		s.c.setHealth(err)
+		return err
+	}
+	if s.commitFailing {
+		s.log.Info("offset commits go through again")
+		s.commitFailing = false
+	}
+	s.c.setHealth(nil)
+	s.c.update(func(st *Stats) {
+		st.Commits++
+		for _, o := range offsets {
+			ps := st.Partitions[int32(o.Partition)]
+			ps.Committed = o.Offset
+			st.Partitions[int32(o.Partition)] = ps
+		}
+	})
+	for _, o := range offsets {
+		s.last[int32(o.Partition)] = o
+	}
+	return nil
+}
