@@ -1,0 +1,169 @@
+// Package httpx holds what every HTTP integration of alerts does the same
+// way: sending a request with a bounded answer, deciding from the status
+// whether a failure is worth retrying, and reading Retry-After.
+package httpx
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxBody bounds how much of an answer is read: providers' answers are
+// small, and a misbehaving endpoint must not fill memory.
+const MaxBody = 1 << 20
+
+// StatusError is an answer other than success. It carries what the retry
+// stage needs (Retry, RetryAfter) and what a person needs to fix a
+// rejected request (Status, Code, Message).
+type StatusError struct {
+	Op      string // what was being done, e.g. "revoking sessions of anna@example.org"
+	Status  int
+	Code    string // the provider's error code, when its answer has one
+	Message string // the provider's explanation, or the start of the body
+	After   time.Duration
+}
+
+func (e *StatusError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: HTTP %d", e.Op, e.Status)
+	if e.Code != "" {
+		fmt.Fprintf(&b, " %s", e.Code)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.After > 0 {
+		fmt.Fprintf(&b, " (retry after %s)", e.After)
+	}
+	return b.String()
+}
+
+// RetryAfter implements the interface alerts.RetryAfter looks for.
+func (e *StatusError) RetryAfter() time.Duration { return e.After }
+
+// Retryable reports whether a request that got status may succeed later
+// unchanged: throttling, timeouts and server trouble. 400, 401, 403 and
+// 404 say the request or its credentials are wrong, and repeating it
+// would only hide that.
+func Retryable(status int) bool {
+	switch {
+	case status == http.StatusTooManyRequests, status == http.StatusRequestTimeout:
+		return true
+	case status >= 500 && status != http.StatusNotImplemented && status != http.StatusHTTPVersionNotSupported:
+		return true
+	}
+	return false
+}
+
+// ParseRetryAfter reads a Retry-After value: delay seconds or an HTTP date
+// (RFC 9110). An absent or unreadable value gives 0.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 && s < 1e7 {
+		return time.Duration(s * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}
+
+// Do sends req and returns the status, headers and body of the answer. A
+// transport failure (refused, reset, timed out) returns retry true: the
+// request may not have arrived. Only the body's first MaxBody bytes are
+// read; the connection is reused.
+func Do(c *http.Client, req *http.Request) (*http.Response, []byte, error) {
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxBody))
+	if err != nil {
+		return resp, nil, fmt.Errorf("reading answer: %w", err)
+	}
+	return resp, body, nil
+}
+
+// TransportRetryable reports whether a failure to get any answer is worth
+// retrying. Network trouble, timeouts and cancellation are (on cancel the
+// job goes back to the queue for the next run); a certificate that does not
+// verify is not, since it will not verify on the next attempt either.
+func TransportRetryable(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalid):
+		return false
+	case strings.Contains(err.Error(), "unsupported protocol scheme"):
+		return false
+	}
+	return true
+}
+
+// Snippet shortens a body for an error message: providers' error pages
+// can be long, and a log line must stay readable.
+func Snippet(body []byte) string {
+	s := strings.TrimSpace(string(body))
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
+
+// NewClient returns an HTTP client for one integration. Timeouts per
+// attempt come from the retry stage's context; this bounds only the
+// connection set-up, so that a dead host fails fast.
+func NewClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSHandshakeTimeout = 10 * time.Second
+	tr.ResponseHeaderTimeout = 0
+	tr.MaxIdleConnsPerHost = 16
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse // a revocation API does not redirect; following one would resend credentials
+	}}
+}
+
+// ErrorParser extracts a provider's error code and message from the body
+// of a failed answer; ok false falls back to the body's start.
+type ErrorParser func(body []byte) (code, message string, ok bool)
+
+// Send sends req and turns anything but a 2xx answer into a *StatusError,
+// with retry telling the retry stage whether to try again. op says what
+// was being done, for the error message.
+func Send(c *http.Client, req *http.Request, op string, parse ErrorParser) (resp *http.Response, body []byte, retry bool, err error) {
+	resp, body, err = Do(c, req)
+	if err != nil {
+		return nil, nil, TransportRetryable(err), fmt.Errorf("%s: %w", op, err)
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp, body, false, nil
+	}
+	se := &StatusError{Op: op, Status: resp.StatusCode, After: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+	if code, msg, ok := parseOrNot(parse, body); ok {
+		se.Code, se.Message = code, msg
+	} else {
+		se.Message = Snippet(body)
+	}
+	return resp, body, Retryable(resp.StatusCode), se
+}
+
+func parseOrNot(parse ErrorParser, body []byte) (string, string, bool) {
+	if parse == nil || len(body) == 0 {
+		return "", "", false
+	}
+	return parse(body)
+}

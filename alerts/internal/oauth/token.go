@@ -1,0 +1,138 @@
+package oauth
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/atod-project/atod/alerts/internal/httpx"
+)
+
+// Token is an access token and when to stop using it.
+type Token struct {
+	Value   string
+	Expires time.Time
+}
+
+// FormFunc returns the form of one token request; it is called for each
+// request, so that a signed assertion is fresh (its exp is short).
+type FormFunc func(now time.Time) (url.Values, error)
+
+// Source fetches tokens from one token endpoint and caches them. It is
+// safe for concurrent use; concurrent callers that find no valid token
+// wait for one request rather than each sending their own.
+type Source struct {
+	URL    string
+	Form   FormFunc
+	Client *http.Client
+	Now    func() time.Time // nil: time.Now
+
+	mu    sync.Mutex
+	token Token
+}
+
+// expiryMargin is how long before its expiry a token is replaced, so that
+// a token does not expire between the check and the provider's reading.
+const expiryMargin = 60 * time.Second
+
+// Token returns a cached token or fetches one. retry reports whether a
+// failure may go away (the endpoint throttled or failed); a refused
+// client (invalid_client, unauthorized_client) is permanent.
+func (s *Source) Token(ctx context.Context) (tok string, retry bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if s.token.Value != "" && now.Before(s.token.Expires.Add(-expiryMargin)) {
+		return s.token.Value, false, nil
+	}
+	t, retry, err := s.fetch(ctx, now)
+	if err != nil {
+		return "", retry, err
+	}
+	s.token = t
+	return t.Value, false, nil
+}
+
+// Invalidate drops the cached token: a 401 from the API means it was
+// revoked or its permissions changed, and the next call needs a new one.
+func (s *Source) Invalidate() {
+	s.mu.Lock()
+	s.token = Token{}
+	s.mu.Unlock()
+}
+
+func (s *Source) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// tokenAnswer is RFC 6749 5.1 and, for failures, 5.2.
+type tokenAnswer struct {
+	AccessToken string          `json:"access_token"`
+	TokenType   string          `json:"token_type"`
+	ExpiresIn   json.RawMessage `json:"expires_in"` // a number; some servers send a string
+	Error       string          `json:"error"`
+	Description string          `json:"error_description"`
+}
+
+func (s *Source) fetch(ctx context.Context, now time.Time) (Token, bool, error) {
+	form, err := s.Form(now)
+	if err != nil {
+		return Token{}, false, fmt.Errorf("building token request: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return Token{}, false, fmt.Errorf("token request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, body, err := httpx.Do(s.Client, req)
+	if err != nil {
+		return Token{}, httpx.TransportRetryable(err), fmt.Errorf("requesting token from %s: %w", s.URL, err)
+	}
+	var ans tokenAnswer
+	jsonErr := json.Unmarshal(body, &ans)
+	if resp.StatusCode != http.StatusOK {
+		se := &httpx.StatusError{Op: "requesting token from " + s.URL, Status: resp.StatusCode,
+			After: httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), now)}
+		if jsonErr == nil && ans.Error != "" {
+			se.Code, se.Message = ans.Error, ans.Description
+		} else {
+			se.Message = httpx.Snippet(body)
+		}
+		return Token{}, httpx.Retryable(resp.StatusCode) || ans.Error == "temporarily_unavailable", se
+	}
+	if jsonErr != nil {
+		return Token{}, true, fmt.Errorf("token answer from %s is not JSON: %w", s.URL, jsonErr)
+	}
+	if ans.AccessToken == "" {
+		return Token{}, true, fmt.Errorf("token answer from %s has no access_token", s.URL)
+	}
+	if ans.TokenType != "" && !strings.EqualFold(ans.TokenType, "Bearer") {
+		return Token{}, false, fmt.Errorf("token answer from %s: token_type %q, want Bearer", s.URL, ans.TokenType)
+	}
+	life := time.Hour
+	if n, ok := parseSeconds(ans.ExpiresIn); ok {
+		life = n
+	}
+	return Token{Value: ans.AccessToken, Expires: now.Add(life)}, false, nil
+}
+
+func parseSeconds(raw json.RawMessage) (time.Duration, bool) {
+	s := strings.Trim(string(raw), `"`)
+	if s == "" {
+		return 0, false
+	}
+	var n int64
+	if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 {
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
+}

@@ -1,0 +1,196 @@
+package okta
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/atod-project/atod/alerts"
+	"github.com/atod-project/atod/alerts/internal/httpx"
+	"github.com/atod-project/atod/alerts/internal/oauth"
+	"github.com/atod-project/atod/alerts/internal/secret"
+	"github.com/atod-project/atod/detector"
+)
+
+// Options are what the caller provides besides the config.
+type Options struct {
+	HTTPClient *http.Client                // nil: one of its own
+	LookupEnv  func(string) (string, bool) // nil: os.LookupEnv
+	Now        func() time.Time            // nil: time.Now
+}
+
+// Client calls one Okta org. It is safe for concurrent use.
+type Client struct {
+	org      string
+	http     *http.Client
+	apiToken string        // SSWS, or
+	tokens   *oauth.Source // OAuth service app
+	revokeOA bool
+	now      func() time.Time
+
+	mu  sync.Mutex
+	ids map[string]string // login → user id; ids never change
+}
+
+var (
+	_ alerts.Revoker   = (*Client)(nil)
+	_ alerts.Describer = (*Client)(nil)
+)
+
+// New reads the credential and returns a client.
+func New(cfg Config, o Options) (*Client, error) {
+	if err := cfg.Validate(o.LookupEnv); err != nil {
+		return nil, err
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = httpx.NewClient()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	c := &Client{org: strings.TrimRight(cfg.OrgURL, "/"), http: o.HTTPClient, revokeOA: cfg.RevokeOAuthTokens,
+		now: o.Now, ids: map[string]string{}}
+	if !cfg.useOAuth() {
+		tok, err := secret.Load(cfg.tokenRef(), o.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		c.apiToken = tok
+		return c, nil
+	}
+	raw, err := os.ReadFile(cfg.PrivateKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("private_key_file: %w", err)
+	}
+	key, err := oauth.ParsePrivateKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("private_key_file %s: %w", cfg.PrivateKeyFile, err)
+	}
+	tokenURL := c.org + "/oauth2/v1/token"
+	header := map[string]any{}
+	if cfg.KeyID != "" {
+		header["kid"] = cfg.KeyID
+	}
+	c.tokens = &oauth.Source{URL: tokenURL, Client: o.HTTPClient, Now: o.Now, Form: func(now time.Time) (url.Values, error) {
+		jwt, err := oauth.SignJWT(key, oauth.RS256, header, map[string]any{"aud": tokenURL, "iss": cfg.ClientID,
+			"sub": cfg.ClientID, "jti": oauth.NewJTI(), "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()})
+		if err != nil {
+			return nil, err
+		}
+		return url.Values{"grant_type": {"client_credentials"}, "scope": {"okta.users.read okta.users.manage"},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+			"client_assertion":      {jwt}}, nil
+	}}
+	return c, nil
+}
+
+func (c *Client) sessionsURL(id string) string {
+	return c.org + "/api/v1/users/" + url.PathEscape(id) + "/sessions?oauthTokens=" + strconv.FormatBool(c.revokeOA)
+}
+
+// Describe implements alerts.Describer.
+func (c *Client) Describe(user string) string {
+	return "GET " + c.org + "/api/v1/users/" + url.PathEscape(user) + "; DELETE " + c.sessionsURL("{id}")
+}
+
+// Revoke implements alerts.Revoker; user is the Okta login. The user's id
+// is looked up once and remembered.
+func (c *Client) Revoke(ctx context.Context, user string, _ detector.Alert) (bool, error) {
+	id, retry, err := c.userID(ctx, user)
+	if err != nil {
+		return retry, err
+	}
+	_, retry, err = c.call(ctx, http.MethodDelete, c.sessionsURL(id), "revoking sessions of "+user)
+	return retry, err
+}
+
+func (c *Client) userID(ctx context.Context, user string) (string, bool, error) {
+	key := strings.ToLower(user)
+	c.mu.Lock()
+	id, ok := c.ids[key]
+	c.mu.Unlock()
+	if ok {
+		return id, false, nil
+	}
+	op := "looking up " + user
+	body, retry, err := c.call(ctx, http.MethodGet, c.org+"/api/v1/users/"+url.PathEscape(user), op)
+	if err != nil {
+		return "", retry, err
+	}
+	var u struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(body, &u); err != nil || u.ID == "" {
+		return "", false, fmt.Errorf("%s: malformed answer: %s", op, httpx.Snippet(body))
+	}
+	c.mu.Lock()
+	if len(c.ids) > 100_000 {
+		clear(c.ids)
+	}
+	c.ids[key] = u.ID
+	c.mu.Unlock()
+	return u.ID, false, nil
+}
+
+// call sends one API request. Okta signals its rate limits with
+// X-Rate-Limit-Reset (epoch seconds) rather than Retry-After; the wait is
+// taken from there.
+func (c *Client) call(ctx context.Context, method, u, op string) ([]byte, bool, error) {
+	for try := 0; ; try++ {
+		auth, retry, err := c.authorization(ctx)
+		if err != nil {
+			return nil, retry, fmt.Errorf("%s: %w", op, err)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, nil)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", op, err)
+		}
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("Accept", "application/json")
+		resp, body, retry, err := httpx.Send(c.http, req, op, parseError)
+		var se *httpx.StatusError
+		if errors.As(err, &se) {
+			if se.Status == http.StatusTooManyRequests && se.After == 0 {
+				if reset, perr := strconv.ParseInt(resp.Header.Get("X-Rate-Limit-Reset"), 10, 64); perr == nil {
+					se.After = max(time.Unix(reset, 0).Sub(c.now())+time.Second, time.Second)
+				}
+			}
+			if se.Status == http.StatusUnauthorized && c.tokens != nil && try == 0 {
+				c.tokens.Invalidate()
+				continue
+			}
+		}
+		return body, retry, err
+	}
+}
+
+func (c *Client) authorization(ctx context.Context) (string, bool, error) {
+	if c.tokens == nil {
+		return "SSWS " + c.apiToken, false, nil
+	}
+	tok, retry, err := c.tokens.Token(ctx)
+	if err != nil {
+		return "", retry, err
+	}
+	return "Bearer " + tok, false, nil
+}
+
+// parseError reads Okta's error object: {"errorCode","errorSummary",...}.
+func parseError(body []byte) (string, string, bool) {
+	var e struct {
+		Code    string `json:"errorCode"`
+		Summary string `json:"errorSummary"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Code == "" {
+		return "", "", false
+	}
+	return e.Code, e.Summary, true
+}

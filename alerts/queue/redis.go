@@ -1,0 +1,236 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/atod-project/atod/alerts"
+)
+
+// RedisConfig is hooks.queue for live mode; the connection itself is the
+// redis section's.
+type RedisConfig struct {
+	// KeyPrefix starts every key (hooks.queue.key_prefix). All keys of the
+	// queue share one hash tag, so that its scripts work on Redis Cluster.
+	KeyPrefix string `yaml:"key_prefix"`
+	// Retention is how long settled job ids and decisions are remembered
+	// (hooks.queue.retention): a decision handled again within it is not
+	// carried out twice. It must exceed the runner's max_age.
+	Retention time.Duration `yaml:"retention"`
+	// MaxWait bounds how long an idle worker blocks before looking for due
+	// jobs again (hooks.queue.max_wait); new jobs wake a worker at once.
+	MaxWait time.Duration `yaml:"max_wait"`
+}
+
+// DefaultRedisConfig returns the defaults.
+func DefaultRedisConfig() RedisConfig {
+	return RedisConfig{KeyPrefix: "atod:", Retention: 7 * 24 * time.Hour, MaxWait: time.Second}
+}
+
+// Validate checks the values; messages name the keys under hooks.queue.
+func (c RedisConfig) Validate() error {
+	var errs []error
+	if strings.ContainsAny(c.KeyPrefix, "{}") {
+		errs = append(errs, fmt.Errorf("queue.key_prefix %q: braces would break the hash tag", c.KeyPrefix))
+	}
+	if c.Retention < time.Hour {
+		errs = append(errs, fmt.Errorf("queue.retention: at least 1h, got %s", c.Retention))
+	}
+	if c.MaxWait < 10*time.Millisecond || c.MaxWait > 2*time.Second {
+		errs = append(errs, fmt.Errorf("queue.max_wait: between 10ms and 2s, got %s", c.MaxWait))
+	}
+	return errors.Join(errs...)
+}
+
+// Redis is the durable Queue and Ledger of live mode. Every change is one
+// Lua script, so that a crash or a second instance never sees half of it.
+// Keys, per job kind: <prefix>{hooks}:due:<kind> and :lease:<kind> are
+// sorted sets of job ids by due time and lease expiry, :wake:<kind> a list
+// that wakes blocked workers; :job:<id> is a hash (the job's JSON, its
+// state, lease token and attempt count) kept for Retention after it is
+// settled, which is what makes Enqueue idempotent.
+type Redis struct {
+	c   redis.UniversalClient
+	cfg RedisConfig
+	now func() time.Time
+}
+
+var (
+	_ alerts.Queue  = (*Redis)(nil)
+	_ alerts.Ledger = (*Redis)(nil)
+)
+
+// NewRedis returns a queue on c, which the caller owns and closes.
+func NewRedis(c redis.UniversalClient, cfg RedisConfig, now func() time.Time) (*Redis, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Redis{c: c, cfg: cfg, now: now}, nil
+}
+
+func (q *Redis) key(parts ...string) string {
+	return q.cfg.KeyPrefix + "{hooks}:" + strings.Join(parts, ":")
+}
+
+// Enqueue implements alerts.Queue.
+func (q *Redis) Enqueue(ctx context.Context, j alerts.Job) (bool, error) {
+	j.Attempts, j.Lease = 0, ""
+	body, err := json.Marshal(&j)
+	if err != nil {
+		return false, fmt.Errorf("encoding job %s: %w", j.ID, err)
+	}
+	if !slices.Contains(alerts.AllKinds(), j.Kind) {
+		return false, fmt.Errorf("enqueueing job %s: unknown kind %q", j.ID, j.Kind)
+	}
+	n, err := enqueueScript.Run(ctx, q.c, []string{q.key("job", j.ID), q.key("due", j.Kind), q.key("wake", j.Kind)},
+		body, ms(q.now()), j.ID, q.cfg.Retention.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("enqueueing job %s: %w", j.ID, err)
+	}
+	return n == 1, nil
+}
+
+// Claim implements alerts.Queue.
+func (q *Redis) Claim(ctx context.Context, lease time.Duration, kinds ...string) (alerts.Job, error) {
+	if len(kinds) == 0 {
+		kinds = alerts.AllKinds()
+	}
+	var popKeys, wakeKeys []string
+	for _, k := range kinds {
+		popKeys = append(popKeys, q.key("due", k), q.key("lease", k))
+		wakeKeys = append(wakeKeys, q.key("wake", k))
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return alerts.Job{}, err
+		}
+		now := q.now()
+		// Popping and taking run to completion even when ctx is cancelled
+		// meanwhile: a job popped but never taken would sit leased until
+		// its lease expired. A job taken after the cancel is returned; the
+		// caller hands it back.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		res, err := popScript.Run(sctx, q.c, popKeys, ms(now), ms(now.Add(lease))).StringSlice()
+		if err != nil {
+			cancel()
+			return alerts.Job{}, fmt.Errorf("claiming a job: %w", err)
+		}
+		if res[0] != "" {
+			idx, err := strconv.Atoi(res[1])
+			if err != nil || idx < 0 || idx >= len(kinds) {
+				cancel()
+				return alerts.Job{}, fmt.Errorf("claiming a job: bad kind index %q", res[1])
+			}
+			j, ok, err := q.take(sctx, res[0], kinds[idx])
+			cancel()
+			if err != nil || ok {
+				return j, err
+			}
+			continue
+		}
+		cancel()
+		wait := q.cfg.MaxWait
+		for _, s := range res[2:] {
+			if at, err := strconv.ParseInt(s, 10, 64); err == nil {
+				wait = min(wait, max(time.UnixMilli(at).Sub(now), time.Millisecond))
+			}
+		}
+		// BLPOP with a fractional timeout (Redis 6+); go-redis's BLPop
+		// rounds up to whole seconds, too coarse for due jobs.
+		args := []any{"BLPOP"}
+		for _, k := range wakeKeys {
+			args = append(args, k)
+		}
+		err = q.c.Do(ctx, append(args, strconv.FormatFloat(wait.Seconds(), 'f', 3, 64))...).Err()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			if ctx.Err() != nil {
+				return alerts.Job{}, ctx.Err()
+			}
+			return alerts.Job{}, fmt.Errorf("waiting for jobs: %w", err)
+		}
+	}
+}
+
+// take completes a claim: it gives the job a lease token and reads it.
+// ok is false when the job was settled meanwhile.
+func (q *Redis) take(ctx context.Context, id, kind string) (alerts.Job, bool, error) {
+	token := newToken()
+	res, err := takeScript.Run(ctx, q.c, []string{q.key("job", id), q.key("lease", kind)}, token, id).Slice()
+	if errors.Is(err, redis.Nil) {
+		return alerts.Job{}, false, nil
+	}
+	if err != nil {
+		return alerts.Job{}, false, fmt.Errorf("claiming job %s: %w", id, err)
+	}
+	var j alerts.Job
+	body, _ := res[0].(string)
+	if err := json.Unmarshal([]byte(body), &j); err != nil {
+		return alerts.Job{}, false, fmt.Errorf("decoding job %s: %w", id, err)
+	}
+	attempts, _ := res[1].(int64)
+	j.Attempts, j.Lease = int(attempts), token
+	return j, true, nil
+}
+
+// Extend implements alerts.Queue.
+func (q *Redis) Extend(ctx context.Context, j alerts.Job, lease time.Duration) error {
+	return q.settle(ctx, extendScript, j, []string{q.key("job", j.ID), q.key("lease", j.Kind)}, ms(q.now().Add(lease)))
+}
+
+// Done implements alerts.Queue.
+func (q *Redis) Done(ctx context.Context, j alerts.Job) error {
+	return q.settle(ctx, doneScript, j, []string{q.key("job", j.ID), q.key("lease", j.Kind)}, q.cfg.Retention.Milliseconds())
+}
+
+// Retry implements alerts.Queue.
+func (q *Redis) Retry(ctx context.Context, j alerts.Job, due time.Time) error {
+	return q.settle(ctx, retryScript, j, []string{q.key("job", j.ID), q.key("lease", j.Kind), q.key("due", j.Kind),
+		q.key("wake", j.Kind)}, ms(due))
+}
+
+func (q *Redis) settle(ctx context.Context, s *redis.Script, j alerts.Job, keys []string, arg int64) error {
+	n, err := s.Run(ctx, q.c, keys, j.Lease, j.ID, arg).Int()
+	if err != nil {
+		return fmt.Errorf("job %s: %w", j.ID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("job %s: %w", j.ID, alerts.ErrLeaseLost)
+	}
+	return nil
+}
+
+// Pending counts the jobs not settled yet (due or leased).
+func (q *Redis) Pending(ctx context.Context) (int64, error) {
+	var n int64
+	for _, k := range alerts.AllKinds() {
+		for _, set := range []string{"due", "lease"} {
+			c, err := q.c.ZCard(ctx, q.key(set, k)).Result()
+			if err != nil {
+				return 0, fmt.Errorf("counting %s jobs: %w", set, err)
+			}
+			n += c
+		}
+	}
+	return n, nil
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

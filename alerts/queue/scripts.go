@@ -1,0 +1,106 @@
+package queue
+
+import "github.com/redis/go-redis/v9"
+
+// The scripts of Redis. Every key a script touches is passed in KEYS, and
+// all share the {hooks} hash tag, as Redis Cluster requires.
+
+// enqueueScript: KEYS job, due, wake; ARGV json, now, id, retention.
+var enqueueScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'job', ARGV[1], 'state', 'queued', 'attempts', 0, 'token', '')
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('RPUSH', KEYS[3], 1)
+redis.call('LTRIM', KEYS[3], -64, -1)
+return 1`)
+
+// popScript: KEYS due and lease set of each kind, in order of preference;
+// ARGV now, lease-until. Puts jobs whose lease expired back, then moves the
+// first due job of the first kind that has one to that kind's lease set.
+// Returns {id, kind index (0-based), next due, next lease expiry}, "" for
+// what is not there.
+var popScript = redis.NewScript(`
+for k = 1, #KEYS, 2 do
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[k+1], '-inf', ARGV[1], 'LIMIT', 0, 100)
+  for _, id in ipairs(expired) do
+    redis.call('ZREM', KEYS[k+1], id)
+    redis.call('ZADD', KEYS[k], ARGV[1], id)
+  end
+end
+local nextDue, nextLease = '', ''
+for k = 1, #KEYS, 2 do
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[k], '-inf', ARGV[1], 'LIMIT', 0, 1)
+  if #ids == 1 then
+    redis.call('ZREM', KEYS[k], ids[1])
+    redis.call('ZADD', KEYS[k+1], ARGV[2], ids[1])
+    return {ids[1], tostring((k-1)/2), '', ''}
+  end
+  local nd = redis.call('ZRANGE', KEYS[k], 0, 0, 'WITHSCORES')
+  if nd[2] and (nextDue == '' or tonumber(nd[2]) < tonumber(nextDue)) then nextDue = nd[2] end
+  local nl = redis.call('ZRANGE', KEYS[k+1], 0, 0, 'WITHSCORES')
+  if nl[2] and (nextLease == '' or tonumber(nl[2]) < tonumber(nextLease)) then nextLease = nl[2] end
+end
+return {'', '', nextDue, nextLease}`)
+
+// takeScript: KEYS job, lease; ARGV token, id. Returns {json, attempts},
+// or nil when the job was settled or expired meanwhile.
+var takeScript = redis.NewScript(`
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'queued' and state ~= 'leased' then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return false
+end
+redis.call('HSET', KEYS[1], 'state', 'leased', 'token', ARGV[1])
+local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+return {redis.call('HGET', KEYS[1], 'job'), n}`)
+
+// extendScript: KEYS job, lease; ARGV token, id, lease-until.
+var extendScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+return 1`)
+
+// doneScript: KEYS job, lease; ARGV token, id, retention. The job's body
+// (personal data) is dropped; its id stays for idempotency.
+var doneScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('HDEL', KEYS[1], 'job', 'token')
+redis.call('HSET', KEYS[1], 'state', 'done')
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`)
+
+// retryScript: KEYS job, lease, due, wake; ARGV token, id, due.
+var retryScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('HSET', KEYS[1], 'state', 'queued', 'token', '')
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+redis.call('RPUSH', KEYS[4], 1)
+redis.call('LTRIM', KEYS[4], -64, -1)
+return 1`)
+
+// admitScript: KEYS decision, window, cooldown, tripped; ARGV now, window,
+// max, cooldown, retention, member. Returns {verdict, duplicate, tripped}.
+var admitScript = redis.NewScript(`
+local prev = redis.call('GET', KEYS[1])
+if prev then return {prev, 1, 0} end
+local now, window, maxn, cooldown = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local verdict, tripped = 'allowed', 0
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  verdict = 'cooldown'
+else
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+  if redis.call('ZCARD', KEYS[2]) >= maxn then
+    verdict = 'rate_limit'
+    if redis.call('SET', KEYS[4], 1, 'NX', 'PX', window) then tripped = 1 end
+  else
+    redis.call('ZADD', KEYS[2], now, ARGV[6])
+    redis.call('PEXPIRE', KEYS[2], window)
+    if cooldown > 0 then redis.call('SET', KEYS[3], 1, 'PX', cooldown) end
+  end
+end
+redis.call('SET', KEYS[1], verdict, 'PX', ARGV[5])
+return {verdict, 0, tripped}`)
