@@ -8,11 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/detector/redisstore"
 	"github.com/atod-project/atod/enrich"
+	ingestkafka "github.com/atod-project/atod/ingest/kafka"
 )
 
 // fileConfig is the YAML file of DESIGN.md. Each section maps onto the
@@ -23,32 +26,34 @@ type fileConfig struct {
 		ASN         string `yaml:"asn"`
 		AnonymousIP string `yaml:"anonymous_ip"`
 	} `yaml:"geoip"`
-	TrustedNetworks []string        `yaml:"trusted_networks"`
-	Kafka           kafkaConfig     `yaml:"kafka"`
-	Redis           redisConfig     `yaml:"redis"`
-	Detector        detector.Config `yaml:"detector"`
+	TrustedNetworks []string          `yaml:"trusted_networks"`
+	Kafka           kafkaConfig       `yaml:"kafka"`
+	Redis           redisstore.Config `yaml:"redis"`
+	Detector        detector.Config   `yaml:"detector"`
+	Ops             opsConfig         `yaml:"ops"`
+	Hooks           hooksConfig       `yaml:"hooks"` // revocation hooks and delivery (hooks_config.go)
+	Sinks           sinksConfig       `yaml:"sinks"` // SOC feeds besides stdout and Kafka
 }
 
-// kafkaConfig and redisConfig are read so that one file serves replay and
-// run; they are validated by the commands that use them.
+// kafkaConfig and the redis section are read so that one file serves
+// replay and run; they are validated when a command uses them.
+// The consumer's keys (brokers, topic, group, start, dlq_topic, tls,
+// sasl, ...) are ingest/kafka's; alerts_topic and max_hold are run's.
 type kafkaConfig struct {
-	Brokers     []string `yaml:"brokers"`
-	Topic       string   `yaml:"topic"`
-	Group       string   `yaml:"group"`
-	Start       string   `yaml:"start"`
-	AlertsTopic string   `yaml:"alerts_topic"`
-	DLQTopic    string   `yaml:"dlq_topic"`
-}
-
-type redisConfig struct {
-	Addrs []string `yaml:"addrs"`
+	ingestkafka.Config `yaml:",inline"`
+	AlertsTopic        string `yaml:"alerts_topic"`
+	// MaxHold bounds, in wall-clock time, how long live mode holds an
+	// event back for earlier ones to arrive (see docs/kafka.md).
+	MaxHold time.Duration `yaml:"max_hold"`
 }
 
 func defaultFileConfig() fileConfig {
 	var c fileConfig
 	c.Detector = detector.DefaultConfig()
-	c.Kafka = kafkaConfig{Brokers: []string{"127.0.0.1:9092"}, Topic: "signins", Group: "atod", Start: "earliest",
-		AlertsTopic: "atod-alerts", DLQTopic: "atod-dlq"}
+	c.Redis = redisstore.DefaultConfig()
+	c.Kafka = kafkaConfig{Config: ingestkafka.DefaultConfig(), AlertsTopic: "atod-alerts", MaxHold: defaultMaxHold}
+	c.Ops = defaultOpsConfig()
+	c.Hooks = defaultHooksConfig()
 	return c
 }
 
@@ -63,17 +68,21 @@ func loadConfig(path string) (fileConfig, error) {
 	if err != nil {
 		return c, fmt.Errorf("reading config: %w", err)
 	}
+	presetSections(raw, &c)
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return c, fmt.Errorf("config %s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	dir := filepath.Dir(path)
-	for _, p := range []*string{&c.GeoIP.City, &c.GeoIP.ASN, &c.GeoIP.AnonymousIP} {
+	k := &c.Kafka
+	for _, p := range []*string{&c.GeoIP.City, &c.GeoIP.ASN, &c.GeoIP.AnonymousIP,
+		&k.TLS.CAFile, &k.TLS.CertFile, &k.TLS.KeyFile, &k.SASL.PasswordFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
+	c.resolveResponsePaths(dir)
 	return c, nil
 }
 

@@ -30,7 +30,8 @@ Usage:
                                                 alert lines go to stdout, progress to stderr
   atod events [--config FILE] [flags] FILE...   print each parsed, enriched event as a JSON line:
                                                 check a new log source, export normalised logs
-  atod run --config FILE                        live mode over Kafka (not built yet)
+  atod run --config FILE                        live mode: consume Kafka, detect, publish alerts to Kafka
+                                                (docs/kafka.md)
   atod version                                  print the version
 
 Run "atod COMMAND --help" for a command's flags. Example:
@@ -58,7 +59,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "events":
 		err = replayCmd(ctx, args[1:], stdin, stdout, stderr, true)
 	case "run":
-		err = usageError{errors.New("atod run: live mode over Kafka is not built yet; use atod replay")}
+		err = runCmd(ctx, args[1:], stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "atod %s\n", version)
 		return 0

@@ -41,7 +41,8 @@ func TestUsageErrors(t *testing.T) {
 		{"missing database", []string{"replay", "--geoip-city", filepath.Join(dir, "no.mmdb"), "x"}, 2, "geoip.city"},
 		{"missing input", []string{"replay", "--log-level", "error", filepath.Join(dir, "absent.jsonl")}, 1, "absent.jsonl"},
 		{"bad log level", []string{"replay", "--log-level", "loud", "x"}, 2, "--log-level"},
-		{"run not built", []string{"run", "--config", badCfg}, 2, "not built yet"},
+		{"run: bad values name their keys", []string{"run", "--config", badCfg}, 2, "detector.lateness"},
+		{"run: config required", []string{"run"}, 2, "--config is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,9 @@ type replayFlags struct {
 	logLevel                    string
 	progress                    time.Duration
 	lateness                    time.Duration
+	redisAddr                   string
+	format                      string
+	enableHooks                 bool
 }
 
 func (f *replayFlags) register(fs *flag.FlagSet, eventsOnly bool) {
@@ -36,11 +40,15 @@ func (f *replayFlags) register(fs *flag.FlagSet, eventsOnly bool) {
 		what = "event lines"
 	}
 	fs.StringVar(&f.out, "out", "", "write "+what+" to `file` instead of stdout")
+	fs.StringVar(&f.format, "format", autoFormat, "input `format`: "+strings.Join(formatNames(), ", "))
 	fs.StringVar(&f.dlq, "dlq", "", "write unusable input lines to `file` as JSON lines (default: a warning on stderr for each)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "stderr logging: debug, info, warn or error")
 	fs.DurationVar(&f.progress, "progress", 5*time.Second, "how often to log progress on stderr (0: never)")
 	if !eventsOnly {
 		fs.DurationVar(&f.lateness, "lateness", 0, "how late an event may arrive and still be ordered (overrides detector.lateness)")
+		fs.BoolVar(&f.enableHooks, "enable-hooks", false, "carry out the config's hooks and sinks as atod run does, revocations included "+
+			"(off by default: a replay for forensics must not end today's sessions)")
+		fs.StringVar(&f.redisAddr, "redis-addr", "", "keep detector state in Redis at `HOST:PORT` (comma-separated: Cluster nodes) instead of memory (overrides redis.addrs)")
 	}
 }
 
@@ -55,8 +63,9 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var f replayFlags
 	f.register(fs, eventsOnly)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: atod %s [flags] FILE...\n\nFILE is a JSON-lines log, .gz accepted, or - for stdin; files are read in order.\n\nFlags:\n", name)
+		fmt.Fprintf(stderr, "Usage: atod %s [flags] FILE...\n\nFILE is a log file, .gz accepted, or - for stdin; files are read in order.\n\nFlags:\n", name)
 		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\n%s", formatHelp())
 	}
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -81,6 +90,9 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if f.lateness != 0 {
 		cfg.Detector.Lateness = f.lateness
 	}
+	if f.redisAddr != "" {
+		cfg.Redis.Addrs = strings.Split(f.redisAddr, ",")
+	}
 	if err := cfg.validate(); err != nil {
 		return usageError{err}
 	}
@@ -89,9 +101,18 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return usageError{err}
 	}
 	defer log.Sync() //nolint:errcheck // stderr
-	r := &replay{log: log, cfg: cfg, eventsOnly: eventsOnly, progress: f.progress}
+	inputs, err := inputFormats(f.format)
+	if err != nil {
+		return usageError{err}
+	}
+	r := &replay{log: log, cfg: cfg, eventsOnly: eventsOnly, progress: f.progress, formats: inputs,
+		enableHooks: f.enableHooks}
 	return r.run(ctx, files, f.out, f.dlq, stdin, stdout)
 }
+
+// replayRedisBatch is the batch size of a replay with Redis state: about
+// eight times fewer keys per event than the default batch.
+const replayRedisBatch = 8192
 
 // replay wires one run of ingest → enrich → detector → alerts.
 type replay struct {
@@ -99,6 +120,9 @@ type replay struct {
 	cfg        fileConfig
 	eventsOnly bool
 	progress   time.Duration
+	formats    []ingest.Format
+	// enableHooks runs the hooks and sinks sections (--enable-hooks).
+	enableHooks bool
 
 	events, alerts atomic.Int64
 }
@@ -131,7 +155,7 @@ func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath strin
 	}
 	stopProgress := r.startProgress()
 	start := time.Now()
-	src := ingest.Files{Paths: files, Stdin: stdin, Log: r.log}
+	src := ingest.Files{Paths: files, Stdin: stdin, Log: r.log, Formats: r.formats}
 	stats, runErr := src.Run(ctx, handle, dlq)
 	stopProgress()
 	// finish also stops the detector's goroutine, so it runs on error too.
@@ -152,16 +176,30 @@ func (r *replay) handler(ctx context.Context, enr *enrich.Enricher, out io.Write
 		})
 		return h, func(context.Context) error { return nil }, nil
 	}
-	eng, err := detector.NewEngine(r.cfg.Detector, detector.NewMemoryStore(r.cfg.Detector.UserRetention, r.cfg.Detector.AddrRetention), r.log)
+	store, closeStore, err := openStore(ctx, &r.cfg, r.log)
 	if err != nil {
-		return nil, nil, usageError{err}
+		return nil, nil, err
+	}
+	eng, err := detector.NewEngine(r.cfg.Detector, store, r.log)
+	if err != nil {
+		return nil, nil, usageError{errors.Join(err, closeStore())}
 	}
 	sink := alerts.NewJSONLines(out)
+	resp, err := r.openResponse(ctx)
+	if err != nil {
+		return nil, nil, errors.Join(err, closeStore())
+	}
 	pipe := detector.NewPipeline(eng, func(ctx context.Context, a detector.Alert) error {
 		r.alerts.Add(1)
 		_, err := sink.Notify(ctx, a)
+		if err == nil && resp != nil {
+			err = resp.emit(ctx, a)
+		}
 		return err
 	})
+	if len(r.cfg.Redis.Addrs) > 0 {
+		pipe.SetBatchSize(replayRedisBatch)
+	}
 	detect := newStage(ctx, pipe.Push)
 	h := ingest.HandlerFunc(func(_ context.Context, e ingest.Event) error {
 		r.events.Add(1)
@@ -169,16 +207,23 @@ func (r *replay) handler(ctx context.Context, enr *enrich.Enricher, out io.Write
 	})
 	finish := func(ctx context.Context) error {
 		if err := detect.close(); err != nil {
-			return err
+			return errors.Join(err, resp.stop(ctx), closeStore())
 		}
 		// The input is complete: release what the sequencer holds even if
-		// the run was interrupted, so that no alert already due is lost.
-		err := pipe.Flush(context.WithoutCancel(ctx))
+		// the run was interrupted, so that no alert already due is lost; but
+		// an interrupted run waits for a store outage only so long.
+		flushCtx := context.WithoutCancel(ctx)
+		if ctx.Err() != nil {
+			var cancel context.CancelFunc
+			flushCtx, cancel = context.WithTimeout(flushCtx, 30*time.Second)
+			defer cancel()
+		}
+		err := pipe.Flush(flushCtx)
 		if late := pipe.Late(); late > 0 {
 			r.log.Warn("events arrived later than the allowed lateness; evaluated out of order",
 				zap.Int64("late_events", late), zap.Duration("lateness", r.cfg.Detector.Lateness))
 		}
-		return errors.Join(err, sink.Flush())
+		return errors.Join(err, sink.Flush(), resp.stop(ctx), closeStore())
 	}
 	return h, finish, nil
 }
@@ -219,7 +264,7 @@ func (r *replay) summary(s ingest.Stats, elapsed time.Duration, interrupted bool
 	}
 	r.log.Info(msg,
 		zap.Int64("lines", s.Lines), zap.Int64("events", s.Events), zap.Int64("dead_letters", s.DeadLetters),
-		zap.Int64("blank_lines", s.Blank), zap.Int64("alerts", r.alerts.Load()),
+		zap.Int64("blank_lines", s.Blank), zap.Int64("skipped", s.Skipped), zap.Int64("alerts", r.alerts.Load()),
 		zap.Duration("elapsed", elapsed.Round(time.Millisecond)),
 		zap.Float64("events_per_s", float64(s.Events)/max(elapsed.Seconds(), 1e-9)))
 }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+)
+
+// opsConfig is the ops section: where atod run serves /metrics, /healthz
+// and /readyz, and how long it may take to stop.
+type opsConfig struct {
+	// Listen is HOST:PORT; loopback by default, since metrics tell who
+	// signs in how often. Empty: no server.
+	Listen string `yaml:"listen"`
+	// ShutdownTimeout bounds a stop on SIGTERM or SIGINT: finishing the
+	// events in hand, the last commit, leaving the group. Past it atod
+	// exits anyway, with an error; the group reads again what was not
+	// committed.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+func defaultOpsConfig() opsConfig {
+	return opsConfig{Listen: "127.0.0.1:9477", ShutdownTimeout: 30 * time.Second}
+}
+
+func (c *opsConfig) validate() error {
+	var errs []error
+	if c.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+			errs = append(errs, fmt.Errorf("ops.listen: %q is not HOST:PORT", c.Listen))
+		}
+	}
+	if c.ShutdownTimeout < 2*time.Second {
+		errs = append(errs, fmt.Errorf("ops.shutdown_timeout: must be at least 2s, got %s", c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// opsServer serves the operations endpoints until Close.
+type opsServer struct {
+	srv  *http.Server
+	ln   net.Listener
+	done chan struct{}
+}
+
+// startOps listens on cfg.Listen (nil server when empty). /healthz says
+// the process is alive; /readyz asks ready, which names what is wrong.
+func startOps(cfg opsConfig, reg *prometheus.Registry, ready func() error, log *zap.Logger) (*opsServer, error) {
+	if cfg.Listen == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("ops.listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := ready(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	s := &opsServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("ops server stopped", zap.Error(err))
+		}
+	}()
+	log.Info("serving /metrics, /healthz and /readyz", zap.String("addr", ln.Addr().String()))
+	return s, nil
+}
+
+// Addr returns the address listened on (for a port 0 in tests).
+func (s *opsServer) Addr() string { return s.ln.Addr().String() }
+
+// Close stops the server and waits for it.
+func (s *opsServer) Close() error {
+	if s == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	<-s.done
+	return err
+}

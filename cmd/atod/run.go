@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/alerts"
+	alertskafka "github.com/atod-project/atod/alerts/kafka"
+	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/enrich"
+	"github.com/atod-project/atod/ingest"
+	ingestkafka "github.com/atod-project/atod/ingest/kafka"
+)
+
+// runCmd implements "atod run": Kafka in, state in Redis, alerts out to
+// Kafka, until SIGTERM or SIGINT cancels ctx.
+func runCmd(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("atod run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML config `file` (keys of DESIGN.md and docs/kafka.md)")
+	logLevel := fs.String("log-level", "info", "stderr logging: debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: atod run --config FILE\n\nLive mode: consume kafka.topic, detect, publish alerts to kafka.alerts_topic.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("run: unexpected argument %q", fs.Arg(0))}
+	}
+	if *configPath == "" {
+		return usageError{errors.New("run: --config is required")}
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return usageError{err}
+	}
+	if err := cfg.validateRun(); err != nil {
+		return usageError{err}
+	}
+	log, err := newLogger(stderr, *logLevel)
+	if err != nil {
+		return usageError{err}
+	}
+	defer log.Sync() //nolint:errcheck // stderr
+	return runLive(ctx, &cfg, log, nil)
+}
+
+// validateRun checks what run needs beyond every command's keys; the
+// consumer's own keys are checked by ingestkafka.New.
+func (c *fileConfig) validateRun() error {
+	var errs []error
+	errs = append(errs, c.validate(), c.Ops.validate())
+	if !validAlertsTopic(c.Kafka.AlertsTopic) {
+		errs = append(errs, fmt.Errorf("kafka.alerts_topic: %q is not a topic name", c.Kafka.AlertsTopic))
+	} else if c.Kafka.AlertsTopic == c.Kafka.Topic {
+		errs = append(errs, errors.New("kafka.alerts_topic: is kafka.topic: atod would read its own alerts"))
+	}
+	if c.Kafka.MaxHold < 0 || c.Kafka.MaxHold > c.Detector.Lateness {
+		errs = append(errs, fmt.Errorf("kafka.max_hold: must be between 0 and detector.lateness %s, got %s", c.Detector.Lateness, c.Kafka.MaxHold))
+	}
+	return errors.Join(errs...)
+}
+
+func validAlertsTopic(t string) bool {
+	probe := ingestkafka.DefaultConfig()
+	probe.Topic, probe.DLQTopic = t, ""
+	return t != "" && probe.Validate(nil) == nil
+}
+
+// runHooks let tests see inside a run; nil in production.
+type runHooks struct {
+	opsAddr func(string) // the ops server's address, once listening
+}
+
+// runLive wires ingest → enrich → detector → alerts and runs until ctx is
+// cancelled, then stops within ops.shutdown_timeout.
+func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHooks) (err error) {
+	enr, err := enrich.New(cfg.enrichConfig(), log)
+	if err != nil {
+		return usageError{err}
+	}
+	defer enr.Close()
+
+	reg := prometheus.NewRegistry()
+	// The consumer's metrics read its counters, so it comes first; its
+	// latency observer is the histogram created below.
+	var metrics *runMetrics
+	consumer, err := ingestkafka.New(cfg.Kafka.Config, ingestkafka.Options{
+		Formats:      liveFormats(),
+		Log:          log,
+		Tick:         tickFor(cfg.Kafka.MaxHold),
+		DrainTimeout: cfg.Ops.ShutdownTimeout * 3 / 4,
+		OnHandled:    func(d time.Duration) { metrics.latency.Observe(d.Seconds()) },
+	})
+	if err != nil {
+		return usageError{err}
+	}
+	metrics = newRunMetrics(reg, consumer)
+
+	store, outbox, closeStore, err := openRunStore(ctx, cfg, log, metrics.errors)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, closeStore()) }()
+	eng, err := detector.NewEngine(cfg.Detector, store, log)
+	if err != nil {
+		return usageError{err}
+	}
+	conn := consumer.Conn()
+	pub := alertskafka.New(cfg.Kafka.AlertsTopic, alertskafka.Options{Brokers: conn.Brokers, Transport: conn.Transport, Log: log})
+	defer func() { err = errors.Join(err, pub.Close()) }()
+
+	det := &liveDetector{eng: eng, enr: enr, pub: pub, outbox: outbox, dedup: alerts.NewDelivered(cfg.Detector.IncidentGap, dedupRemembered),
+		keyBase: cfg.Kafka.Group + "/" + cfg.Kafka.Topic, maxHold: cfg.Kafka.MaxHold, lateness: cfg.Detector.Lateness,
+		log: log.Named("live"), metrics: metrics, now: time.Now, parts: map[int32]*livePartition{}}
+
+	ops, err := startOps(cfg.Ops, reg, func() error { return ready(consumer, store, outbox) }, log)
+	if err != nil {
+		return usageError{err}
+	}
+	defer func() { err = errors.Join(err, ops.Close()) }()
+	if hooks != nil && hooks.opsAddr != nil && ops != nil {
+		hooks.opsAddr(ops.Addr())
+	}
+	log.Info("atod run started", zap.Strings("brokers", cfg.Kafka.Brokers), zap.String("topic", cfg.Kafka.Topic),
+		zap.String("group", cfg.Kafka.Group), zap.String("alerts_topic", cfg.Kafka.AlertsTopic),
+		zap.Duration("lateness", cfg.Detector.Lateness), zap.Duration("max_hold", cfg.Kafka.MaxHold))
+	return runBounded(ctx, cfg.Ops.ShutdownTimeout, log, func() error { return consumer.Run(ctx, det) })
+}
+
+// runBounded runs f and, once ctx is cancelled, waits at most bound for
+// it to return: a stop must not hang on a broker or a Redis that is gone.
+// Past the bound it returns an error and leaves f running; the caller is
+// about to exit.
+func runBounded(ctx context.Context, bound time.Duration, log *zap.Logger, f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("stopping: finishing the events in hand", zap.Duration("bound", bound))
+	t := time.NewTimer(bound)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		if err == nil {
+			log.Info("stopped")
+		}
+		return err
+	case <-t.C:
+		return fmt.Errorf("did not stop within ops.shutdown_timeout %s; what was not committed will be read again", bound)
+	}
+}
+
+// ready is the readiness probe: a member of the group, committing, with
+// its state store and outbox answering.
+func ready(c *ingestkafka.Consumer, store detector.Store, outbox alerts.Outbox) error {
+	if err := c.Health(); err != nil {
+		return fmt.Errorf("kafka: %w", err)
+	}
+	for _, dep := range []any{store, outbox} {
+		if h, ok := dep.(interface{ Health() error }); ok {
+			if err := h.Health(); err != nil {
+				return fmt.Errorf("redis: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// tickFor returns how often held events are checked against max_hold: a
+// quarter of it, between 5ms and 100ms.
+func tickFor(maxHold time.Duration) time.Duration {
+	return min(max(maxHold/4, 5*time.Millisecond), 100*time.Millisecond)
+}
+
+// liveFormats are the formats kafka.format may name; auto-detection asks
+// them in order (formats.go lists them for every command).
+func liveFormats() []ingest.Format { return formats() }

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/detector"
+)
+
+// liveBenchEvents returns n canonical events of a tenant of accounts users:
+// mostly successful sign-ins from each account's own address, some
+// failures, and every thousandth account under a brute-force burst; event
+// times advance at rate per second from start.
+func liveBenchEvents(n, accounts int, start time.Time, rate float64) [][]byte {
+	rng := rand.New(rand.NewPCG(1, 2))
+	out := make([][]byte, 0, n)
+	for i := range n {
+		at := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
+		u := rng.IntN(accounts)
+		outcome, ip := "success", fmt.Sprintf("198.18.%d.%d", u/250, 1+u%250)
+		if u%1000 == 0 || rng.IntN(20) == 0 {
+			outcome, ip = "failure", fmt.Sprintf("203.0.113.%d", 1+u%250)
+		}
+		out = append(out, fmt.Appendf(nil, `{"time":%q,"user":"user%05d@example.org","ip":%q,"type":"login","outcome":%q,"protocol":"imap","id":"b%d"}`,
+			at.Format(time.RFC3339Nano), u, ip, outcome, i))
+	}
+	return out
+}
+
+// BenchmarkRunThroughput measures sustained events/s of atod run (Redis
+// state) draining a pre-filled topic, next to plain kafka-go reading the
+// same topic from the same broker as a consumer group in the same run.
+func BenchmarkRunThroughput(b *testing.B) {
+	const n = 200_000
+	rs := startRedis(b)
+	broker := startKafka(b, 6)
+	produce(b, broker, liveBenchEvents(n, 20_000, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), 2000), userKey)
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: testTopic, GroupID: fmt.Sprintf("plain%d", i),
+			MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 100 * time.Millisecond, CommitInterval: time.Second, StartOffset: kafka.FirstOffset})
+		for range n {
+			if _, err := r.ReadMessage(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		plain := time.Since(start)
+		r.Close()
+
+		cfg := testRunConfig(broker)
+		cfg.Kafka.Group = fmt.Sprintf("atod%d", i)
+		if os.Getenv("ATOD_BENCH_MEMORY") == "" {
+			cfg.Redis.Addrs, cfg.Redis.AllowPlainKeys = []string{rs.addr}, true
+			cfg.Redis.KeyPrefix = fmt.Sprintf("bench%d:", i)
+		}
+		cfg.Ops.Listen = ""
+		start = time.Now()
+		stop := startRun(b, cfg)
+		client := &kafka.Client{Addr: kafka.TCP(broker)}
+		for !allCommittedGroup(client, cfg.Kafka.Group) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		live := time.Since(start)
+		if err := stop(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(n/live.Seconds(), "atod_events/s")
+		b.ReportMetric(n/plain.Seconds(), "kafkago_events/s")
+		b.ReportMetric(plain.Seconds()/live.Seconds(), "ratio")
+	}
+}
+
+func allCommittedGroup(client *kafka.Client, group string) bool {
+	ok := allCommitted(nil, client, group)
+	return ok
+}
+
+// BenchmarkRunLatency offers live events at 20,000/s for a few seconds,
+// with failed sign-ins against a new victim every 60ms among them, and
+// reports the time from
+// producing an alert's triggering event to the alert's record on the
+// alerts topic (both stamped by this process's clock), at several
+// kafka.max_hold values. ATOD_BENCH_MEMORY=1 keeps state in memory.
+func BenchmarkRunLatency(b *testing.B) {
+	for _, hold := range []time.Duration{0, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond} {
+		b.Run(fmt.Sprintf("max_hold=%s", hold), func(b *testing.B) {
+			for range b.N {
+				p50, p99, n := latencyRun(b, hold, 20_000, 4*time.Second)
+				b.ReportMetric(float64(p50.Milliseconds()), "p50_ms")
+				b.ReportMetric(float64(p99.Milliseconds()), "p99_ms")
+				b.ReportMetric(float64(n), "alerts")
+			}
+		})
+	}
+}
+
+func latencyRun(b *testing.B, hold time.Duration, rate int, d time.Duration) (p50, p99 time.Duration, alerts int) {
+	began := time.Now()
+	var seq int
+	defer func() { b.ReportMetric(float64(seq)/d.Seconds(), "offered_events/s"); _ = began }()
+	rs := startRedis(b)
+	broker := startKafka(b, 6)
+	cfg := testRunConfig(broker)
+	cfg.Kafka.MaxHold = hold
+	if os.Getenv("ATOD_BENCH_MEMORY") == "" {
+		cfg.Redis.Addrs, cfg.Redis.AllowPlainKeys = []string{rs.addr}, true
+	}
+	cfg.Ops.Listen = ""
+	stop := startRun(b, cfg)
+	readTopic(b, broker, testAlerts, 0)
+	time.Sleep(time.Second) // let the group form
+
+	// Async: a write that takes longer than a tick must not lower the
+	// offered rate.
+	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: testTopic, Balancer: &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 10_000, Async: true}
+	defer w.Close()
+	const tick = 5 * time.Millisecond
+	perTick := rate * int(tick) / int(time.Second)
+	rng := rand.New(rand.NewPCG(3, 4))
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	burst := 0
+	for end := time.Now().Add(d); time.Now().Before(end); <-t.C {
+		now := time.Now()
+		msgs := make([]kafka.Message, 0, perTick+12)
+		for range perTick {
+			u := rng.IntN(50_000)
+			v := fmt.Appendf(nil, `{"time":%q,"user":"user%05d@example.org","ip":"198.18.%d.%d","outcome":"success","id":"l%d"}`,
+				now.Format(time.RFC3339Nano), u, u/250, 1+u%250, seq)
+			msgs = append(msgs, kafka.Message{Key: []byte(fmt.Sprintf("user%05d@example.org", u)), Value: v})
+			seq++
+		}
+		{ // every tick, the next failure of a victim; a new victim every 12 ticks
+			victim := fmt.Sprintf("victim%05d@example.org", burst/12)
+			v := fmt.Appendf(nil, `{"time":%q,"user":%q,"ip":"203.0.113.7","outcome":"failure","reason":"bad_password","id":"v%d"}`,
+				now.Format(time.RFC3339Nano), victim, burst)
+			msgs = append(msgs, kafka.Message{Key: []byte(victim), Value: v})
+			burst++
+		}
+		if err := w.WriteMessages(context.Background(), msgs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	time.Sleep(time.Second + hold)
+	if err := stop(); err != nil {
+		b.Fatal(err)
+	}
+	var lat []time.Duration
+	for _, r := range readTopic(b, broker, testAlerts, 0) {
+		var a detector.Alert
+		if err := json.Unmarshal(r.value, &a); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, r.time.Sub(a.Time))
+	}
+	if len(lat) == 0 {
+		b.Fatal("no alerts")
+	}
+	slices.Sort(lat)
+	return lat[len(lat)/2], lat[len(lat)*99/100], len(lat)
+}
+
+var _ = zap.NewNop

@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/alerts"
+	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/enrich"
+	"github.com/atod-project/atod/ingest"
+	ingestkafka "github.com/atod-project/atod/ingest/kafka"
+)
+
+// publisher is what live mode needs of the alerts topic.
+type publisher interface {
+	// Publish returns once the alerts are durably written (retrying until
+	// ctx ends).
+	Publish(ctx context.Context, as []detector.Alert) error
+	// Recent returns the alerts written since.
+	Recent(ctx context.Context, since time.Time) ([]detector.Alert, error)
+}
+
+// liveDetector is the Handler that atod run gives the Kafka consumer.
+// Each partition gets a Pipeline of its own, so that its Sequencer orders
+// that partition's events by event time (an account's events are all in
+// one partition when producers key by account); all share one Engine and
+// store, and are driven from the consumer's single goroutine.
+//
+// A batch's alerts are staged in the outbox before the detector saves its
+// state, published, then cleared; the batch's events are reported done
+// only after that, so an offset is never committed past an alert that is
+// not on the alerts topic or in the outbox.
+type liveDetector struct {
+	eng      *detector.Engine
+	enr      *enrich.Enricher
+	pub      publisher
+	outbox   alerts.Outbox
+	dedup    *alerts.Delivered
+	keyBase  string // outbox key prefix: group and topic
+	maxHold  time.Duration
+	lateness time.Duration // detector.lateness, for the watermark metric
+	log      *zap.Logger
+	metrics  *runMetrics
+	now      func() time.Time
+
+	parts map[int32]*livePartition
+	done  []ingest.Position // of the call in progress
+}
+
+// livePartition is one partition's pipeline and hold clock.
+type livePartition struct {
+	id      int32
+	label   string // the partition as a metric label
+	pipe    *detector.Pipeline
+	hold    holdClock
+	alerts  []detector.Alert // emitted by the batch in progress
+	staged  bool             // the outbox holds alerts of this partition
+	outKey  string
+	lateSum int64 // pipe.Late() already counted
+	// backlog is set while the partition's records lag the clock by more
+	// than catchUpBehind; lastArrival is when its last batch came.
+	backlog     bool
+	lastArrival time.Time
+}
+
+// dedupWindow is how far before a partition's last commit the alerts
+// topic is read back when the partition is taken over, for clocks that
+// disagree between instances; and how far back from now when the group
+// never committed.
+const (
+	clockMargin      = time.Minute
+	noCommitLookback = time.Hour
+	dedupRemembered  = 1 << 16
+)
+
+var _ ingestkafka.Handler = (*liveDetector)(nil)
+
+func (d *liveDetector) partition(p int32) *livePartition {
+	lp := d.parts[p]
+	if lp != nil {
+		return lp
+	}
+	lp = &livePartition{id: p, label: strconv.Itoa(int(p)), outKey: d.keyBase + "/" + strconv.Itoa(int(p))}
+	lp.pipe = detector.NewPipeline(d.eng, func(_ context.Context, a detector.Alert) error {
+		at := d.now().UTC()
+		a.DetectedAt = &at
+		lp.alerts = append(lp.alerts, a)
+		return nil
+	})
+	lp.pipe.BeforeSave(func(ctx context.Context, as []detector.Alert) error {
+		if len(as) == 0 && !lp.staged {
+			return nil
+		}
+		now := d.now().UTC()
+		staged := make([]detector.Alert, len(as))
+		for i := range as {
+			staged[i] = as[i]
+			staged[i].DetectedAt = &now
+		}
+		if err := d.outbox.Stage(ctx, lp.outKey, staged); err != nil {
+			d.metrics.errors.WithLabelValues("outbox").Inc()
+			return err
+		}
+		lp.staged = len(as) > 0
+		return nil
+	})
+	lp.pipe.OnProcessed(func(ctx context.Context, events []enrich.Event) error {
+		if err := d.deliver(ctx, lp, lp.alerts); err != nil {
+			return err
+		}
+		lp.alerts = lp.alerts[:0]
+		for i := range events {
+			d.done = append(d.done, events[i].Pos)
+		}
+		d.metrics.processed.Add(float64(len(events)))
+		return nil
+	})
+	d.parts[p] = lp
+	return lp
+}
+
+// deliver publishes what the Dedup has not seen, then empties the
+// partition's outbox.
+func (d *liveDetector) deliver(ctx context.Context, lp *livePartition, as []detector.Alert) error {
+	fresh := d.dedup.Fresh(as)
+	if err := d.pub.Publish(ctx, fresh); err != nil {
+		d.metrics.errors.WithLabelValues("kafka_publish").Inc()
+		return err
+	}
+	d.dedup.Remember(fresh...)
+	for i := range fresh {
+		d.metrics.alerts.WithLabelValues(fresh[i].Rule, fresh[i].Action).Inc()
+		if fresh[i].DetectedAt != nil {
+			d.metrics.alertDelay.Observe(max(fresh[i].DetectedAt.Sub(fresh[i].Time), 0).Seconds())
+		}
+	}
+	if lp.staged {
+		if err := d.outbox.Clear(ctx, lp.outKey); err != nil {
+			d.metrics.errors.WithLabelValues("outbox").Inc()
+			return err
+		}
+		lp.staged = false
+	}
+	return nil
+}
+
+// Assign implements ingestkafka.Handler: it learns which alerts the topic
+// already holds from the time the partitions' last commits say work
+// resumed, and delivers what the previous owners left in the outbox.
+func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignment) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	since := d.now().Add(-noCommitLookback)
+	pending := map[int32][]detector.Alert{}
+	for _, a := range parts {
+		lp := d.partition(a.Partition)
+		if !a.Since.IsZero() && a.Since.Before(since) {
+			since = a.Since
+		}
+		as, err := d.outbox.Pending(ctx, lp.outKey)
+		if err != nil {
+			return err
+		}
+		for _, al := range as {
+			if al.DetectedAt != nil && al.DetectedAt.Before(since) {
+				since = *al.DetectedAt
+			}
+		}
+		pending[a.Partition], lp.staged = as, len(as) > 0
+	}
+	since = since.Add(-clockMargin)
+	published, err := d.pub.Recent(ctx, since)
+	if err != nil {
+		return fmt.Errorf("reading back recent alerts: %w", err)
+	}
+	d.dedup.Remember(published...)
+	recovered := 0
+	for _, a := range parts {
+		lp := d.parts[a.Partition]
+		recovered += len(d.dedup.Fresh(pending[a.Partition]))
+		if err := d.deliver(ctx, lp, pending[a.Partition]); err != nil {
+			return err
+		}
+	}
+	d.log.Info("took over partitions", zap.Int("partitions", len(parts)), zap.Time("alerts_read_back_since", since),
+		zap.Int("alerts_read_back", len(published)), zap.Int("alerts_recovered_from_outbox", recovered))
+	return nil
+}
+
+// Handle implements ingestkafka.Handler.
+func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []ingest.Position) ([]ingest.Position, error) {
+	d.done = done
+	lp := d.partition(b.Partition)
+	newest := time.Time{}
+	for i := range b.Events {
+		ev := d.enr.Enrich(b.Events[i])
+		if ev.Time.After(newest) {
+			newest = ev.Time
+		}
+		if err := lp.pipe.Push(ctx, ev); err != nil {
+			return d.done, err
+		}
+	}
+	now := d.now()
+	lp.hold.arrived(now, newest)
+	lp.lastArrival = now
+	lp.backlog = !b.Newest.IsZero() && now.Sub(b.Newest) > catchUpBehind
+	var err error
+	if d.maxHold == 0 && !lp.backlog {
+		err = lp.pipe.Advance(ctx, lp.hold.all())
+	} else {
+		err = lp.pipe.Drain(ctx)
+	}
+	d.count(lp)
+	return d.done, err
+}
+
+// Tick implements ingestkafka.Handler: it releases what has been held
+// for max_hold, unless the partition is working off a backlog and still
+// bringing events (then event time paces the release; a backlog that
+// stopped is an idle partition, and its events are released).
+func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Position) ([]ingest.Position, error) {
+	d.done = done
+	for _, lp := range d.parts {
+		if lp.backlog && now.Sub(lp.lastArrival) < d.maxHold {
+			lp.hold.skip(now, d.maxHold)
+		} else if wm, ok := lp.hold.due(now, d.maxHold); ok {
+			if err := lp.pipe.Advance(ctx, wm); err != nil {
+				return d.done, err
+			}
+		}
+		d.count(lp)
+	}
+	return d.done, nil
+}
+
+// Revoke implements ingestkafka.Handler: it processes every held event
+// and forgets the partitions.
+func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.Position) ([]ingest.Position, error) {
+	d.done = done
+	var err error
+	for _, p := range parts {
+		lp := d.parts[p]
+		if lp == nil {
+			continue
+		}
+		if err == nil {
+			err = lp.pipe.Flush(ctx)
+			d.count(lp)
+		}
+		delete(d.parts, p)
+		d.metrics.forget(lp.label)
+	}
+	return d.done, err
+}
+
+// count updates the per-partition metrics.
+func (d *liveDetector) count(lp *livePartition) {
+	if late := lp.pipe.Late(); late > lp.lateSum {
+		d.metrics.late.Add(float64(late - lp.lateSum))
+		lp.lateSum = late
+	}
+	d.metrics.held.WithLabelValues(lp.label).Set(float64(lp.pipe.Held()))
+	wm := lp.hold.newest.Add(-d.lateness)
+	if lp.hold.released.After(wm) {
+		wm = lp.hold.released
+	}
+	if !lp.hold.newest.IsZero() {
+		d.metrics.watermark.WithLabelValues(lp.label).Set(float64(wm.UnixMilli()) / 1e3)
+	}
+}

@@ -1,0 +1,79 @@
+package main
+
+import "time"
+
+// defaultMaxHold is kafka.max_hold's default. The Sequencer holds an
+// event until the partition's event time has moved detector.lateness past
+// it, which at the head of a live stream means holding it for about
+// lateness of wall-clock time (a minute by default): every alert would
+// come a minute late. max_hold caps that hold in wall-clock time. When
+// producers key by account, an account's events reach atod in the order
+// they were produced whatever the hold, so what the hold still buys is
+// order across accounts, which the address rules use and which windows of
+// minutes do not need to the second. While atod catches up on a backlog,
+// event time runs far ahead of the clock and detector.lateness decides, as
+// in replay. See docs/kafka.md for the measurements behind the figure.
+const defaultMaxHold = 100 * time.Millisecond
+
+// catchUpBehind is how far a partition's records may lag the clock before
+// it counts as working off a backlog.
+const catchUpBehind = 5 * time.Second
+
+// holdClock turns wall-clock time into an event-time watermark for one
+// partition: once an event has waited max_hold, it is due, whatever the
+// partition brought since. It remembers, for each moment the partition's
+// newest event time grew, that time; the newest event time as of max_hold
+// ago is a watermark that every event which arrived by then lies behind.
+type holdClock struct {
+	marks    []holdMark
+	newest   time.Time // latest event time seen
+	released time.Time // highest watermark handed out
+}
+
+type holdMark struct{ wall, newest time.Time }
+
+// arrived notes events that arrived at now, the latest of them at newest.
+func (h *holdClock) arrived(now, newest time.Time) {
+	if !newest.After(h.newest) {
+		return
+	}
+	h.newest = newest
+	h.marks = append(h.marks, holdMark{wall: now, newest: newest})
+}
+
+// due returns the watermark for now, and false when it did not move.
+func (h *holdClock) due(now time.Time, maxHold time.Duration) (time.Time, bool) {
+	cut := now.Add(-maxHold)
+	n := 0
+	for n < len(h.marks) && !h.marks[n].wall.After(cut) {
+		n++
+	}
+	if n == 0 {
+		return time.Time{}, false
+	}
+	wm := h.marks[n-1].newest
+	h.marks = append(h.marks[:0], h.marks[n:]...)
+	if !wm.After(h.released) {
+		return time.Time{}, false
+	}
+	h.released = wm
+	return wm, true
+}
+
+// skip forgets the marks due at now without releasing them: while a
+// partition works off a backlog, event time paces the release.
+func (h *holdClock) skip(now time.Time, maxHold time.Duration) {
+	cut := now.Add(-maxHold)
+	n := 0
+	for n < len(h.marks) && !h.marks[n].wall.After(cut) {
+		n++
+	}
+	h.marks = append(h.marks[:0], h.marks[n:]...)
+}
+
+// all returns the watermark that releases everything seen.
+func (h *holdClock) all() time.Time {
+	h.marks = h.marks[:0]
+	h.released = h.newest
+	return h.newest
+}
