@@ -109,11 +109,21 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 	}
 	metrics = newRunMetrics(reg, consumer)
 
-	store, outbox, closeStore, err := openRunStore(ctx, cfg, log, metrics.errors)
+	store, outbox, client, closeStore, err := openRunStore(ctx, cfg, log, metrics.errors)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, closeStore()) }()
+	// Revocation hooks and SOC sinks: each alert is handed to their durable
+	// queue before the offsets of its events are committed.
+	var resp *response
+	if cfg.hasResponse() {
+		if resp, err = newResponse(cfg, responseOptions{Log: log, Redis: client, Metrics: reg}); err != nil {
+			return usageError{err}
+		}
+		resp.start(ctx)
+		defer func() { err = errors.Join(err, resp.stop(ctx)) }()
+	}
 	eng, err := detector.NewEngine(cfg.Detector, store, log)
 	if err != nil {
 		return usageError{err}
@@ -122,7 +132,7 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 	pub := alertskafka.New(cfg.Kafka.AlertsTopic, alertskafka.Options{Brokers: conn.Brokers, Transport: conn.Transport, Log: log})
 	defer func() { err = errors.Join(err, pub.Close()) }()
 
-	det := &liveDetector{eng: eng, enr: enr, pub: pub, outbox: outbox, dedup: alerts.NewDelivered(cfg.Detector.IncidentGap, dedupRemembered),
+	det := &liveDetector{eng: eng, enr: enr, pub: pub, resp: resp, outbox: outbox, dedup: alerts.NewDelivered(cfg.Detector.IncidentGap, dedupRemembered),
 		keyBase: cfg.Kafka.Group + "/" + cfg.Kafka.Topic, maxHold: cfg.Kafka.MaxHold, lateness: cfg.Detector.Lateness,
 		log: log.Named("live"), metrics: metrics, now: time.Now, parts: map[int32]*livePartition{}}
 

@@ -38,6 +38,7 @@ type liveDetector struct {
 	eng      *detector.Engine
 	enr      *enrich.Enricher
 	pub      publisher
+	resp     *response // hooks and sinks; nil when none are configured
 	outbox   alerts.Outbox
 	dedup    *alerts.Delivered
 	keyBase  string // outbox key prefix: group and topic
@@ -127,6 +128,16 @@ func (d *liveDetector) partition(p int32) *livePartition {
 // partition's outbox.
 func (d *liveDetector) deliver(ctx context.Context, lp *livePartition, as []detector.Alert) error {
 	fresh := d.dedup.Fresh(as)
+	// Hooks first: their queue is idempotent by alert id, so a crash
+	// between the two hands the alert over again rather than never.
+	if d.resp != nil {
+		for i := range fresh {
+			if _, err := d.resp.Notify(ctx, fresh[i]); err != nil {
+				d.metrics.errors.WithLabelValues("hooks_queue").Inc()
+				return fmt.Errorf("handing alert %s to the hooks' queue: %w", fresh[i].ID, err)
+			}
+		}
+	}
 	if err := d.pub.Publish(ctx, fresh); err != nil {
 		d.metrics.errors.WithLabelValues("kafka_publish").Inc()
 		return err

@@ -20,28 +20,31 @@ import (
 // openRunStore is openStore for atod run, which also needs an alert outbox
 // beside the state (see alerts.Outbox) and counts Redis errors: Redis
 // when redis.addrs names servers, else process memory for both.
-func openRunStore(ctx context.Context, cfg *fileConfig, log *zap.Logger, errs *prometheus.CounterVec) (detector.Store, alerts.Outbox, func() error, error) {
+//
+// The Redis client is returned too (nil with memory state): the hooks'
+// durable queue lives beside the state.
+func openRunStore(ctx context.Context, cfg *fileConfig, log *zap.Logger, errs *prometheus.CounterVec) (detector.Store, alerts.Outbox, redis.UniversalClient, func() error, error) {
 	det := &cfg.Detector
 	if len(cfg.Redis.Addrs) == 0 {
 		log.Warn("no redis.addrs: detector state and staged alerts live in memory; a restart forgets them")
-		return detector.NewMemoryStore(det.UserRetention, det.AddrRetention), alerts.NewMemoryOutbox(), func() error { return nil }, nil
+		return detector.NewMemoryStore(det.UserRetention, det.AddrRetention), alerts.NewMemoryOutbox(), nil, func() error { return nil }, nil
 	}
 	redis.SetLogger(redisstore.ClientLogger(log))
 	rs, err := redisstore.New(cfg.Redis, redisstore.Options{UserRetention: det.UserRetention, AddrRetention: det.AddrRetention, Log: log})
 	if err != nil {
-		return nil, nil, nil, usageError{err}
+		return nil, nil, nil, nil, usageError{err}
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, cfg.Redis.DialTimeout+cfg.Redis.ReadTimeout)
 	defer cancel()
 	if err := rs.Ping(pingCtx); err != nil {
 		rs.Close()
-		return nil, nil, nil, fmt.Errorf("redis.addrs %v: %w", cfg.Redis.Addrs, err)
+		return nil, nil, nil, nil, fmt.Errorf("redis.addrs %v: %w", cfg.Redis.Addrs, err)
 	}
 	counted := countingStore{Store: rs, errs: errs.WithLabelValues("redis")}
 	store := redisstore.NewRetrier(counted, log, cfg.Redis.RetryBackoffMin, cfg.Redis.RetryBackoffMax)
 	outbox := &retryingOutbox{Outbox: alerts.NewRedisOutbox(rs.Client(), cfg.Redis.KeyPrefix, 0), log: log,
 		errs: errs.WithLabelValues("outbox"), min: cfg.Redis.RetryBackoffMin, max: cfg.Redis.RetryBackoffMax}
-	return store, outbox, rs.Close, nil
+	return store, outbox, rs.Client(), rs.Close, nil
 }
 
 // countingStore counts the store's failures for /metrics; conflicts are
