@@ -106,7 +106,12 @@ func (p *Publisher) Publish(ctx context.Context, as []detector.Alert) error {
 	}
 	wait := 50 * time.Millisecond
 	for attempt := 0; ; attempt++ {
-		err := p.w.WriteMessages(ctx, msgs...)
+		// A write is never cut short by ctx: kafka-go would return at once
+		// but still deliver the batch later, after this instance may have
+		// handed its partitions over, and the new owner, reading back what
+		// was published, would publish the same alerts again. The writer's
+		// own WriteTimeout bounds the wait instead.
+		err := p.w.WriteMessages(context.WithoutCancel(ctx), msgs...)
 		if err == nil {
 			if attempt > 0 {
 				p.log.Info("publishing alerts works again", zap.Int("attempts", attempt+1))
