@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +27,7 @@ func TestRevokeEndsRealDovecotSession(t *testing.T) {
 	const user, password = "anna.koch@example.org", "s3cret"
 	srv := dovecottest.Start(t, dovecottest.Options{Users: []dovecottest.User{{Name: user, Password: password}},
 		DoveadmAPIKey: "e2e-doveadm-key"})
-	closed := holdIMAP(t, srv.IMAPAddr, user, password)
+	closed := dovecottest.HoldIMAP(t, srv.IMAPAddr, user, password)
 
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "doveadm.key")
@@ -129,44 +127,6 @@ func TestReplayNeverRevokesUnlessAsked(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr.String(), "hooks.webhook.secret_file: required") {
 		t.Errorf("exit %d: %s", code, stderr.String())
 	}
-}
-
-// holdIMAP signs in over IMAP and holds the connection, as a mail client
-// does; the channel receives the time the server closed it.
-func holdIMAP(t testing.TB, addr, user, password string) <-chan time.Time {
-	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	r := bufio.NewReader(conn)
-	if _, err := r.ReadString('\n'); err != nil {
-		t.Fatalf("IMAP greeting: %v", err)
-	}
-	fmt.Fprintf(conn, "a1 LOGIN %q %q\r\n", user, password)
-	for {
-		line, err := r.ReadString('\n')
-		if err != nil {
-			t.Fatalf("IMAP login: %v", err)
-		}
-		if strings.HasPrefix(line, "a1 ") {
-			if !strings.HasPrefix(line, "a1 OK") {
-				t.Fatalf("IMAP login: %s", line)
-			}
-			break
-		}
-	}
-	closed := make(chan time.Time, 1)
-	go func() {
-		for {
-			if _, err := r.ReadString('\n'); err != nil {
-				closed <- time.Now()
-				return
-			}
-		}
-	}()
-	return closed
 }
 
 // lockedBuffer is a bytes.Buffer safe for the writer goroutine and the
