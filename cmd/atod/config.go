@@ -31,8 +31,9 @@ type fileConfig struct {
 	Redis           redisstore.Config `yaml:"redis"`
 	Detector        detector.Config   `yaml:"detector"`
 	Ops             opsConfig         `yaml:"ops"`
-	Hooks           hooksConfig       `yaml:"hooks"` // revocation hooks and delivery (hooks_config.go)
-	Sinks           sinksConfig       `yaml:"sinks"` // SOC feeds besides stdout and Kafka
+	Hooks           hooksConfig       `yaml:"hooks"`  // revocation hooks and delivery (hooks_config.go)
+	Sinks           sinksConfig       `yaml:"sinks"`  // SOC feeds besides stdout and Kafka
+	Follow          *followConfig     `yaml:"follow"` // run: follow a local file instead of Kafka
 }
 
 // kafkaConfig and the redis section are read so that one file serves
@@ -83,6 +84,9 @@ func loadConfig(path string) (fileConfig, error) {
 		}
 	}
 	c.resolveResponsePaths(dir)
+	if c.Follow != nil {
+		c.Follow.resolve(dir)
+	}
 	return c, nil
 }
 

@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "events":
 		err = replayCmd(ctx, args[1:], stdin, stdout, stderr, true)
 	case "run":
-		err = runCmd(ctx, args[1:], stderr)
+		err = runCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "atod %s\n", version)
 		return 0

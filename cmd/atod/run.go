@@ -21,13 +21,13 @@ import (
 
 // runCmd implements "atod run": Kafka in, state in Redis, alerts out to
 // Kafka, until SIGTERM or SIGINT cancels ctx.
-func runCmd(ctx context.Context, args []string, stderr io.Writer) error {
+func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("atod run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML config `file` (keys of DESIGN.md and docs/kafka.md)")
 	logLevel := fs.String("log-level", "info", "stderr logging: debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: atod run --config FILE\n\nLive mode: consume kafka.topic, detect, publish alerts to kafka.alerts_topic.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: atod run --config FILE\n\nLive mode: consume kafka.topic, detect, publish alerts to kafka.alerts_topic;\nor, with a follow: section, follow a local log file and write alerts to stdout.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -46,7 +46,11 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := cfg.validateRun(); err != nil {
+	if cfg.Follow != nil {
+		if err := errors.Join(cfg.validate(), cfg.Follow.validate()); err != nil {
+			return usageError{err}
+		}
+	} else if err := cfg.validateRun(); err != nil {
 		return usageError{err}
 	}
 	log, err := newLogger(stderr, *logLevel)
@@ -54,6 +58,9 @@ func runCmd(ctx context.Context, args []string, stderr io.Writer) error {
 		return usageError{err}
 	}
 	defer log.Sync() //nolint:errcheck // stderr
+	if cfg.Follow != nil {
+		return runFollow(ctx, &cfg, log, stdout)
+	}
 	return runLive(ctx, &cfg, log, nil)
 }
 
