@@ -46,7 +46,9 @@ follow:
 		ctx, cancel := context.WithCancel(context.Background())
 		var stdout, stderr lockedBuffer
 		done := make(chan int)
-		go func() { done <- run(ctx, []string{"run", "--config", cfgPath, "--log-level", "warn"}, nil, &stdout, &stderr) }()
+		go func() {
+			done <- run(ctx, []string{"run", "--config", cfgPath, "--log-level", "warn"}, nil, &stdout, &stderr)
+		}()
 		deadline := time.Now().Add(20 * time.Second)
 		for !strings.Contains(stdout.String(), want) {
 			if time.Now().After(deadline) {
