@@ -34,6 +34,7 @@ type fileConfig struct {
 	Hooks           hooksConfig       `yaml:"hooks"`  // revocation hooks and delivery (hooks_config.go)
 	Sinks           sinksConfig       `yaml:"sinks"`  // SOC feeds besides stdout and Kafka
 	Follow          *followConfig     `yaml:"follow"` // run: follow a local file instead of Kafka
+	Syslog          syslogConfig      `yaml:"syslog"` // timestamps without zone or year
 }
 
 // kafkaConfig and the redis section are read so that one file serves
@@ -98,5 +99,5 @@ func (c *fileConfig) enrichConfig() enrich.Config {
 // validate checks what every command needs; each message names its key.
 func (c *fileConfig) validate() error {
 	ec := c.enrichConfig()
-	return errors.Join(ec.Validate(), c.Detector.Validate())
+	return errors.Join(ec.Validate(), c.Detector.Validate(), c.Syslog.validate())
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/atod-project/atod/detector"
 	"github.com/atod-project/atod/enrich"
 	"github.com/atod-project/atod/ingest"
+	"github.com/atod-project/atod/ingest/syslog"
 	"github.com/atod-project/atod/ingest/tail"
 )
 
@@ -32,7 +33,7 @@ func (f *followConfig) validate() error {
 	if f.Path == "" {
 		errs = append(errs, errors.New("follow.path: required"))
 	}
-	if _, err := followFormat(f.Format); err != nil {
+	if _, err := followFormat(f.Format, syslog.Options{}); err != nil {
 		errs = append(errs, fmt.Errorf("follow.format: %w", err))
 	}
 	return errors.Join(errs...)
@@ -48,8 +49,8 @@ func (f *followConfig) resolve(dir string) {
 
 // followFormat is one Format for a followed file: the named one, or one
 // that detects the format of each line.
-func followFormat(name string) (ingest.Format, error) {
-	fs, err := inputFormats(name)
+func followFormat(name string, o syslog.Options) (ingest.Format, error) {
+	fs, err := inputFormats(name, o)
 	if err != nil {
 		return ingest.Format{}, err
 	}
@@ -68,7 +69,7 @@ func followFormat(name string) (ingest.Format, error) {
 // a restart neither rereads nor skips. Alerts go to stdout as JSON lines
 // and to the configured sinks and hooks.
 func runFollow(ctx context.Context, cfg *fileConfig, log *zap.Logger, stdout io.Writer) (err error) {
-	format, err := followFormat(cfg.Follow.Format)
+	format, err := followFormat(cfg.Follow.Format, cfg.Syslog.options())
 	if err != nil {
 		return usageError{err}
 	}

@@ -20,13 +20,16 @@ const autoFormat = "auto"
 // formats lists the log formats atod reads besides its canonical JSON, in
 // the order auto-detection asks them: more specific first. A format added
 // here is in --format, auto-detection and --help.
-func formats() []ingest.Format {
+func formats() []ingest.Format { return formatsWith(syslog.Options{}) }
+
+// formatsWith is formats with the syslog section's time zone and year.
+func formatsWith(o syslog.Options) []ingest.Format {
 	return []ingest.Format{
 		entra.Format(),
 		m365.Format(),
 		google.Format(),
 		okta.Format(),
-		dovecot.Format(syslog.Options{}), postfix.Format(syslog.Options{}), syslog.NewCatchAll("syslog", "other programs' lines of a system log, skipped and counted", syslog.Options{}, dovecot.NewProgram, postfix.NewProgram),
+		dovecot.Format(o), postfix.Format(o), syslog.NewCatchAll("syslog", "other programs' lines of a system log, skipped and counted", o, dovecot.NewProgram, postfix.NewProgram),
 	}
 }
 
@@ -34,8 +37,8 @@ func formats() []ingest.Format {
 // with canonical last, so that a record no other format claims is read
 // canonically and, if it is not canonical either, dead-lettered with
 // canonical's reason; otherwise the named format alone.
-func inputFormats(name string) ([]ingest.Format, error) {
-	all := append(formats(), ingest.Canonical)
+func inputFormats(name string, o syslog.Options) ([]ingest.Format, error) {
+	all := append(formatsWith(o), ingest.Canonical)
 	if name == autoFormat || name == "" {
 		return all, nil
 	}

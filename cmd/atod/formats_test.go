@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/atod-project/atod/ingest/formattest"
+	"github.com/atod-project/atod/ingest/syslog"
 )
 
 var formatsRoot = filepath.Join("..", "..", "testdata", "formats")
@@ -65,7 +66,7 @@ func TestFormatTakeovers(t *testing.T) {
 // which its own format gave when forced, so no format claims another's
 // records.
 func TestAutoDetection(t *testing.T) {
-	all, err := inputFormats(autoFormat)
+	all, err := inputFormats(autoFormat, syslog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

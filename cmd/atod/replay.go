@@ -101,7 +101,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return usageError{err}
 	}
 	defer log.Sync() //nolint:errcheck // stderr
-	inputs, err := inputFormats(f.format)
+	inputs, err := inputFormats(f.format, cfg.Syslog.options())
 	if err != nil {
 		return usageError{err}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/atod-project/atod/enrich"
 	"github.com/atod-project/atod/ingest"
 	ingestkafka "github.com/atod-project/atod/ingest/kafka"
+	"github.com/atod-project/atod/ingest/syslog"
 )
 
 // runCmd implements "atod run": Kafka in, state in Redis, alerts out to
@@ -105,7 +106,7 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 	// latency observer is the histogram created below.
 	var metrics *runMetrics
 	consumer, err := ingestkafka.New(cfg.Kafka.Config, ingestkafka.Options{
-		Formats:      liveFormats(),
+		Formats:      liveFormats(cfg.Syslog.options()),
 		Log:          log,
 		Tick:         tickFor(cfg.Kafka.MaxHold),
 		DrainTimeout: cfg.Ops.ShutdownTimeout * 3 / 4,
@@ -207,4 +208,4 @@ func tickFor(maxHold time.Duration) time.Duration {
 
 // liveFormats are the formats kafka.format may name; auto-detection asks
 // them in order (formats.go lists them for every command).
-func liveFormats() []ingest.Format { return formats() }
+func liveFormats(o syslog.Options) []ingest.Format { return formatsWith(o) }
