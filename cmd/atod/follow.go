@@ -7,7 +7,6 @@ import (
 	"io"
 	"path/filepath"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/atod-project/atod/alerts"
@@ -78,8 +77,7 @@ func runFollow(ctx context.Context, cfg *fileConfig, log *zap.Logger, stdout io.
 		return usageError{err}
 	}
 	defer enr.Close()
-	errs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atod_errors_total"}, []string{"component"})
-	store, _, client, closeStore, err := openRunStore(ctx, cfg, log, errs)
+	store, client, closeStore, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

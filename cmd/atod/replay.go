@@ -176,7 +176,7 @@ func (r *replay) handler(ctx context.Context, enr *enrich.Enricher, out io.Write
 		})
 		return h, func(context.Context) error { return nil }, nil
 	}
-	store, closeStore, err := openStore(ctx, &r.cfg, r.log)
+	store, _, closeStore, err := openStore(ctx, &r.cfg, r.log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -29,16 +28,9 @@ func openRunStore(ctx context.Context, cfg *fileConfig, log *zap.Logger, errs *p
 		log.Warn("no redis.addrs: detector state and staged alerts live in memory; a restart forgets them")
 		return detector.NewMemoryStore(det.UserRetention, det.AddrRetention), alerts.NewMemoryOutbox(), nil, func() error { return nil }, nil
 	}
-	redis.SetLogger(redisstore.ClientLogger(log))
-	rs, err := redisstore.New(cfg.Redis, redisstore.Options{UserRetention: det.UserRetention, AddrRetention: det.AddrRetention, Log: log})
+	rs, err := connectRedis(ctx, cfg, log)
 	if err != nil {
-		return nil, nil, nil, nil, usageError{err}
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, cfg.Redis.DialTimeout+cfg.Redis.ReadTimeout)
-	defer cancel()
-	if err := rs.Ping(pingCtx); err != nil {
-		rs.Close()
-		return nil, nil, nil, nil, fmt.Errorf("redis.addrs %v: %w", cfg.Redis.Addrs, err)
+		return nil, nil, nil, nil, err
 	}
 	counted := countingStore{Store: rs, errs: errs.WithLabelValues("redis")}
 	store := redisstore.NewRetrier(counted, log, cfg.Redis.RetryBackoffMin, cfg.Redis.RetryBackoffMax)
