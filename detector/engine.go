@@ -40,13 +40,19 @@ type Engine struct {
 	scratchAddrs map[netip.Addr]int
 
 	stats EngineStats
+
+	// trackPos: see TrackPositions.
+	trackPos bool
 }
 
 // EngineStats counts what the engine did, for progress lines and metrics.
 type EngineStats struct {
 	Events int64
 	Alerts int64
-	ByRule map[string]int64
+	// Reapplied counts events skipped because their account's state
+	// already held them: Kafka records delivered again after a crash.
+	Reapplied int64
+	ByRule    map[string]int64
 }
 
 // NewEngine validates cfg and returns an engine over store.
@@ -168,6 +174,12 @@ func tracksAddr(ev *enrich.Event) bool {
 
 // handle updates state with one event and runs the rules it concerns.
 func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Alert) []Alert {
+	if e.reapplied(ev, u) {
+		e.stats.Reapplied++
+		return out
+	}
+	prevSeen := u.Seen
+	defer e.markApplied(ev, u, prevSeen)
 	if expired(u.Seen, ev.Time, e.cfg.UserRetention) {
 		u.reset()
 	}

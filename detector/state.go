@@ -51,6 +51,11 @@ type UserState struct {
 	// orgKey): recent failures that may be a distributed spray.
 	Sprays []SprayAttempt
 
+	// Applied marks the last Kafka record applied to the account, so that
+	// records delivered again after a crash are not counted twice (see
+	// Engine.TrackPositions). Zero outside live mode.
+	Applied AppliedMark
+
 	// Rev is the store's revision of this state when it was loaded, opaque
 	// to the rules: a store shared by several instances compares it on Save
 	// to detect a concurrent writer (ErrConflict).

@@ -136,6 +136,9 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 	if err != nil {
 		return usageError{err}
 	}
+	// Records after the last commit come again after a crash; the state
+	// tells which of them it already holds.
+	eng.TrackPositions()
 	conn := consumer.Conn()
 	pub := alertskafka.New(cfg.Kafka.AlertsTopic, alertskafka.Options{Brokers: conn.Brokers, Transport: conn.Transport, Log: log})
 	defer func() { err = errors.Join(err, pub.Close()) }()

@@ -50,6 +50,8 @@ type liveDetector struct {
 
 	parts map[int32]*livePartition
 	done  []ingest.Position // of the call in progress
+
+	reappliedSum int64 // eng.Reapplied() already counted
 }
 
 // livePartition is one partition's pipeline and hold clock.
@@ -272,6 +274,10 @@ func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.
 
 // count updates the per-partition metrics.
 func (d *liveDetector) count(lp *livePartition) {
+	if n := d.eng.Reapplied(); n > d.reappliedSum {
+		d.metrics.reapplied.Add(float64(n - d.reappliedSum))
+		d.reappliedSum = n
+	}
 	if late := lp.pipe.Late(); late > lp.lateSum {
 		d.metrics.late.Add(float64(late - lp.lateSum))
 		lp.lateSum = late
