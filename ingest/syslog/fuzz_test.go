@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"bufio"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -45,6 +46,25 @@ func FuzzParse(f *testing.F) {
 		// A second stream state must not change how one line reads.
 		if _, err := p.Parse(line); err != nil {
 			t.Fatalf("second parse of %q failed: %v", line, err)
+		}
+	})
+}
+
+// mayHaveMessage may say yes wrongly, never no: a record it turns away
+// holds no message key for encoding/json either.
+func FuzzMayHaveMessage(f *testing.F) {
+	f.Add([]byte(`{"time":"2026-03-02T08:00:00Z","user":"a@b","type":"login"}`))
+	f.Add([]byte(`{"MeSsAgE":"x","time":"2026-03-02T08:00:00Z"}`))
+	f.Add([]byte(`{"m\u0073g":"x"}`))
+	f.Add([]byte(`{"mſg":"x"}`))
+	f.Add([]byte(`{"a":"\"msg\":1"}`))
+	f.Fuzz(func(t *testing.T, rec []byte) {
+		if mayHaveMessage(rec) {
+			return
+		}
+		var r jsonRecord
+		if json.Unmarshal(rec, &r) == nil && (r.Message != nil || r.Msg != nil) {
+			t.Fatalf("%q holds a message key, but mayHaveMessage said no", rec)
 		}
 	})
 }
