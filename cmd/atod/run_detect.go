@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -50,20 +51,27 @@ type liveDetector struct {
 
 	parts map[int32]*livePartition
 	done  []ingest.Position // of the call in progress
+	// unflushed are the partitions with batches processed since the last
+	// flush: their alerts wait to be published, their events to be done.
+	unflushed []*livePartition
 
 	reappliedSum int64 // eng.Reapplied() already counted
 }
 
 // livePartition is one partition's pipeline and hold clock.
 type livePartition struct {
-	id      int32
-	label   string // the partition as a metric label
-	pipe    *detector.Pipeline
-	hold    holdClock
-	alerts  []detector.Alert // emitted by the batch in progress
-	staged  bool             // the outbox holds alerts of this partition
-	outKey  string
-	lateSum int64 // pipe.Late() already counted
+	id     int32
+	label  string // the partition as a metric label
+	pipe   *detector.Pipeline
+	hold   holdClock
+	alerts []detector.Alert // emitted by the batch in progress
+	// undelivered are the alerts of processed batches, in the outbox
+	// until flush publishes them; undone those batches' events.
+	undelivered []detector.Alert
+	undone      []ingest.Position
+	staged      bool // the outbox holds alerts of this partition
+	outKey      string
+	lateSum     int64 // pipe.Late() already counted
 	// backlog is set while the partition's records lag the clock by more
 	// than catchUpBehind; lastArrival is when its last batch came.
 	backlog     bool
@@ -98,26 +106,31 @@ func (d *liveDetector) partition(p int32) *livePartition {
 		if len(as) == 0 && !lp.staged {
 			return nil
 		}
+		// The outbox key holds what is not yet published: the alerts of
+		// earlier batches waiting for this call's flush, and these.
 		now := d.now().UTC()
-		staged := make([]detector.Alert, len(as))
-		for i := range as {
-			staged[i] = as[i]
-			staged[i].DetectedAt = &now
+		staged := make([]detector.Alert, len(lp.undelivered), len(lp.undelivered)+len(as))
+		copy(staged, lp.undelivered)
+		for _, a := range as {
+			a.DetectedAt = &now
+			staged = append(staged, a)
 		}
 		if err := d.outbox.Stage(ctx, lp.outKey, staged); err != nil {
 			d.metrics.errors.WithLabelValues("outbox").Inc()
 			return err
 		}
-		lp.staged = len(as) > 0
+		lp.staged = len(staged) > 0
 		return nil
 	})
 	lp.pipe.OnProcessed(func(ctx context.Context, events []enrich.Event) error {
-		if err := d.deliver(ctx, lp, lp.alerts); err != nil {
-			return err
+		if len(lp.undone) == 0 && len(lp.undelivered) == 0 {
+			d.unflushed = append(d.unflushed, lp)
 		}
+		lp.undelivered = append(lp.undelivered, lp.alerts...)
+		clear(lp.alerts)
 		lp.alerts = lp.alerts[:0]
 		for i := range events {
-			d.done = append(d.done, events[i].Pos)
+			lp.undone = append(lp.undone, events[i].Pos)
 		}
 		d.metrics.processed.Add(float64(len(events)))
 		return nil
@@ -126,9 +139,35 @@ func (d *liveDetector) partition(p int32) *livePartition {
 	return lp
 }
 
+// flush delivers the alerts of the batches processed since the last flush,
+// all partitions' in one publish (a round trip to the brokers each, were it
+// per batch, on the one goroutine that detects), and only then reports
+// their events done. Handle, Tick and Revoke end with it; an error leaves
+// the events undone, to be read again, and the alerts in the outbox.
+func (d *liveDetector) flush(ctx context.Context) error {
+	if len(d.unflushed) == 0 {
+		return nil
+	}
+	var all []detector.Alert
+	for _, lp := range d.unflushed {
+		all = append(all, lp.undelivered...)
+	}
+	if err := d.deliver(ctx, d.unflushed, all); err != nil {
+		return err
+	}
+	for _, lp := range d.unflushed {
+		d.done = append(d.done, lp.undone...)
+		clear(lp.undelivered)
+		lp.undelivered, lp.undone = lp.undelivered[:0], lp.undone[:0]
+	}
+	clear(d.unflushed)
+	d.unflushed = d.unflushed[:0]
+	return nil
+}
+
 // deliver publishes what the Dedup has not seen, then empties the
-// partition's outbox.
-func (d *liveDetector) deliver(ctx context.Context, lp *livePartition, as []detector.Alert) error {
+// partitions' outboxes.
+func (d *liveDetector) deliver(ctx context.Context, parts []*livePartition, as []detector.Alert) error {
 	fresh := d.dedup.Fresh(as)
 	// Hooks first: their queue is idempotent by alert id, so a crash
 	// between the two hands the alert over again rather than never.
@@ -151,7 +190,10 @@ func (d *liveDetector) deliver(ctx context.Context, lp *livePartition, as []dete
 			d.metrics.alertDelay.Observe(max(fresh[i].DetectedAt.Sub(fresh[i].Time), 0).Seconds())
 		}
 	}
-	if lp.staged {
+	for _, lp := range parts {
+		if !lp.staged {
+			continue
+		}
 		if err := d.outbox.Clear(ctx, lp.outKey); err != nil {
 			d.metrics.errors.WithLabelValues("outbox").Inc()
 			return err
@@ -165,6 +207,12 @@ func (d *liveDetector) deliver(ctx context.Context, lp *livePartition, as []dete
 // already holds from the time the partitions' last commits say work
 // resumed, and delivers what the previous owners left in the outbox.
 func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignment) error {
+	// What an ended generation processed but could not deliver is in the
+	// outbox, and its records are read again: none of it is done.
+	for _, lp := range d.unflushed {
+		lp.undelivered, lp.undone = nil, nil
+	}
+	d.unflushed = d.unflushed[:0]
 	if len(parts) == 0 {
 		return nil
 	}
@@ -196,7 +244,7 @@ func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignmen
 	for _, a := range parts {
 		lp := d.parts[a.Partition]
 		recovered += len(d.dedup.Fresh(pending[a.Partition]))
-		if err := d.deliver(ctx, lp, pending[a.Partition]); err != nil {
+		if err := d.deliver(ctx, []*livePartition{lp}, pending[a.Partition]); err != nil {
 			return err
 		}
 	}
@@ -230,7 +278,7 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 		err = lp.pipe.Drain(ctx)
 	}
 	d.count(lp)
-	return d.done, err
+	return d.done, errors.Join(err, d.flush(ctx))
 }
 
 // Tick implements ingestkafka.Handler: it releases what has been held
@@ -244,12 +292,12 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 			lp.hold.skip(now, d.maxHold)
 		} else if wm, ok := lp.hold.due(now, d.maxHold); ok {
 			if err := lp.pipe.Advance(ctx, wm); err != nil {
-				return d.done, err
+				return d.done, errors.Join(err, d.flush(ctx))
 			}
 		}
 		d.count(lp)
 	}
-	return d.done, nil
+	return d.done, d.flush(ctx)
 }
 
 // Revoke implements ingestkafka.Handler: it processes every held event
@@ -269,7 +317,7 @@ func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.
 		delete(d.parts, p)
 		d.metrics.forget(lp.label)
 	}
-	return d.done, err
+	return d.done, errors.Join(err, d.flush(ctx))
 }
 
 // count updates the per-partition metrics.
