@@ -3,9 +3,12 @@ package kafka
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/atod-project/atod/ingest"
+	"github.com/atod-project/atod/ingest/entra"
 )
 
 func startBroker(t *testing.T, partitions int32, topics ...string) string {
@@ -264,5 +268,71 @@ func TestStopIsBounded(t *testing.T) {
 	}
 	if c := committed(t, broker, testConfig(broker)); c.CommittedOffset > 0 {
 		t.Errorf("committed %d past an unfinished event", c.CommittedOffset)
+	}
+}
+
+// An Event Hubs message whose records are all usable but one: the others
+// are detected on, and the bad one alone goes to the dead-letter topic,
+// its own bytes, with the reason and its place among the envelope's
+// unusable records.
+func TestDeadLetterPartOfEnvelope(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/formats/entra/eventhubs-signinlogs.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct{ Records []json.RawMessage }
+	if err := json.Unmarshal(bytes.SplitN(raw, []byte("\n"), 2)[0], &env); err != nil || len(env.Records) < 2 {
+		t.Fatalf("fixture: %v, %d records", err, len(env.Records))
+	}
+	bad := json.RawMessage(`{"time":"2026-03-02T10:01:00Z","category":"SignInLogs","properties":{"id":"bad-x","createdDateTime":"2026-03-02T10:01:00Z"}}`)
+	recs := append([]json.RawMessage{env.Records[0], bad}, env.Records[1:]...)
+	msg, _ := json.Marshal(map[string]any{"records": recs})
+
+	broker := startBroker(t, 1, "in", "dlq")
+	writeRecords(t, broker, "in", string(msg), event(0))
+	cfg := testConfig(broker)
+	cfg.Format = FormatAuto
+	c, err := New(cfg, Options{Formats: []ingest.Format{entra.Format()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &fakeHandler{notify: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, h) }()
+	want := len(env.Records) + 1 // the envelope's good records and event(0)
+	deadline := time.After(20 * time.Second)
+	for h.count() < want {
+		select {
+		case <-h.notify:
+		case <-deadline:
+			t.Fatalf("%d events handled, want %d", h.count(), want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.DeadLetters != 1 || st.Records != 2 {
+		t.Errorf("stats %+v, want 2 records, 1 dead letter", st)
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: "dlq", Partition: 0, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	rctx, rcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer rcancel()
+	m, err := r.ReadMessage(rctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := map[string]string{}
+	for _, h := range m.Headers {
+		hs[h.Key] = string(h.Value)
+	}
+	if !bytes.Equal(m.Value, bad) || hs[HeaderPart] != "1/1" || hs[HeaderOffset] != "0" ||
+		!strings.Contains(hs[HeaderReason], "userPrincipalName") {
+		t.Errorf("dead letter %s with headers %v, want the bad record alone, part 1/1 of offset 0, and why", m.Value, hs)
+	}
+	if c := committed(t, broker, cfg); c.CommittedOffset != 2 {
+		t.Errorf("committed %d, want 2: the envelope is done once its events and its dead letter are", c.CommittedOffset)
 	}
 }

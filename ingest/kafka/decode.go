@@ -44,8 +44,11 @@ func newDecoders(name string, formats []ingest.Format) (*decoders, error) {
 
 // decode appends the events of rec to events. skip reports a record that
 // is valid but carries no authentication event; err a record to
-// dead-letter, with the reason.
-func (d *decoders) decode(rec []byte, events []ingest.Event) (_ []ingest.Event, skip bool, err error) {
+// dead-letter, with the reason; parts the unusable records of an envelope
+// whose other records' events were appended (an Event Hubs message with
+// one bad record among a hundred): they are dead-lettered each with its
+// own bytes, copied here, while the rest is detected on.
+func (d *decoders) decode(rec []byte, events []ingest.Event) (_ []ingest.Event, parts ingest.PartErrors, skip bool, err error) {
 	dec := d.fallback
 	for i := range d.formats {
 		if d.formats[i].Sniff(rec) {
@@ -59,13 +62,18 @@ func (d *decoders) decode(rec []byte, events []ingest.Event) (_ []ingest.Event, 
 	n := len(events)
 	err = dec.Decode(rec, func(e ingest.Event) { events = append(events, e) })
 	switch {
+	case errors.As(err, &parts) && len(parts) > 0:
+		for i := range parts {
+			parts[i].Raw = append([]byte(nil), parts[i].Raw...)
+		}
+		return events, parts, false, nil
 	case errors.Is(err, ingest.ErrSkip):
-		return events[:n], true, nil
+		return events[:n], nil, true, nil
 	case err != nil:
 		// The whole record goes to the dead-letter topic, so none of it
 		// may be detected on as well.
 		clear(events[n:])
-		return events[:n], false, err
+		return events[:n], nil, false, err
 	}
-	return events, false, nil
+	return events, nil, false, nil
 }

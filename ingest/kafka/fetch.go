@@ -26,7 +26,11 @@ type record struct {
 	handled bool
 	skipped bool   // of the handled ones, those listed in the commit
 	reason  string // non-empty: dead-letter msg for this reason
-	msg     kafka.Message
+	// parts are the unusable records of an envelope whose other records
+	// are in events: each is dead-lettered on its own, with msg's key and
+	// headers.
+	parts ingest.PartErrors
+	msg   kafka.Message
 }
 
 // fetcher reads one partition from start, decodes each record and sends
@@ -77,10 +81,17 @@ func (f *fetcher) run(ctx context.Context, out chan<- record) error {
 			rec.handled, rec.skipped = true, true
 		default:
 			var skip bool
-			events, skip, err = f.dec.decode(m.Value, events[:0])
+			var parts ingest.PartErrors
+			events, parts, skip, err = f.dec.decode(m.Value, events[:0])
+			if len(parts) > 0 {
+				rec.parts, rec.msg = parts, m
+			}
 			switch {
 			case err != nil:
 				rec.reason, rec.msg = err.Error(), m
+			case len(parts) > 0 && len(events) == 0:
+				// Every record of the envelope is unusable: dead-letter
+				// them; nothing to detect on.
 			case skip || len(events) == 0:
 				rec.handled = true
 			default:

@@ -38,8 +38,18 @@ func (s *session) handle(ctx context.Context) error {
 			if r.skipped {
 				skipped++
 			}
+		case len(r.events) == 0: // an envelope of unusable records only
+			t.add(r.offset, 1, r.time, r.fetched)
+			dlq = append(dlq, r)
+			dead += int64(len(r.parts))
 		default:
-			t.add(r.offset, len(r.events), r.time, r.fetched)
+			n := len(r.events)
+			if len(r.parts) > 0 {
+				n++ // done when its dead letters are written, too
+				dlq = append(dlq, r)
+				dead += int64(len(r.parts))
+			}
+			t.add(r.offset, n, r.time, r.fetched)
 			s.batch[r.partition] = append(s.batch[r.partition], r.events...)
 			if r.time.After(s.newest[r.partition]) {
 				s.newest[r.partition] = r.time
