@@ -18,23 +18,38 @@ import (
 // what it lacks left zero. A field whose type changes gets a new key, so
 // its old values read as zero rather than as garbage.
 //
+// A body (formatV2) starts with its base, the first top-level time field
+// cut to whole seconds, which the other times are stored relative to (see
+// appendTime); slices of structs are stored by column (see appendStructs).
+//
 // Plans are built once, when the Store is created: a field of a type the
 // format cannot carry (func, chan, interface) fails at start, not mid-run.
-type codec[T any] struct{ root *plan }
+type codec[T any] struct {
+	root *plan
+	base int // index of the field that gives the base; -1: none
+}
 
 // plan encodes and decodes one Go type. For wireBytes plans, enc writes the
 // body without its length and dec reads a reader holding exactly the body.
 type plan struct {
+	typ  reflect.Type
 	wt   wireType
 	kind reflect.Kind // of a struct with exported fields: Struct, else what the plan stores
 	enc  func(e *encoder, v reflect.Value)
 	dec  func(r *reader, v reflect.Value) error
 	zero func(v reflect.Value) bool // whether a field holding v is left out
+
+	// Set when all plans are built (see finish).
+	zeroEnc  []byte // the encoding of the zero value, as encodeElem writes it
+	fields   []field
+	index    *[4096]uint8 // field id to its position in fields, plus one
+	columnar bool         // a list of these is stored by column
 }
 
 type encoder struct {
-	b   []byte
-	err error
+	b    []byte
+	err  error
+	base int64 // Unix seconds that times are relative to
 }
 
 type field struct {
@@ -57,19 +72,19 @@ func newCodec[T any](skip ...string) (*codec[T], error) {
 	if err := bd.fillStruct(p, t, skip...); err != nil {
 		return nil, err
 	}
-	return &codec[T]{root: p}, nil
-}
-
-// appendValue appends the encoding of v to b.
-func (c *codec[T]) appendValue(b []byte, v *T) ([]byte, error) {
-	e := encoder{b: b}
-	c.root.enc(&e, reflect.ValueOf(v).Elem())
-	return e.b, e.err
-}
-
-// decode replaces *v with the value encoded in b.
-func (c *codec[T]) decode(b []byte, v *T) error {
-	return c.root.dec(newReader(b), reflect.ValueOf(v).Elem())
+	p.typ = t
+	for _, q := range bd.plans {
+		q.finish()
+	}
+	p.finish()
+	c := &codec[T]{root: p, base: -1}
+	for _, f := range p.fields {
+		if t.Field(f.index).Type == timeType {
+			c.base = f.index
+			break
+		}
+	}
+	return c, nil
 }
 
 func encodeElem(e *encoder, p *plan, v reflect.Value) {
@@ -115,7 +130,7 @@ func (bd *builder) plan(t reflect.Type) (*plan, error) {
 	if p, ok := bd.plans[t]; ok {
 		return p, nil
 	}
-	p := &plan{kind: t.Kind(), zero: reflect.Value.IsZero}
+	p := &plan{typ: t, kind: t.Kind(), zero: reflect.Value.IsZero}
 	bd.plans[t] = p
 	if err := bd.fill(p, t); err != nil {
 		delete(bd.plans, t)
@@ -185,6 +200,7 @@ func (bd *builder) fillStruct(p *plan, t reflect.Type, skip ...string) error {
 	for i, f := range fields {
 		index[f.id] = uint8(i + 1)
 	}
+	p.fields, p.index = fields, &index
 	p.wt = wireBytes
 	p.enc = func(e *encoder, v reflect.Value) {
 		for i := range fields {
@@ -219,12 +235,9 @@ func (bd *builder) fillStruct(p *plan, t reflect.Type, skip ...string) error {
 			if err != nil {
 				return err
 			}
-			id, wt := key>>2, wireType(key&3)
-			var f *field
-			if id < uint64(len(index)) && index[id] > 0 {
-				f = &fields[index[id]-1]
-			}
-			if f == nil || f.plan.wt != wt {
+			f := p.field(key)
+			if f == nil {
+				wt := wireType(key & 3)
 				if err := r.skip(wt); err != nil {
 					return err
 				}
@@ -237,6 +250,34 @@ func (bd *builder) fillStruct(p *plan, t reflect.Type, skip ...string) error {
 		return nil
 	}
 	return nil
+}
+
+// field returns the field a key names, or nil for a field this version
+// does not know or knows with another wire type.
+func (p *plan) field(key uint64) *field {
+	id, wt := key>>2, wireType(key&3)
+	if id >= uint64(len(p.index)) || p.index[id] == 0 {
+		return nil
+	}
+	if f := &p.fields[p.index[id]-1]; f.plan.wt == wt {
+		return f
+	}
+	return nil
+}
+
+// finish completes a plan once every plan exists (recursive types refer to
+// plans under construction).
+func (p *plan) finish() {
+	var e encoder
+	encodeElem(&e, p, reflect.New(p.typ).Elem())
+	p.zeroEnc = e.b
+	p.columnar = p.kind == reflect.Struct && len(p.fields) > 0
+	for _, f := range p.fields {
+		// By column, an empty slice or map would come back nil.
+		if k := f.plan.kind; k == reflect.Slice || k == reflect.Map {
+			p.columnar = false
+		}
+	}
 }
 
 // fieldID hashes a field's name and type into 1..4095, so that its key

@@ -27,7 +27,7 @@ func (c *capture) Save(ctx context.Context, us []*detector.UserState, as []*dete
 	return c.MemoryStore.Save(ctx, us, as)
 }
 
-func demoStates(b *testing.B) ([]detector.UserState, []detector.AddrState) {
+func demoStates(b testing.TB) ([]detector.UserState, []detector.AddrState) {
 	cfg := detector.DefaultConfig()
 	c := &capture{MemoryStore: detector.NewMemoryStore(cfg.UserRetention, cfg.AddrRetention),
 		users: make(map[string]detector.UserState), addrs: make(map[netip.Addr]detector.AddrState)}

@@ -9,7 +9,8 @@ import (
 
 // Collections: slices and arrays are their elements one after another,
 // maps their keys and values in turn, each element as it would be on its
-// own (length-prefixed where its wire type says so).
+// own (length-prefixed where its wire type says so). Slices of structs are
+// stored by column instead (see appendStructs).
 
 func (bd *builder) fillList(p *plan, t reflect.Type) error {
 	p.wt = wireBytes
@@ -26,11 +27,12 @@ func (bd *builder) fillList(p *plan, t reflect.Type) error {
 	if err != nil {
 		return err
 	}
-	p.enc = func(e *encoder, v reflect.Value) {
-		for i := range v.Len() {
-			encodeElem(e, ep, v.Index(i))
-		}
+	if t.Kind() == reflect.Slice && ep.kind == reflect.Struct {
+		p.enc = func(e *encoder, v reflect.Value) { appendStructs(e, ep, v) }
+		p.dec = func(r *reader, v reflect.Value) error { return decodeStructs(r, ep, v) }
+		return nil
 	}
+	p.enc = func(e *encoder, v reflect.Value) { appendRows(e, ep, v) }
 	if t.Kind() == reflect.Array {
 		p.dec = func(r *reader, v reflect.Value) error {
 			v.SetZero()
@@ -47,23 +49,33 @@ func (bd *builder) fillList(p *plan, t reflect.Type) error {
 		}
 		return nil
 	}
-	p.dec = func(r *reader, v reflect.Value) error {
-		// Counting first, by skipping, allocates the slice once.
-		count := *r
-		n := 0
-		for ; count.more(); n++ {
-			if err := count.skip(ep.wt); err != nil {
-				return err
-			}
+	p.dec = func(r *reader, v reflect.Value) error { return decodeRows(r, ep, v) }
+	return nil
+}
+
+// appendRows writes the elements of a list one after another.
+func appendRows(e *encoder, ep *plan, v reflect.Value) {
+	for i := range v.Len() {
+		encodeElem(e, ep, v.Index(i))
+	}
+}
+
+// decodeRows reads what appendRows wrote into the slice v.
+func decodeRows(r *reader, ep *plan, v reflect.Value) error {
+	// Counting first, by skipping, allocates the slice once.
+	count := *r
+	n := 0
+	for ; count.more(); n++ {
+		if err := count.skip(ep.wt); err != nil {
+			return err
 		}
-		v.Set(reflect.MakeSlice(t, n, n)) // present but empty stays non-nil
-		for i := range n {
-			if err := decodeElem(r, ep, v.Index(i)); err != nil {
-				return err
-			}
-			nilIfEmpty(v.Index(i))
+	}
+	v.Set(reflect.MakeSlice(v.Type(), n, n)) // present but empty stays non-nil
+	for i := range n {
+		if err := decodeElem(r, ep, v.Index(i)); err != nil {
+			return err
 		}
-		return nil
+		nilIfEmpty(v.Index(i))
 	}
 	return nil
 }
@@ -82,7 +94,7 @@ func (bd *builder) fillMap(p *plan, t reflect.Type) error {
 	p.enc = func(e *encoder, v reflect.Value) {
 		entries := make([][]byte, 0, v.Len())
 		for it := v.MapRange(); it.Next(); {
-			sub := encoder{}
+			sub := encoder{base: e.base}
 			encodeElem(&sub, kp, it.Key())
 			encodeElem(&sub, vp, it.Value())
 			if sub.err != nil && e.err == nil {

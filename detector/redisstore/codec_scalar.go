@@ -53,27 +53,37 @@ func decUint(r *reader, v reflect.Value) error {
 func encFloat(e *encoder, v reflect.Value) { e.b = appendFloat(e.b, v.Float()) }
 
 func decFloat(r *reader, v reflect.Value) error {
-	h, bits, err := r.pair()
-	v.SetFloat(decodeFloat(h, bits))
+	h, second, err := r.pair()
+	if r.v1 {
+		v.SetFloat(decodeFloatV1(h, second))
+	} else {
+		v.SetFloat(decodeFloat(h, second))
+	}
 	return err
 }
 
-func encString(e *encoder, v reflect.Value) { e.b = append(e.b, v.String()...) }
+func encString(e *encoder, v reflect.Value) { e.b = appendString(e.b, v.String()) }
 
 func decString(r *reader, v reflect.Value) error {
-	v.SetString(string(r.rest()))
+	b := r.rest()
 	r.consumeAll()
-	return nil
+	if r.v1 {
+		v.SetString(string(b))
+		return nil
+	}
+	s, err := decodeString(b)
+	v.SetString(s)
+	return err
 }
 
 // Values are read and set through pointers where they are addressable
 // (always, but for map entries), which saves boxing each one.
 func encTime(e *encoder, v reflect.Value) {
 	if v.CanAddr() {
-		e.b = appendTime(e.b, *(*time.Time)(v.Addr().UnsafePointer()))
+		e.b = appendTime(e.b, *(*time.Time)(v.Addr().UnsafePointer()), e.base)
 		return
 	}
-	e.b = appendTime(e.b, v.Interface().(time.Time))
+	e.b = appendTime(e.b, v.Interface().(time.Time), e.base)
 }
 
 func zeroTime(v reflect.Value) bool {
@@ -88,7 +98,12 @@ func decTime(r *reader, v reflect.Value) error {
 	if err != nil {
 		return err
 	}
-	t, err := decodeTime(h, nsec)
+	var t time.Time
+	if r.v1 {
+		t, err = decodeTimeV1(h, nsec)
+	} else {
+		t, err = decodeTime(h, nsec, r.base)
+	}
 	*(*time.Time)(v.Addr().UnsafePointer()) = t
 	return err
 }

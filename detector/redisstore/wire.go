@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
-	"time"
 )
 
 // The wire format is a tagged, self-delimiting encoding in the spirit of
@@ -17,7 +15,7 @@ type wireType uint8
 
 const (
 	wireVarint  wireType = 0 // one uvarint: bools, integers
-	wirePair    wireType = 1 // a uvarint h, then a second uvarint when h is odd: times, floats
+	wirePair    wireType = 1 // a uvarint h, then a second uvarint when h&3 == 3 (formatV1: h odd): times, floats
 	wireBytes   wireType = 2 // a uvarint length, then that many bytes
 	wireInvalid wireType = 3 // reserved
 )
@@ -30,6 +28,8 @@ var errTruncated = errors.New("truncated value")
 type reader struct {
 	b        []byte
 	off, end int
+	v1       bool  // the body is in formatV1
+	base     int64 // Unix seconds that times are relative to (not in formatV1)
 }
 
 func newReader(b []byte) *reader { return &reader{b: b, end: len(b)} }
@@ -63,9 +63,9 @@ func (r *reader) length() (int, error) {
 	return int(n), nil
 }
 
-// pair reads a wirePair value: h, and the second uvarint when h is odd.
+// pair reads a wirePair value: h, and the second uvarint if h says so.
 func (r *reader) pair() (h, second uint64, err error) {
-	if h, err = r.uvarint(); err != nil || h&1 == 0 {
+	if h, err = r.uvarint(); err != nil || (r.v1 && h&1 == 0) || (!r.v1 && h&3 != 3) {
 		return h, 0, err
 	}
 	second, err = r.uvarint()
@@ -95,51 +95,6 @@ func (r *reader) skip(wt wireType) error {
 func zigzag(v int64) uint64   { return uint64(v<<1) ^ uint64(v>>63) }
 func unzigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
 
-// Times are stored as milliseconds since the epoch when that is exact (event
-// times usually are), else as seconds plus nanoseconds. Decoded times are in
-// UTC: rules compare instants, never zones. Instants beyond some 70
-// billion years from now are clamped to fit.
-func appendTime(b []byte, t time.Time) []byte {
-	const maxSec = 1 << 61
-	sec, nsec := min(max(t.Unix(), -maxSec), maxSec), int64(t.Nanosecond())
-	if nsec%1e6 == 0 && sec > -1<<50 && sec < 1<<50 {
-		return binary.AppendUvarint(b, zigzag(sec*1000+nsec/1e6)<<1)
-	}
-	b = binary.AppendUvarint(b, zigzag(sec)<<1|1)
-	return binary.AppendUvarint(b, uint64(nsec))
-}
-
-func decodeTime(h, nsec uint64) (time.Time, error) {
-	if h&1 == 0 {
-		return time.UnixMilli(unzigzag(h >> 1)).UTC(), nil
-	}
-	if nsec >= 1e9 {
-		return time.Time{}, errors.New("nanoseconds out of range")
-	}
-	return time.Unix(unzigzag(h>>1), int64(nsec)).UTC(), nil
-}
-
-// floatScale: GeoIP coordinates and configured shares have at most four
-// decimals, and as scaled integers they take 3 to 4 bytes instead of 8.
-const floatScale = 1e4
-
-func appendFloat(b []byte, f float64) []byte {
-	if s := math.Round(f * floatScale); math.Abs(s) < 1<<52 {
-		if back := s / floatScale; math.Float64bits(back) == math.Float64bits(f) {
-			return binary.AppendUvarint(b, zigzag(int64(s))<<1)
-		}
-	}
-	b = binary.AppendUvarint(b, 1)
-	return binary.AppendUvarint(b, math.Float64bits(f))
-}
-
-func decodeFloat(h, bits uint64) float64 {
-	if h&1 == 0 {
-		return float64(unzigzag(h>>1)) / floatScale
-	}
-	return math.Float64frombits(bits)
-}
-
 // beginDelimited reserves one byte for the length of the value that
 // follows (most values are short); finishDelimited writes the length and
 // moves the value when its length needs more bytes.
@@ -157,4 +112,14 @@ func finishDelimited(b []byte, start int) []byte {
 	copy(b[start+ln:], b[start+1:start+1+n])
 	copy(b[start:], lenBuf[:ln])
 	return b
+}
+
+// bytes reads a length-prefixed value.
+func (r *reader) bytes() ([]byte, error) {
+	n, err := r.length()
+	if err != nil {
+		return nil, err
+	}
+	r.off += n
+	return r.b[r.off-n : r.off : r.off], nil
 }
