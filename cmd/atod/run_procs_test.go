@@ -42,9 +42,10 @@ type atodProc struct {
 	done chan error
 }
 
-// startAtod starts atod run with the config at path; its log goes to a
-// file in the test's directory, shown when the test fails.
-func startAtod(t *testing.T, path, name string) *atodProc {
+// startAtod starts atod run with the config at path and env added to its
+// environment; its log goes to a file in the test's directory, shown when
+// the test fails.
+func startAtod(t testing.TB, path, name string, env ...string) *atodProc {
 	t.Helper()
 	logPath := filepath.Join(filepath.Dir(path), name+".log")
 	logFile, err := os.Create(logPath)
@@ -52,7 +53,7 @@ func startAtod(t *testing.T, path, name string) *atodProc {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperAtodRun$")
-	cmd.Env = append(os.Environ(), "ATOD_HELPER_CONFIG="+path)
+	cmd.Env = append(append(os.Environ(), "ATOD_HELPER_CONFIG="+path), env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
