@@ -31,6 +31,8 @@ func TestConfigValidate(t *testing.T) {
 		{"negative durations", func(c *Config) { c.UserTTL, c.ReadTimeout = -time.Second, -time.Second },
 			[]string{"redis.user_ttl", "redis.read_timeout"}},
 		{"backoff", func(c *Config) { c.RetryBackoffMax = time.Millisecond }, []string{"redis.retry_backoff_min"}},
+		{"no local cache", func(c *Config) { c.LocalCacheEntries = 0 }, nil},
+		{"negative local cache", func(c *Config) { c.LocalCacheEntries = -1 }, []string{"redis.local_cache_entries"}},
 		{"tls keys without tls", func(c *Config) { c.TLS.CAFile = file }, []string{"redis.tls.enabled"}},
 		{"certificate without key", func(c *Config) { c.TLS = TLSConfig{Enabled: true, CertFile: file} }, []string{"redis.tls.cert_file"}},
 	}

@@ -1,6 +1,7 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -78,6 +79,9 @@ func (s *Store) Save(ctx context.Context, users []*detector.UserState, addrs []*
 		}
 		arena, err = prepare(s, arena, &writes, s.addrs, a, s.keys.addr(a.Addr), &a.Rev, s.addrTTL)
 	}
+	if err != nil {
+		s.dropAll(users, addrs)
+	}
 	s.mu.Unlock()
 	if err != nil || len(writes) == 0 {
 		return err
@@ -98,8 +102,17 @@ func (s *Store) Save(ctx context.Context, users []*detector.UserState, addrs []*
 			*w.rev = w.newRev
 			delete(s.loaded, w.key)
 			delete(s.pending, w.key) // a repeated Save that went through
+			if s.cache != nil {
+				// Its own copy of the value: the arena holds the batch's.
+				s.cache.put(w.key, bytes.Clone(w.value))
+			}
 		} else {
 			s.pending[w.key] = pendingWrite{before: s.loaded[w.key].body, wrote: w.value}
+			if s.cache != nil {
+				// The next Load reads Redis, where the pending write
+				// may have landed.
+				s.cache.drop(w.key)
+			}
 		}
 	}
 	switch {
@@ -128,6 +141,20 @@ func prepare[T any](s *Store, arena []byte, writes *[]write, c *codec[T], v *T, 
 	*writes = append(*writes, write{key: key, expect: revPrefix(cur), value: arena[start:len(arena):len(arena)],
 		ttl: ttl, rev: rev, newRev: cur + 1})
 	return arena, nil
+}
+
+// dropAll removes the keys of a Save that failed before it was sent from
+// the cache, so that no failed Save leaves a key cached; s.mu is held.
+func (s *Store) dropAll(users []*detector.UserState, addrs []*detector.AddrState) {
+	if s.cache == nil {
+		return
+	}
+	for _, u := range users {
+		s.cache.drop(s.keys.user(u.User))
+	}
+	for _, a := range addrs {
+		s.cache.drop(s.keys.addr(a.Addr))
+	}
 }
 
 // maxScriptKeys bounds the keys of one script call: a script holds the

@@ -26,6 +26,10 @@ import (
 // detector.ErrConflict, on which the Pipeline reloads and runs the batch
 // again. Safe for concurrent use, though one engine per Store is the design:
 // Save relies on what the same Store loaded for the same key.
+//
+// With redis.local_cache_entries above zero, the values a Save wrote are
+// kept, and a Load of such a key reads it from there instead of Redis
+// (see stateCache).
 type Store struct {
 	client           redis.UniversalClient
 	single           bool // one node, not Cluster: whole batches in one command
@@ -41,6 +45,8 @@ type Store struct {
 	// pending holds the writes of a failed Save, which may have landed
 	// although the batch will run again; see pendingWrite.
 	pending map[string]pendingWrite
+	// cache holds the values last saved; nil: none kept.
+	cache *stateCache
 }
 
 var _ detector.Store = (*Store)(nil)
@@ -126,7 +132,8 @@ func New(cfg Config, opts Options) (*Store, error) {
 	})
 	opts.Log.Info("detector state in redis", zap.Strings("addrs", cfg.Addrs), zap.Bool("cluster", len(cfg.Addrs) > 1),
 		zap.String("key_prefix", cfg.KeyPrefix), zap.Bool("pseudonymous_keys", pseudonymKey != nil),
-		zap.Duration("user_ttl", userTTL), zap.Duration("addr_ttl", addrTTL))
+		zap.Duration("user_ttl", userTTL), zap.Duration("addr_ttl", addrTTL),
+		zap.Int("local_cache_entries", cfg.LocalCacheEntries))
 	return &Store{
 		client:  client,
 		single:  len(cfg.Addrs) == 1,
@@ -138,6 +145,7 @@ func New(cfg Config, opts Options) (*Store, error) {
 		log:     opts.Log,
 		loaded:  make(map[string]loadedValue),
 		pending: make(map[string]pendingWrite),
+		cache:   newStateCache(cfg.LocalCacheEntries),
 	}, nil
 }
 
@@ -153,7 +161,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close closes the connections.
 func (s *Store) Close() error { return s.client.Close() }
 
-// Load implements detector.Store.
+// Load implements detector.Store. The values of keys in the cache are
+// taken from there; the others are read in one round trip.
 func (s *Store) Load(ctx context.Context, users []string, addrs []netip.Addr) ([]*detector.UserState, []*detector.AddrState, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
@@ -165,9 +174,22 @@ func (s *Store) Load(ctx context.Context, users []string, addrs []netip.Addr) ([
 	for _, a := range addrs {
 		keys = append(keys, s.keys.addr(a))
 	}
-	raws, err := s.get(ctx, keys)
-	if err != nil {
-		return nil, nil, err
+	raws, missing := s.fromCache(keys)
+	if len(missing) > 0 {
+		missKeys := keys
+		if len(missing) < len(keys) {
+			missKeys = make([]string, len(missing))
+			for j, i := range missing {
+				missKeys[j] = keys[i]
+			}
+		}
+		got, err := s.get(ctx, missKeys)
+		if err != nil {
+			return nil, nil, err
+		}
+		for j, i := range missing {
+			raws[i] = got[j]
+		}
 	}
 	bodies := s.remember(keys, raws)
 	us := make([]*detector.UserState, len(users))
@@ -194,6 +216,24 @@ func (s *Store) Load(ctx context.Context, users []string, addrs []netip.Addr) ([
 		as[i] = a
 	}
 	return us, as, nil
+}
+
+// fromCache takes the values of keys out of the cache: what it held, by
+// key, and the indexes of the keys it did not hold.
+func (s *Store) fromCache(keys []string) (raws [][]byte, missing []int) {
+	raws = make([][]byte, len(keys))
+	missing = make([]int, 0, len(keys))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, k := range keys {
+		if s.cache != nil {
+			raws[i] = s.cache.take(k)
+		}
+		if raws[i] == nil {
+			missing = append(missing, i)
+		}
+	}
+	return raws, missing
 }
 
 // get fetches keys in one round trip: one MGET from a single node, a
