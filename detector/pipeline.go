@@ -16,8 +16,9 @@ const DefaultBatchSize = 512
 
 // Pipeline puts a Sequencer in front of an Engine and batches what it
 // releases. Emit is called for every alert, in order, from the goroutine
-// that calls Push or Flush; an error from Emit stops the pipeline and is
-// returned. A Pipeline is not safe for concurrent use.
+// that calls Push, Flush or Process; an error from Emit stops the pipeline
+// and is returned. A Pipeline is not safe for concurrent use, but for its
+// two halves (see Order).
 type Pipeline struct {
 	seq       *Sequencer
 	eng       *Engine
@@ -48,8 +49,8 @@ func (p *Pipeline) SetBatchSize(n int) { p.batchSize = max(n, 1) }
 
 // Push adds one event; it runs the rules once a batch of events is due.
 func (p *Pipeline) Push(ctx context.Context, e enrich.Event) error {
-	p.ready = p.seq.Push(e, p.ready)
-	if len(p.ready) >= p.batchSize {
+	var due bool
+	if p.ready, due = p.Order(&e, p.ready); due {
 		return p.process(ctx)
 	}
 	return nil
@@ -57,38 +58,72 @@ func (p *Pipeline) Push(ctx context.Context, e enrich.Event) error {
 
 // Flush releases and processes every held event: the end of the input.
 func (p *Pipeline) Flush(ctx context.Context) error {
-	p.ready = p.seq.Flush(p.ready)
+	p.ready = p.OrderFlush(p.ready)
 	return p.process(ctx)
+}
+
+// Order and OrderFlush are the Sequencer's half of Push and Flush, and
+// Process the engine's: a caller may run them on two goroutines, so that
+// ordering the next events overlaps with running the rules on the last
+// ones (replay does, to use two cores). Order touches only the Sequencer
+// and Process only the engine; each half is for one goroutine at a time,
+// and Late may be read once ordering is over.
+
+// Order adds a copy of *e to the events held back and appends to ready the
+// events now due, in order. It reports whether ready holds enough for
+// Process: handing over ready each time it does, and the rest after
+// OrderFlush, gives the engine the same batches as Push would.
+func (p *Pipeline) Order(e *enrich.Event, ready []enrich.Event) ([]enrich.Event, bool) {
+	ready = p.seq.push(e, ready)
+	return ready, len(ready) >= p.batchSize
+}
+
+// OrderFlush appends every held event to ready, in order: the end of the
+// input.
+func (p *Pipeline) OrderFlush(ready []enrich.Event) []enrich.Event {
+	return p.seq.Flush(ready)
+}
+
+// Process runs the rules over events released by Order, a batch at a
+// time, and emits their alerts. It does not keep events.
+func (p *Pipeline) Process(ctx context.Context, events []enrich.Event) error {
+	_, err := p.processEvents(ctx, events)
+	return err
 }
 
 // Late reports how many events arrived later than the lateness allows.
 func (p *Pipeline) Late() int64 { return p.seq.Late() }
 
-// process runs the rules over the ready events, a batch at a time:
-// advancing a watermark or flushing may release far more than a batch.
+// process runs the rules over the ready events and keeps those an error
+// left unprocessed.
 func (p *Pipeline) process(ctx context.Context) error {
-	done := 0
-	defer func() {
-		n := copy(p.ready, p.ready[done:])
-		clear(p.ready[n:])
-		p.ready = p.ready[:n]
-	}()
-	for done < len(p.ready) {
-		batch := p.ready[done:min(done+p.batchSize, len(p.ready))]
+	done, err := p.processEvents(ctx, p.ready)
+	n := copy(p.ready, p.ready[done:])
+	clear(p.ready[n:])
+	p.ready = p.ready[:n]
+	return err
+}
+
+// processEvents runs the rules over events a batch at a time, since
+// advancing a watermark or flushing may release far more than a batch, and
+// reports how many it processed.
+func (p *Pipeline) processEvents(ctx context.Context, events []enrich.Event) (done int, err error) {
+	for done < len(events) {
+		batch := events[done:min(done+p.batchSize, len(events))]
 		if err := p.processRetrying(ctx, batch); err != nil {
-			return err
+			return done, err
 		}
 		done += len(batch)
 		for _, a := range p.alerts {
 			if err := p.emit(ctx, a); err != nil {
-				return err
+				return done, err
 			}
 		}
 		if err := p.live.processed(ctx, batch); err != nil {
-			return err
+			return done, err
 		}
 	}
-	return nil
+	return done, nil
 }
 
 // processRetrying runs the engine over the ready batch. When another

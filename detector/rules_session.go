@@ -24,9 +24,9 @@ func (e *Engine) sessionHijack(ev *enrich.Event, u *UserState) (finding, bool) {
 	here := Session{Hash: h, Last: ev.Time, Lat: ev.Geo.Lat, Lon: ev.Geo.Lon, RadiusKm: ev.Geo.RadiusKm,
 		HasLoc: ev.Geo.HasLoc, Country: ev.Geo.Country, ASN: ev.Geo.ASN, IP: ev.IP, EventID: ev.ID}
 	if i < 0 {
-		if u.Sessions == nil {
-			u.Sessions = make([]Session, 0, maxSessions)
-		}
+		// The list grows as append grows it: most accounts use a session
+		// or two, and a list made for maxSessions up front would be most of
+		// the account's memory.
 		if len(u.Sessions) >= maxSessions {
 			u.Sessions = dropFront(u.Sessions, 1)
 		}

@@ -2,7 +2,6 @@ package detector
 
 import (
 	"fmt"
-	"hash/fnv"
 	"slices"
 
 	"github.com/atod-project/atod/enrich"
@@ -27,20 +26,50 @@ func (e *Engine) signInRisk(ev *enrich.Event, u, org *UserState) (finding, bool)
 	if !c.Enabled || ev.Geo.Trusted || !ev.IP.IsValid() || isInternal(ev.Geo.Kind) {
 		return finding{}, false
 	}
+	// Nearly every sign-in is ordinary, and a finding below the alert
+	// score is only a signal: weigh first, and put the reasons into words
+	// only for a sign-in that may raise an alert.
+	f := e.weighSignIn(ev, u, org, false)
+	if f.score >= e.cfg.Policy.AlertScore {
+		f = e.weighSignIn(ev, u, org, true)
+	}
+	if f.score >= riskySignInScore {
+		u.Risk = RiskySignIn{Time: ev.Time, Score: f.score, IP: ev.IP, Session: sessionHash(ev.SessionID), EventID: ev.ID}
+	}
+	return f, f.score > 0
+}
+
+// weighSignIn scores a sign-in for signInRisk, with the reasons and the
+// evidence when explain is set; it changes no state.
+func (e *Engine) weighSignIn(ev *enrich.Event, u, org *UserState, explain bool) finding {
+	c := &e.cfg.SignIn
 	w := &c.Weights
 	// Until an account has signed in enough, and from somewhere outside
 	// trusted networks, "new" says little about it.
 	learning := u.Logins < c.LearningLogins || len(u.Countries) == 0
-	f := finding{rule: RuleNewLocation, evidence: []string{ev.ID}}
+	f := finding{rule: RuleNewLocation}
+	if explain {
+		f.evidence = []string{ev.ID}
+	}
+	// add counts points; reason is "" unless explain is set.
 	add := func(points int, reason string) {
 		f.score += points
-		f.reasons = append(f.reasons, reason)
+		if explain {
+			f.reasons = append(f.reasons, reason)
+		}
 	}
+	var reason string
 	if ev.Geo.Country != "" && !hasHabit(u.Countries, ev.Geo.Country, 0) {
 		if learning {
-			add(w.NewCountryLearning, fmt.Sprintf("First sign-in from %s while the account's habits are still being learned.", ev.Geo.Country))
+			if explain {
+				reason = fmt.Sprintf("First sign-in from %s while the account's habits are still being learned.", ev.Geo.Country)
+			}
+			add(w.NewCountryLearning, reason)
 		} else {
-			add(w.NewCountry, fmt.Sprintf("First sign-in from %s; the account signs in from %s.", ev.Geo.Country, habitKeys(u.Countries)))
+			if explain {
+				reason = fmt.Sprintf("First sign-in from %s; the account signs in from %s.", ev.Geo.Country, habitKeys(u.Countries))
+			}
+			add(w.NewCountry, reason)
 		}
 		if rareForOrg(org, ev.Geo.Country, ev.Time, c.OrgLearning) {
 			// While the account is learning, the organisation is all there
@@ -49,8 +78,11 @@ func (e *Engine) signInRisk(ev *enrich.Event, u, org *UserState) (finding, bool)
 			if learning {
 				points = w.RareCountryLearning
 			}
-			add(points, fmt.Sprintf("Only %d of the organisation's %d accounts sign in from %s.",
-				orgCountryUsers(org, ev.Geo.Country), org.Logins, ev.Geo.Country))
+			if explain {
+				reason = fmt.Sprintf("Only %d of the organisation's %d accounts sign in from %s.",
+					orgCountryUsers(org, ev.Geo.Country), org.Logins, ev.Geo.Country)
+			}
+			add(points, reason)
 		}
 	}
 	if ev.Geo.ASN != 0 && !hasHabit(u.ASNs, "", uint64(ev.Geo.ASN)) {
@@ -58,16 +90,25 @@ func (e *Engine) signInRisk(ev *enrich.Event, u, org *UserState) (finding, bool)
 		if learning {
 			points = w.NewASNLearning
 		}
-		add(points, fmt.Sprintf("First sign-in through network AS%d (%s).", ev.Geo.ASN, ev.Geo.Org))
+		if explain {
+			reason = fmt.Sprintf("First sign-in through network AS%d (%s).", ev.Geo.ASN, ev.Geo.Org)
+		}
+		add(points, reason)
 	}
 	if kind, points := e.anonymizer(ev); points > 0 {
-		add(points, fmt.Sprintf("The address belongs to a %s, which hides where the user is.", kind))
+		if explain {
+			reason = fmt.Sprintf("The address belongs to a %s, which hides where the user is.", kind)
+		}
+		add(points, reason)
 		f.rule = RuleAnonymizer
 	}
 	if prev := &u.LastLogin; !learning && !prev.Time.IsZero() && ev.Geo.HasLoc {
 		d := greatCircleKm(prev.Lat, prev.Lon, ev.Geo.Lat, ev.Geo.Lon) - float64(prev.RadiusKm+ev.Geo.RadiusKm)
 		if d > w.FarKm {
-			add(w.Far, fmt.Sprintf("%.0f km from the previous sign-in in %s.", d, place(prev.City, prev.Country)))
+			if explain {
+				reason = fmt.Sprintf("%.0f km from the previous sign-in in %s.", d, place(prev.City, prev.Country))
+			}
+			add(w.Far, reason)
 		}
 	}
 	switch {
@@ -85,13 +126,13 @@ func (e *Engine) signInRisk(ev *enrich.Event, u, org *UserState) (finding, bool)
 		add(w.UnfamiliarClient, "From a device and client software the account has not used.")
 	}
 	if isLegacy(ev.Protocol) && !hasHabit(u.ASNs, "", uint64(ev.Geo.ASN)) {
-		add(w.LegacyProtocol, fmt.Sprintf("Over %s, a protocol without MFA, from a new network.", ev.Protocol))
+		if explain {
+			reason = fmt.Sprintf("Over %s, a protocol without MFA, from a new network.", ev.Protocol)
+		}
+		add(w.LegacyProtocol, reason)
 	}
 	f.score = min(max(f.score, 0), 100)
-	if f.score >= riskySignInScore {
-		u.Risk = RiskySignIn{Time: ev.Time, Score: f.score, IP: ev.IP, Session: sessionHash(ev.SessionID), EventID: ev.ID}
-	}
-	return f, f.score > 0
+	return f
 }
 
 // anonymizer says what kind of anonymizer the address is, and its weight.
@@ -197,12 +238,20 @@ func habitKeys(hs []Habit) string {
 
 // clientHash keeps device ids and user agents as hashes: enough to
 // recognise them, nothing to read back.
+// The hash is 64-bit FNV-1a of kind, a NUL byte and s, written out here
+// because hash/fnv's interface and copies cost more than the hashing on
+// the detector's goroutine; the values are stored, so they must not change.
 func clientHash(kind, s string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(kind))
-	h.Write([]byte{0})
-	h.Write([]byte(s))
-	return h.Sum64()
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(kind); i++ {
+		h = (h ^ uint64(kind[i])) * prime
+	}
+	h *= prime // the NUL byte
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * prime
+	}
+	return h
 }
 
 func sessionHash(id string) uint64 {

@@ -2,6 +2,7 @@ package detector
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -248,5 +249,19 @@ func TestDistributedSpray(t *testing.T) {
 	// New colleagues failing their first sign-ins from home are not a spray.
 	if got := run(t, DefaultConfig(), spray("bad_password")); len(got) != 0 {
 		t.Errorf("accounts in their learning period raised %v", rulesOf(got))
+	}
+}
+
+// clientHash values are stored (Redis state): they must stay 64-bit FNV-1a
+// of kind, NUL and the string.
+func TestClientHashIsFNV(t *testing.T) {
+	for _, c := range []struct{ kind, s string }{{"d", "d-5dd9e3d4c204"}, {"a", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/129.0"}, {"s", ""}, {"", "é\x00x"}} {
+		h := fnv.New64a()
+		h.Write([]byte(c.kind))
+		h.Write([]byte{0})
+		h.Write([]byte(c.s))
+		if got, want := clientHash(c.kind, c.s), h.Sum64(); got != want {
+			t.Errorf("clientHash(%q, %q) = %#x, want %#x", c.kind, c.s, got, want)
+		}
 	}
 }

@@ -36,9 +36,14 @@ func NewSequencer(lateness time.Duration) *Sequencer {
 // Push adds e and appends to out every event that is now due, returning the
 // extended slice.
 func (s *Sequencer) Push(e enrich.Event, out []enrich.Event) []enrich.Event {
+	return s.push(&e, out)
+}
+
+// push is Push of a copy of *e: events are large, and each copy counts.
+func (s *Sequencer) push(e *enrich.Event, out []enrich.Event) []enrich.Event {
 	if !s.released.IsZero() && e.Time.Before(s.released) {
 		s.late++
-		return append(out, e)
+		return append(out, *e)
 	}
 	s.insert(e)
 	if e.Time.After(s.newest) {
@@ -68,14 +73,14 @@ func (s *Sequencer) Late() int64 { return s.late }
 func (s *Sequencer) Pending() int { return len(s.pending) - s.head }
 
 // insert places e in order, searching from the newest end.
-func (s *Sequencer) insert(e enrich.Event) {
+func (s *Sequencer) insert(e *enrich.Event) {
 	if s.head > 0 && s.head >= len(s.pending)/2 {
 		// Reuse the released front instead of growing without bound.
 		n := copy(s.pending, s.pending[s.head:])
 		clear(s.pending[n:])
 		s.pending, s.head = s.pending[:n], 0
 	}
-	s.pending = append(s.pending, e)
+	s.pending = append(s.pending, *e)
 	i := len(s.pending) - 1
 	for i > s.head && eventBefore(&s.pending[i], &s.pending[i-1]) {
 		s.pending[i], s.pending[i-1] = s.pending[i-1], s.pending[i]

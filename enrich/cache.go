@@ -12,7 +12,7 @@ import (
 const defaultCacheRecords = 1 << 16
 
 // recordCache keeps decoded records by their offset in the database's data
-// section. Many networks share one record, and the tree walk that finds the
+// section (and the Enricher's answers by network, see netKey). Many networks share one record, and the tree walk that finds the
 // offset is cheap next to decoding the record (several hundred ns and three
 // allocations), so the cache skips exactly the expensive part and cannot go
 // stale: a database is immutable while it is open.
@@ -29,7 +29,7 @@ type recordCache[T any] struct {
 }
 
 type cacheEntry[T any] struct {
-	offset uintptr
+	offset uint64
 	value  T
 }
 
@@ -47,12 +47,12 @@ func newRecordCache[T any](n int) *recordCache[T] {
 // the offsets, which are multiples of small record sizes and would cluster
 // by their low bits alone. (With one bucket the shift is 64 and Go shifts
 // everything out: bucket 0.)
-func (c *recordCache[T]) bucket(offset uintptr) (*atomic.Pointer[cacheEntry[T]], *atomic.Pointer[cacheEntry[T]]) {
-	i := (uint64(offset) * 0x9e3779b97f4a7c15) >> c.shift * 2
+func (c *recordCache[T]) bucket(offset uint64) (*atomic.Pointer[cacheEntry[T]], *atomic.Pointer[cacheEntry[T]]) {
+	i := (offset * 0x9e3779b97f4a7c15) >> c.shift * 2
 	return &c.slots[i], &c.slots[i+1]
 }
 
-func (c *recordCache[T]) get(offset uintptr) (T, bool) {
+func (c *recordCache[T]) get(offset uint64) (T, bool) {
 	if c != nil {
 		first, second := c.bucket(offset)
 		if e := first.Load(); e != nil && e.offset == offset {
@@ -69,7 +69,7 @@ func (c *recordCache[T]) get(offset uintptr) (T, bool) {
 // put stores value in the bucket's first slot and moves what was there to
 // the second, so that the second slot holds the older record and is the one
 // dropped. Concurrent puts may lose a record; that only costs a later miss.
-func (c *recordCache[T]) put(offset uintptr, value T) {
+func (c *recordCache[T]) put(offset uint64, value T) {
 	if c == nil {
 		return
 	}

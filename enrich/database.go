@@ -81,29 +81,64 @@ func probeAnonymousIP(r *geoip2.Reader) error {
 }
 
 // lookup finds ip's record; ip must be normalized. It reports whether the
-// database has one.
-func (d *database[T]) lookup(ip netip.Addr) (T, bool, error) {
-	var zero T
+// database has one, and whether the network that gave the answer (a
+// record's, or an empty one's) holds all of ip's cache network (netKey), so
+// that every address there gets the same answer.
+func (d *database[T]) lookup(ip netip.Addr) (v T, found, whole bool, err error) {
 	if d == nil {
-		return zero, false, nil
+		return v, false, true, nil
 	}
 	res := d.reader.Lookup(ip)
 	if err := res.Err(); err != nil {
-		return zero, false, fmt.Errorf("%s: looking up %s: %w", d.key, ip, err)
+		return v, false, false, fmt.Errorf("%s: looking up %s: %w", d.key, ip, err)
 	}
+	whole = holdsNet(res.Prefix(), ip)
 	if !res.Found() {
-		return zero, false, nil
+		return v, false, whole, nil
 	}
-	offset := res.Offset()
+	offset := uint64(res.Offset())
 	if v, ok := d.cache.get(offset); ok {
-		return v, true, nil
+		return v, true, whole, nil
 	}
-	v, err := d.decode(res)
-	if err != nil {
-		return zero, false, fmt.Errorf("%s: decoding the record of %s: %w", d.key, ip, err)
+	if v, err = d.decode(res); err != nil {
+		return v, false, false, fmt.Errorf("%s: decoding the record of %s: %w", d.key, ip, err)
 	}
 	d.cache.put(offset, v)
-	return v, true, nil
+	return v, true, whole, nil
+}
+
+// netBits4 and netBits6 are the size of the networks whose answers the
+// Enricher caches: one home or office network is usually one of them, and
+// GeoIP databases rarely split them.
+const (
+	netBits4 = 24
+	netBits6 = 48
+)
+
+// netKey returns the cache key of ip's /24 (IPv4) or /48 (IPv6) network;
+// ip must be normalized. The two kinds never share a key: an IPv6 key
+// fits in 48 bits, an IPv4 key has bit 48 set.
+func netKey(ip netip.Addr) uint64 {
+	if ip.Is4() {
+		a := ip.As4()
+		return 1<<48 | uint64(a[0])<<16 | uint64(a[1])<<8 | uint64(a[2])
+	}
+	a := ip.As16()
+	return uint64(a[0])<<40 | uint64(a[1])<<32 | uint64(a[2])<<24 | uint64(a[3])<<16 | uint64(a[4])<<8 | uint64(a[5])
+}
+
+// holdsNet reports whether prefix, the network a lookup of ip ended in,
+// holds all of ip's cache network. For an IPv4 address in a database of
+// IPv6 networks that ended above the IPv4 subtree, the prefix is an IPv6
+// one that holds all of IPv4.
+func holdsNet(prefix netip.Prefix, ip netip.Addr) bool {
+	if !prefix.IsValid() {
+		return false
+	}
+	if ip.Is4() {
+		return !prefix.Addr().Is4() || prefix.Bits() <= netBits4
+	}
+	return prefix.Addr().Is6() && prefix.Bits() <= netBits6
 }
 
 func (d *database[T]) logOpened(log *zap.Logger) {

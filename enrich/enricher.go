@@ -23,6 +23,10 @@ type Enricher struct {
 	asn     *database[asnRecord]
 	anon    *database[string]
 	trusted *netipx.IPSet
+	// nets keeps the databases' answers by /24 or /48 network (netKey),
+	// for networks each database holds whole: a hit skips three tree
+	// walks. Kind is set, Trusted is not: trusted networks may be smaller.
+	nets *recordCache[Geo]
 }
 
 var _ Locator = (*Enricher)(nil)
@@ -53,6 +57,7 @@ func newEnricher(cfg Config, log *zap.Logger, cacheRecords int) (_ *Enricher, er
 			return zapcore.NewSamplerWithOptions(c, time.Minute, 1, 0)
 		})),
 		trusted: trusted,
+		nets:    newRecordCache[Geo](cacheRecords),
 	}
 	defer func() {
 		if err != nil {
@@ -114,19 +119,29 @@ func (en *Enricher) Locate(ip netip.Addr) (Geo, error) {
 		return geo, nil
 	}
 
-	city, found, errCity := en.city.lookup(ip)
+	key := netKey(ip)
+	if g, ok := en.nets.get(key); ok {
+		g.Trusted = geo.Trusted
+		return g, nil
+	}
+	city, found, wholeCity, errCity := en.city.lookup(ip)
 	if found {
 		geo.Country, geo.City = city.country, city.city
 		geo.Lat, geo.Lon, geo.RadiusKm, geo.HasLoc = city.lat, city.lon, city.radiusKm, city.hasLoc
 	} else {
 		geo.Kind = KindUnknown
 	}
-	asn, _, errASN := en.asn.lookup(ip)
+	asn, _, wholeASN, errASN := en.asn.lookup(ip)
 	geo.ASN, geo.Org = asn.number, asn.org
-	anon, _, errAnon := en.anon.lookup(ip)
+	anon, _, wholeAnon, errAnon := en.anon.lookup(ip)
 	geo.Anonymous = anon
 	if errCity != nil || errASN != nil || errAnon != nil {
 		return geo, errors.Join(errCity, errASN, errAnon)
+	}
+	if wholeCity && wholeASN && wholeAnon {
+		g := geo
+		g.Trusted = false
+		en.nets.put(key, g)
 	}
 	return geo, nil
 }

@@ -2,11 +2,16 @@ package enrich
 
 import (
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
+	"go4.org/netipx"
 
 	"github.com/atod-project/atod/enrich/geotest"
 	"github.com/atod-project/atod/ingest"
@@ -233,6 +238,119 @@ func TestClassify(t *testing.T) {
 		}
 		if got := Classify(addr); got != want {
 			t.Errorf("Classify(%q) = %q, want %q", ip, got, want)
+		}
+	}
+}
+
+// TestNetworkCacheAgrees: answers cached by /24 or /48 network are those of
+// the databases for every address, also where a database splits such a
+// network (each database differently here) and next to the split.
+func TestNetworkCacheAgrees(t *testing.T) {
+	dir := t.TempDir()
+	berlin, munich := geotest.ByName("berlin"), geotest.ByName("munich")
+	city := func(p geotest.Place) mmdbtype.Map {
+		return mmdbtype.Map{
+			"country":  mmdbtype.Map{"iso_code": mmdbtype.String(p.Country)},
+			"city":     mmdbtype.Map{"names": mmdbtype.Map{"en": mmdbtype.String(p.City)}},
+			"location": mmdbtype.Map{"latitude": mmdbtype.Float64(p.Lat), "longitude": mmdbtype.Float64(p.Lon), "accuracy_radius": mmdbtype.Uint16(p.RadiusKm)},
+		}
+	}
+	asn := func(n uint32) mmdbtype.Map {
+		return mmdbtype.Map{"autonomous_system_number": mmdbtype.Uint32(n), "autonomous_system_organization": mmdbtype.String("org")}
+	}
+	cfg := Config{
+		City: writeTestDB(t, dir, "GeoLite2-City", []testNet{
+			{"84.128.0.0/14", city(berlin)}, {"84.128.7.16/28", city(munich)},
+			{"2003:e0::/28", city(berlin)}, {"2003:e0:0:5::/64", city(munich)},
+		}),
+		ASN: writeTestDB(t, dir, "GeoLite2-ASN", []testNet{
+			{"84.128.0.0/14", asn(3320)}, {"84.128.7.128/25", asn(8881)}, {"84.128.9.0/24", asn(8881)},
+			{"2003:e0::/28", asn(3320)}, {"2003:e0:0:9::/64", asn(8881)},
+		}),
+		AnonymousIP: writeTestDB(t, dir, "GeoIP2-Anonymous-IP", []testNet{
+			{"84.128.7.64/26", mmdbtype.Map{"is_hosting_provider": mmdbtype.Bool(true)}},
+			{"84.128.10.0/23", mmdbtype.Map{"is_anonymous_vpn": mmdbtype.Bool(true)}},
+		}),
+		TrustedNetworks: []string{"84.128.11.16/28", "2003:e0::5"},
+	}
+	cached, plain := newTestEnricher(t, cfg, defaultCacheRecords), newTestEnricher(t, cfg, 0)
+	var ips []netip.Addr
+	for _, s := range []string{"84.128.6.0/24", "84.128.7.0/24", "84.128.8.0/24", "84.128.9.0/24", "84.128.10.0/24", "84.128.11.0/24", "84.131.255.0/24", "84.132.0.0/24"} {
+		for i := range 256 {
+			ips = append(ips, hostIn(netip.MustParsePrefix(s), i))
+		}
+	}
+	for _, s := range []string{"2003:e0::/48", "2003:e0:0:5::/64", "2003:e0:0:9::/64", "2003:f0::/48"} {
+		for i := range 64 {
+			ips = append(ips, hostIn(netip.MustParsePrefix(s), i))
+		}
+	}
+	ips = append(ips, netip.MustParseAddr("2003:e0:0:4:ffff:ffff:ffff:ffff"), netip.MustParseAddr("2003:e0:0:6::"))
+	// Twice, in orders that start inside and outside the splits alike:
+	// the second round mostly from the cache.
+	for round := range 2 {
+		for i := range ips {
+			ip := ips[(i*37+round*101)%len(ips)]
+			got, err1 := cached.Locate(ip)
+			want, err2 := plain.Locate(ip)
+			if got != want || err1 != nil || err2 != nil {
+				t.Fatalf("Locate(%s) = %+v, %v with the network cache, %+v, %v without", ip, got, err1, want, err2)
+			}
+		}
+	}
+	if got, _ := cached.Locate(netip.MustParseAddr("84.128.7.20")); got.City != munich.City || got.Anonymous != "" || got.ASN != 3320 {
+		t.Errorf("the test databases are not what the test expects: %+v", got)
+	}
+}
+
+type testNet struct {
+	prefix string
+	value  mmdbtype.DataType
+}
+
+// writeTestDB writes a database of type dbType with nets, inserted in
+// order (a later, smaller network splits an earlier one), and returns its
+// path.
+func writeTestDB(t *testing.T, dir, dbType string, nets []testNet) string {
+	t.Helper()
+	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: dbType, IPVersion: 6, RecordSize: 28})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nets {
+		if err := tree.Insert(netipx.PrefixIPNet(netip.MustParsePrefix(n.prefix)), n.value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, dbType+".mmdb")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestHoldsNet(t *testing.T) {
+	for _, tt := range []struct {
+		prefix, ip string
+		want       bool
+	}{
+		{"84.128.0.0/14", "84.128.7.9", true},
+		{"84.128.7.0/24", "84.128.7.9", true},
+		{"84.128.7.0/25", "84.128.7.9", false},
+		{"::/64", "84.128.7.9", true}, // ended above the IPv4 subtree
+		{"2003:e0::/28", "2003:e0::7", true},
+		{"2003:e0::/48", "2003:e0::7", true},
+		{"2003:e0::/49", "2003:e0::7", false},
+	} {
+		if got := holdsNet(netip.MustParsePrefix(tt.prefix), netip.MustParseAddr(tt.ip)); got != tt.want {
+			t.Errorf("holdsNet(%s, %s) = %v, want %v", tt.prefix, tt.ip, got, tt.want)
 		}
 	}
 }

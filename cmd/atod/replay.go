@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -29,7 +30,13 @@ type replayFlags struct {
 	redisAddr                   string
 	format                      string
 	enableHooks                 bool
+	// cpuProfile is a hidden flag for performance work: it writes a CPU
+	// profile of the run to the file (go tool pprof).
+	cpuProfile string
 }
+
+// hiddenFlags are registered but left out of --help.
+var hiddenFlags = map[string]bool{"cpuprofile": true}
 
 func (f *replayFlags) register(fs *flag.FlagSet, eventsOnly bool) {
 	fs.StringVar(&f.config, "config", "", "YAML config `file` (keys of DESIGN.md: geoip, trusted_networks, detector, ...)")
@@ -50,10 +57,24 @@ func (f *replayFlags) register(fs *flag.FlagSet, eventsOnly bool) {
 			"(off by default: a replay for forensics must not end today's sessions)")
 		fs.StringVar(&f.redisAddr, "redis-addr", "", "keep detector state in Redis at `HOST:PORT` (comma-separated: Cluster nodes) instead of memory (overrides redis.addrs)")
 	}
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `file`")
+}
+
+// printVisibleDefaults is fs.PrintDefaults without the hidden flags.
+func printVisibleDefaults(fs *flag.FlagSet) {
+	visible := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	visible.SetOutput(fs.Output())
+	fs.VisitAll(func(f *flag.Flag) {
+		if !hiddenFlags[f.Name] {
+			visible.Var(f.Value, f.Name, f.Usage)
+			visible.Lookup(f.Name).DefValue = f.DefValue
+		}
+	})
+	visible.PrintDefaults()
 }
 
 // replayCmd implements "atod replay" and, with eventsOnly, "atod events".
-func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, eventsOnly bool) error {
+func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, eventsOnly bool) (err error) {
 	name := "replay"
 	if eventsOnly {
 		name = "events"
@@ -64,7 +85,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	f.register(fs, eventsOnly)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: atod %s [flags] FILE...\n\nFILE is a log file, .gz accepted, or - for stdin; files are read in order.\n\nFlags:\n", name)
-		fs.PrintDefaults()
+		printVisibleDefaults(fs)
 		fmt.Fprintf(stderr, "\n%s", formatHelp())
 	}
 	files, err := parseInterspersed(fs, args)
@@ -104,6 +125,13 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	inputs, err := inputFormats(f.format, cfg.Syslog.options())
 	if err != nil {
 		return usageError{err}
+	}
+	if f.cpuProfile != "" {
+		stop, perr := startCPUProfile(f.cpuProfile)
+		if perr != nil {
+			return perr
+		}
+		defer func() { err = errors.Join(err, stop()) }()
 	}
 	r := &replay{log: log, cfg: cfg, eventsOnly: eventsOnly, progress: f.progress, formats: inputs,
 		enableHooks: f.enableHooks}
@@ -156,7 +184,15 @@ func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath strin
 	stopProgress := r.startProgress()
 	start := time.Now()
 	src := ingest.Files{Paths: files, Stdin: stdin, Log: r.log, Formats: r.formats}
-	stats, runErr := src.Run(ctx, handle, dlq)
+	var (
+		stats  ingest.Stats
+		runErr error
+	)
+	// The label tells the ingest goroutines from the detector's in a CPU
+	// profile (--cpuprofile; go tool pprof -tags).
+	pprof.Do(ctx, pprof.Labels("stage", "ingest"), func(ctx context.Context) {
+		stats, runErr = src.Run(ctx, handle, dlq)
+	})
 	stopProgress()
 	// finish also stops the detector's goroutine, so it runs on error too.
 	runErr = errors.Join(runErr, finish(ctx))
@@ -200,10 +236,11 @@ func (r *replay) handler(ctx context.Context, enr *enrich.Enricher, out io.Write
 	if len(r.cfg.Redis.Addrs) > 0 {
 		pipe.SetBatchSize(replayRedisBatch)
 	}
-	detect := newStage(ctx, pipe.Push)
+	detect := newStage(ctx, pipe)
 	h := ingest.HandlerFunc(func(_ context.Context, e ingest.Event) error {
 		r.events.Add(1)
-		return detect.add(enr.Enrich(e))
+		ee := enr.Enrich(e)
+		return detect.add(&ee)
 	})
 	finish := func(ctx context.Context) error {
 		if err := detect.close(); err != nil {
@@ -218,7 +255,7 @@ func (r *replay) handler(ctx context.Context, enr *enrich.Enricher, out io.Write
 			flushCtx, cancel = context.WithTimeout(flushCtx, 30*time.Second)
 			defer cancel()
 		}
-		err := pipe.Flush(flushCtx)
+		err := detect.flush(flushCtx)
 		if late := pipe.Late(); late > 0 {
 			r.log.Warn("events arrived later than the allowed lateness; evaluated out of order",
 				zap.Int64("late_events", late), zap.Duration("lateness", r.cfg.Detector.Lateness))
@@ -285,4 +322,19 @@ func openOutput(path string, def io.Writer) (io.Writer, func() error, error) {
 	}
 	bw := bufio.NewWriterSize(f, 64<<10)
 	return bw, func() error { return errors.Join(bw.Flush(), f.Close()) }, nil
+}
+
+// startCPUProfile writes a CPU profile to path until stop is called.
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, errors.Join(fmt.Errorf("starting CPU profile: %w", err), f.Close())
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }

@@ -2,17 +2,21 @@ package main
 
 import (
 	"context"
+	"runtime/pprof"
 	"sync"
 
+	"github.com/atod-project/atod/detector"
 	"github.com/atod-project/atod/enrich"
 )
 
-// stage runs the detector on a goroutine of its own, fed with batches of
-// enriched events, so that reading and enriching the next batch overlaps
-// with detecting the last one: replay uses both cores. Order is kept: one
-// producer, one consumer, a FIFO channel.
+// stage splits a Pipeline over two goroutines, so that replay uses both
+// cores: the caller's goroutine orders the enriched events (add), and a
+// goroutine of its own runs the rules on each batch the ordering releases,
+// while the next batch is read, enriched and ordered. Order is kept: one
+// producer, one consumer, a FIFO channel. The batches are the ones
+// Pipeline.Push would process, so the alerts are the same.
 type stage struct {
-	push    func(context.Context, enrich.Event) error
+	pipe    *detector.Pipeline
 	batches chan []enrich.Event
 	free    chan []enrich.Event // recycled batch buffers
 	cur     []enrich.Event
@@ -22,16 +26,17 @@ type stage struct {
 	err  error // set by the consumer before done is closed
 }
 
-const stageBatch = 1024
+// stageBuffers is how many batches may wait for the consumer.
+const stageBuffers = 4
 
-func newStage(ctx context.Context, push func(context.Context, enrich.Event) error) *stage {
+func newStage(ctx context.Context, pipe *detector.Pipeline) *stage {
 	s := &stage{
-		push:    push,
-		batches: make(chan []enrich.Event, 4),
-		free:    make(chan []enrich.Event, 6),
+		pipe:    pipe,
+		batches: make(chan []enrich.Event, stageBuffers),
+		free:    make(chan []enrich.Event, stageBuffers+2),
 		done:    make(chan struct{}),
 	}
-	go s.consume(ctx)
+	go pprof.Do(ctx, pprof.Labels("stage", "detect"), s.consume)
 	return s
 }
 
@@ -39,14 +44,10 @@ func (s *stage) consume(ctx context.Context) {
 	defer close(s.done)
 	for batch := range s.batches {
 		if s.err == nil {
-			for i := range batch {
-				if err := s.push(ctx, batch[i]); err != nil {
-					s.err = err
-					break
-				}
-			}
+			s.err = s.pipe.Process(ctx, batch)
 		}
-		clear(batch)
+		// The buffer's old events stay referenced until the producer
+		// overwrites them: a few batches' worth, bounded.
 		select {
 		case s.free <- batch[:0]:
 		default:
@@ -54,17 +55,17 @@ func (s *stage) consume(ctx context.Context) {
 	}
 }
 
-// add queues one event; it returns the consumer's error once there is one.
-func (s *stage) add(e enrich.Event) error {
+// add orders one event and hands over the batch it completes; it returns
+// the consumer's error once there is one.
+func (s *stage) add(e *enrich.Event) error {
 	if s.cur == nil {
 		select {
 		case s.cur = <-s.free:
 		default:
-			s.cur = make([]enrich.Event, 0, stageBatch)
 		}
 	}
-	s.cur = append(s.cur, e)
-	if len(s.cur) < stageBatch {
+	var due bool
+	if s.cur, due = s.pipe.Order(e, s.cur); !due {
 		return nil
 	}
 	return s.send()
@@ -80,18 +81,22 @@ func (s *stage) send() error {
 	}
 }
 
-// close hands over the last batch and waits for the consumer; it returns the
-// consumer's first error. The producer must not call add afterwards.
+// close waits until the consumer has run the rules on every batch handed
+// over, and returns its first error. The producer must not call add
+// afterwards.
 func (s *stage) close() error {
-	s.once.Do(func() {
-		if len(s.cur) > 0 {
-			select {
-			case s.batches <- s.cur:
-			case <-s.done:
-			}
-		}
-		close(s.batches)
-	})
+	s.once.Do(func() { close(s.batches) })
 	<-s.done
 	return s.err
+}
+
+// flush releases every held event and runs the rules on them and on what
+// was released but not yet handed over, on the caller's goroutine: the end
+// of the input, after close.
+func (s *stage) flush(ctx context.Context) error {
+	s.cur = s.pipe.OrderFlush(s.cur)
+	err := s.pipe.Process(ctx, s.cur)
+	clear(s.cur)
+	s.cur = s.cur[:0]
+	return err
 }
