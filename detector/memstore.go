@@ -15,13 +15,15 @@ import (
 type MemoryStore struct {
 	userRetention, addrRetention time.Duration
 
-	mu        sync.Mutex
-	users     map[string]*UserState
-	addrs     map[netip.Addr]*AddrState
-	newest    time.Time // latest event time saved
-	lastSweep time.Time
-	userBuf   []*UserState
-	addrBuf   []*AddrState
+	mu     sync.Mutex
+	users  map[string]*UserState
+	addrs  map[netip.Addr]*AddrState
+	newest time.Time // latest event time saved
+	// When each kind was last swept: each every quarter of its own
+	// retention, since a sweep touches every state of its kind.
+	userSwept, addrSwept time.Time
+	userBuf              []*UserState
+	addrBuf              []*AddrState
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -69,10 +71,12 @@ func (m *MemoryStore) Load(ctx context.Context, users []string, addrs []netip.Ad
 }
 
 // Save implements Store. The states are already stored; Save notes the
-// newest event time and, once per quarter of the shorter retention of event
-// time, deletes state past its retention: memory stays bounded by what a
-// retention and a quarter of traffic hold, and a sweep over every state is
-// rare.
+// newest event time and, once per quarter of each kind's retention of event
+// time, deletes the states of that kind past their retention: memory stays
+// bounded by what a retention and a quarter of traffic hold, and a sweep
+// over every state is rare. (Sweeping both kinds at the pace of the shorter
+// retention cost a third of the detector's time in a 30-day replay; state
+// not yet swept is reset on its next event anyway.)
 func (m *MemoryStore) Save(ctx context.Context, users []*UserState, addrs []*AddrState) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -86,24 +90,23 @@ func (m *MemoryStore) Save(ctx context.Context, users []*UserState, addrs []*Add
 			m.newest = a.Seen
 		}
 	}
-	if m.newest.Sub(m.lastSweep) >= min(m.userRetention, m.addrRetention)/4 {
-		m.sweep()
-		m.lastSweep = m.newest
+	if m.newest.Sub(m.userSwept) >= m.userRetention/4 {
+		for k, u := range m.users {
+			if u.Seen.IsZero() || expired(u.Seen, m.newest, m.userRetention) {
+				delete(m.users, k)
+			}
+		}
+		m.userSwept = m.newest
+	}
+	if m.newest.Sub(m.addrSwept) >= m.addrRetention/4 {
+		for k, a := range m.addrs {
+			if a.Seen.IsZero() || expired(a.Seen, m.newest, m.addrRetention) {
+				delete(m.addrs, k)
+			}
+		}
+		m.addrSwept = m.newest
 	}
 	return nil
-}
-
-func (m *MemoryStore) sweep() {
-	for k, u := range m.users {
-		if u.Seen.IsZero() || expired(u.Seen, m.newest, m.userRetention) {
-			delete(m.users, k)
-		}
-	}
-	for k, a := range m.addrs {
-		if a.Seen.IsZero() || expired(a.Seen, m.newest, m.addrRetention) {
-			delete(m.addrs, k)
-		}
-	}
 }
 
 // Len reports how many accounts and addresses the store holds, for tests and
