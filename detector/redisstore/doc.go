@@ -8,10 +8,11 @@
 // needs no change when the rules add fields. Every key carries a TTL, so
 // memory stays bounded and personal data expires even if atod stops.
 //
-// A batch costs two round trips: one read of every key, one
-// compare-and-set script that refuses to overwrite what another instance
-// wrote since the batch loaded it (detector.ErrConflict: the Pipeline runs
-// the batch again on fresh state). Errors that mean Redis is unreachable
+// A batch costs at most two round trips: one read of the keys the local
+// cache does not hold (see stateCache), one compare-and-set script that
+// refuses to overwrite what another instance wrote since the batch loaded
+// it (detector.ErrConflict: the Pipeline runs the batch again on fresh
+// state). Errors that mean Redis is unreachable
 // wrap ErrUnavailable; wrap the Store in a Retrier to wait them out.
 //
 // What a copy of the data reveals: keys name no one; values hold what the
