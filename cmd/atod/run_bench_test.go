@@ -126,15 +126,18 @@ func latencyRun(b *testing.B, hold time.Duration, rate int, d time.Duration) (p5
 		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, BatchSize: 10_000, Async: true}
 	defer w.Close()
 	const tick = 5 * time.Millisecond
-	perTick := rate * int(tick) / int(time.Second)
 	rng := rand.New(rand.NewPCG(3, 4))
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	burst := 0
-	for end := time.Now().Add(d); time.Now().Before(end); <-t.C {
+	start := time.Now()
+	for end := start.Add(d); time.Now().Before(end); <-t.C {
 		now := time.Now()
-		msgs := make([]kafka.Message, 0, perTick+12)
-		for range perTick {
+		// As many as keep the offered rate at rate since start: a tick
+		// that came late (the machine is busy) sends more, not fewer.
+		due := int(float64(rate)*now.Sub(start).Seconds()) - seq
+		msgs := make([]kafka.Message, 0, max(due, 0)+1)
+		for range max(due, 0) {
 			u := rng.IntN(50_000)
 			v := fmt.Appendf(nil, `{"time":%q,"user":"user%05d@example.org","ip":"198.18.%d.%d","outcome":"success","id":"l%d"}`,
 				now.Format(time.RFC3339Nano), u, u/250, 1+u%250, seq)

@@ -13,7 +13,7 @@ import "time"
 // minutes do not need to the second. While atod catches up on a backlog,
 // event time runs far ahead of the clock and detector.lateness decides, as
 // in replay. See docs/kafka.md for the measurements behind the figure.
-const defaultMaxHold = 100 * time.Millisecond
+const defaultMaxHold = 50 * time.Millisecond
 
 // catchUpBehind is how far a partition's records may lag the clock before
 // it counts as working off a backlog.
