@@ -131,13 +131,19 @@ func (p *Pipeline) processEvents(ctx context.Context, events []enrich.Event) (do
 // and counts are dropped and the batch runs again on reloaded state, so
 // each event counts once and no alert rests on stale state.
 func (p *Pipeline) processRetrying(ctx context.Context, batch []enrich.Event) error {
-	if p.live.beforeSave != nil {
-		return p.processStaged(ctx, batch)
-	}
-	stats := p.eng.Stats()
-	for attempt := 0; ; attempt++ {
+	attempt := func() error {
 		var err error
 		p.alerts, err = p.eng.Process(ctx, batch, p.alerts[:0])
+		return err
+	}
+	if p.live.beforeSave != nil {
+		var restore func()
+		attempt, restore = p.stagedAttempt(ctx, batch)
+		defer restore()
+	}
+	stats := p.eng.Stats()
+	for n := 0; ; n++ {
+		err := attempt()
 		if err == nil {
 			return nil
 		}
@@ -147,7 +153,7 @@ func (p *Pipeline) processRetrying(ctx context.Context, batch []enrich.Event) er
 			return err
 		}
 		// Two instances that keep colliding back off a little, so one wins.
-		wait := time.NewTimer(time.Duration(min(attempt, 20)) * time.Millisecond)
+		wait := time.NewTimer(time.Duration(min(n, 20)) * time.Millisecond)
 		select {
 		case <-ctx.Done():
 			wait.Stop()

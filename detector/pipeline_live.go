@@ -2,7 +2,6 @@ package detector
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -65,16 +64,15 @@ func (p *Pipeline) Held() int { return p.seq.Pending() }
 // alert does not wait for a batch to fill.
 func (p *Pipeline) Drain(ctx context.Context) error { return p.process(ctx) }
 
-// processStaged is processRetrying with the save moved after beforeSave:
-// the engine saves into a stagedStore, the alerts go to beforeSave, and
-// only then are the states written to the real store.
-func (p *Pipeline) processStaged(ctx context.Context, batch []enrich.Event) error {
+// stagedAttempt is processRetrying's attempt with the save moved after
+// beforeSave: the engine saves into a stagedStore, the alerts go to
+// beforeSave, and only then are the states written to the real store.
+// restore puts the real store back.
+func (p *Pipeline) stagedAttempt(ctx context.Context, batch []enrich.Event) (attempt func() error, restore func()) {
 	real := p.eng.store
 	staged := &stagedStore{Store: real}
 	p.eng.store = staged
-	defer func() { p.eng.store = real }()
-	stats := p.eng.Stats()
-	for attempt := 0; ; attempt++ {
+	attempt = func() error {
 		staged.users, staged.addrs = nil, nil
 		var err error
 		p.alerts, err = p.eng.Process(ctx, batch, p.alerts[:0])
@@ -86,22 +84,9 @@ func (p *Pipeline) processStaged(ctx context.Context, batch []enrich.Event) erro
 				err = fmt.Errorf("saving detector state: %w", err)
 			}
 		}
-		if err == nil {
-			return nil
-		}
-		p.eng.stats = stats
-		stats = p.eng.Stats()
-		if !errors.Is(err, ErrConflict) {
-			return err
-		}
-		wait := time.NewTimer(time.Duration(min(attempt, 20)) * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			wait.Stop()
-			return fmt.Errorf("retrying after a conflict: %w", errors.Join(ctx.Err(), err))
-		case <-wait.C:
-		}
+		return err
 	}
+	return attempt, func() { p.eng.store = real }
 }
 
 // stagedStore loads from the real store and keeps what the engine saves
