@@ -71,7 +71,6 @@ var (
 	descRecords     = prometheus.NewDesc("atod_kafka_records_total", "Records read from the events topic.", nil, nil)
 	descEventsIn    = prometheus.NewDesc("atod_events_in_total", "Events decoded from the records read (events in).", nil, nil)
 	descDeadLetters = prometheus.NewDesc("atod_dead_letters_total", "Records that could not be decoded, sent to the dead-letter topic.", nil, nil)
-	descSkipped     = prometheus.NewDesc("atod_kafka_records_skipped_total", "Records read again after a crash and skipped, handled before.", nil, nil)
 	descCommits     = prometheus.NewDesc("atod_kafka_commits_total", "Offset commits.", nil, nil)
 	descCommitErrs  = prometheus.NewDesc("atod_kafka_commit_errors_total", "Failed offset commits (retried).", nil, nil)
 	descDLQErrs     = prometheus.NewDesc("atod_kafka_dlq_errors_total", "Failed writes to the dead-letter topic (retried).", nil, nil)
@@ -82,7 +81,7 @@ var (
 )
 
 func (consumerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descRecords, descEventsIn, descDeadLetters, descSkipped, descCommits,
+	for _, d := range []*prometheus.Desc{descRecords, descEventsIn, descDeadLetters, descCommits,
 		descCommitErrs, descDLQErrs, descGenerations, descLag, descHeld, descCommitted} {
 		ch <- d
 	}
@@ -93,7 +92,7 @@ func (cc consumerCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, v := range []struct {
 		d *prometheus.Desc
 		n int64
-	}{{descRecords, s.Records}, {descEventsIn, s.Events}, {descDeadLetters, s.DeadLetters}, {descSkipped, s.Skipped},
+	}{{descRecords, s.Records}, {descEventsIn, s.Events}, {descDeadLetters, s.DeadLetters},
 		{descCommits, s.Commits}, {descCommitErrs, s.CommitErrors}, {descDLQErrs, s.DLQErrors}, {descGenerations, s.Generations}} {
 		ch <- prometheus.MustNewConstMetric(v.d, prometheus.CounterValue, float64(v.n))
 	}

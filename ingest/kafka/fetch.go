@@ -13,7 +13,7 @@ import (
 )
 
 // record is one Kafka record on its way from a fetcher to the session:
-// decoded, or refused with the reason, or skipped as handled before.
+// decoded, or refused with the reason, or handled as carrying no event.
 type record struct {
 	partition int32
 	offset    int64
@@ -21,10 +21,9 @@ type record struct {
 	time      time.Time // the record's timestamp (set by its producer)
 	fetched   time.Time
 	events    []ingest.Event
-	// handled marks a record listed as handled in the last commit, or one
-	// that carries no authentication event: nothing to do but count it.
+	// handled marks a record that carries no authentication event:
+	// nothing to do but count it.
 	handled bool
-	skipped bool   // of the handled ones, those listed in the commit
 	reason  string // non-empty: dead-letter msg for this reason
 	// parts are the unusable records of an envelope whose other records
 	// are in events: each is dead-lettered on its own, with msg's key and
@@ -40,7 +39,6 @@ type fetcher struct {
 	cfg       *Config
 	partition int32
 	start     int64
-	skip      skipSet
 	dec       *decoders
 	log       *zap.Logger
 }
@@ -76,31 +74,26 @@ func (f *fetcher) run(ctx context.Context, out chan<- record) error {
 			return fmt.Errorf("partition %d: fetching: %w", f.partition, err)
 		}
 		rec := record{partition: f.partition, offset: m.Offset, highWater: m.HighWaterMark, time: m.Time, fetched: time.Now()}
+		var skip bool
+		var parts ingest.PartErrors
+		events, parts, skip, err = f.dec.decode(m.Value, events[:0])
+		if len(parts) > 0 {
+			rec.parts, rec.msg = parts, m
+		}
 		switch {
-		case f.skip.has(m.Offset):
-			rec.handled, rec.skipped = true, true
+		case err != nil:
+			rec.reason, rec.msg = err.Error(), m
+		case len(parts) > 0 && len(events) == 0:
+			// Every record of the envelope is unusable: dead-letter
+			// them; nothing to detect on.
+		case skip || len(events) == 0:
+			rec.handled = true
 		default:
-			var skip bool
-			var parts ingest.PartErrors
-			events, parts, skip, err = f.dec.decode(m.Value, events[:0])
-			if len(parts) > 0 {
-				rec.parts, rec.msg = parts, m
+			rec.events = make([]ingest.Event, len(events))
+			for i := range events {
+				events[i].Pos = ingest.Position{Partition: f.partition, Offset: m.Offset}
 			}
-			switch {
-			case err != nil:
-				rec.reason, rec.msg = err.Error(), m
-			case len(parts) > 0 && len(events) == 0:
-				// Every record of the envelope is unusable: dead-letter
-				// them; nothing to detect on.
-			case skip || len(events) == 0:
-				rec.handled = true
-			default:
-				rec.events = make([]ingest.Event, len(events))
-				for i := range events {
-					events[i].Pos = ingest.Position{Partition: f.partition, Offset: m.Offset}
-				}
-				copy(rec.events, events)
-			}
+			copy(rec.events, events)
 		}
 		select {
 		case out <- rec:

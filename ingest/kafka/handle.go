@@ -17,7 +17,7 @@ func (s *session) handle(ctx context.Context) error {
 	if len(s.recs) == 0 {
 		return nil
 	}
-	var records, events, dead, skipped int64
+	var records, events, dead int64
 	var dlq []*record
 	for i := range s.recs {
 		r := &s.recs[i]
@@ -35,9 +35,6 @@ func (s *session) handle(ctx context.Context) error {
 			t.add(r.offset, 0, r.time, r.fetched)
 			s.handled(r.time)
 			s.finished = true
-			if r.skipped {
-				skipped++
-			}
 		case len(r.events) == 0: // an envelope of unusable records only
 			t.add(r.offset, 1, r.time, r.fetched)
 			dlq = append(dlq, r)
@@ -57,7 +54,7 @@ func (s *session) handle(ctx context.Context) error {
 			events += int64(len(r.events))
 		}
 	}
-	s.updateStats(records, events, dead, skipped)
+	s.updateStats(records, events, dead)
 	if len(dlq) > 0 {
 		if err := s.deadLetter(ctx, dlq); err != nil {
 			return err
@@ -103,7 +100,7 @@ func (s *session) handled(ts time.Time) {
 	}
 }
 
-func (s *session) updateStats(records, events, dead, skipped int64) {
+func (s *session) updateStats(records, events, dead int64) {
 	last := map[int32]*record{}
 	for i := range s.recs {
 		last[s.recs[i].partition] = &s.recs[i]
@@ -112,7 +109,6 @@ func (s *session) updateStats(records, events, dead, skipped int64) {
 		st.Records += records
 		st.Events += events
 		st.DeadLetters += dead
-		st.Skipped += skipped
 		for p, r := range last {
 			ps := st.Partitions[p]
 			ps.Lag = max(r.highWater-r.offset-1, 0)

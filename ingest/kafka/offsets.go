@@ -21,9 +21,6 @@ type tracker struct {
 	// lastFetched is when the last record arrived: with every record
 	// handled, anything done later is about records fetched after it.
 	lastFetched time.Time
-	// inherited are the handled runs the last commit listed that lie
-	// beyond what was read since: they stay in the metadata until read.
-	inherited []offsetRange
 }
 
 type trackedRecord struct {
@@ -41,9 +38,6 @@ func (t *tracker) add(offset int64, n int, ts, fetched time.Time) {
 		t.ahead++
 	}
 	t.next, t.seen, t.lastFetched = offset+1, true, fetched
-	for len(t.inherited) > 0 && t.inherited[0].last < t.next {
-		t.inherited = t.inherited[1:]
-	}
 }
 
 // done notes that one event of the record at offset was handled. It
@@ -112,15 +106,6 @@ func (t *tracker) doneRanges() []offsetRange {
 			out = append(out, offsetRange{first: r.offset, last: r.offset})
 		}
 	}
-	for _, r := range t.inherited {
-		if len(out) == maxRanges {
-			break
-		}
-		if r.first < t.next { // partly read: the rest of it
-			r.first = t.next
-		}
-		out = append(out, r)
-	}
 	return out
 }
 
@@ -188,15 +173,4 @@ func decodeMeta(meta string, offset int64) (since time.Time, ranges []offsetRang
 		ranges, prev = append(ranges, r), r.last
 	}
 	return time.UnixMilli(ms), ranges, nil
-}
-
-// skipSet answers whether an offset was handled before the last commit;
-// offsets are asked in increasing order.
-type skipSet struct{ ranges []offsetRange }
-
-func (s *skipSet) has(offset int64) bool {
-	for len(s.ranges) > 0 && s.ranges[0].last < offset {
-		s.ranges = s.ranges[1:]
-	}
-	return len(s.ranges) > 0 && s.ranges[0].first <= offset
 }

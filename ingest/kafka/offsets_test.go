@@ -52,19 +52,6 @@ func TestTrackerCommitPoint(t *testing.T) {
 	}
 }
 
-func TestTrackerKeepsInheritedRanges(t *testing.T) {
-	tr := tracker{inherited: []offsetRange{{5, 7}, {20, 30}}}
-	tr.add(3, 1, time.Time{}, time.Time{})
-	tr.add(4, 0, time.Time{}, time.Time{})
-	tr.add(5, 0, time.Time{}, time.Time{}) // skipped as handled
-	off, meta, _ := tr.commitPoint()
-	_, ranges, _ := decodeMeta(meta, off)
-	want := []offsetRange{{4, 5}, {6, 7}, {20, 30}}
-	if off != 3 || !reflect.DeepEqual(ranges, want) {
-		t.Errorf("commit %d ranges %v, want 3 %v: runs not read yet must survive the next commit", off, ranges, want)
-	}
-}
-
 func TestMetaRoundTrip(t *testing.T) {
 	since := time.UnixMilli(1234567890123)
 	ranges := []offsetRange{{101, 101}, {200, 4000}, {4002, 1 << 40}}
@@ -85,18 +72,5 @@ func TestMetaRoundTrip(t *testing.T) {
 	}
 	if n := len(encodeMeta(since, 0, make([]offsetRange, maxRanges))); n > 4096 {
 		t.Errorf("metadata of %d ranges is %d bytes, over the brokers' default limit", maxRanges, n)
-	}
-}
-
-func TestSkipSet(t *testing.T) {
-	s := skipSet{ranges: []offsetRange{{2, 3}, {7, 7}}}
-	var got []int64
-	for off := range int64(10) {
-		if s.has(off) {
-			got = append(got, off)
-		}
-	}
-	if !reflect.DeepEqual(got, []int64{2, 3, 7}) {
-		t.Errorf("skipped %v", got)
 	}
 }

@@ -7,7 +7,6 @@ type Stats struct {
 	Records      int64 // records read
 	Events       int64 // events decoded and handed on
 	DeadLetters  int64 // records refused
-	Skipped      int64 // records read again after a crash and skipped as handled
 	Commits      int64
 	CommitErrors int64
 	DLQErrors    int64 // failed attempts to write a dead letter (retried)
