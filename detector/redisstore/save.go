@@ -20,15 +20,25 @@ import (
 // one node a whole batch is saved or none of it. A key that already holds
 // exactly the new value is our own write that landed before a connection
 // broke: it counts as done, so a Save can be repeated after an outage.
+//
+// What a script costs Redis is mostly its redis.call()s, about a
+// microsecond each whatever the size of the value, so the current values
+// are read with one MGET rather than one GET per key: with 1024 keys of
+// 160 bytes, 1.8 µs a key instead of 2.0, against 1.4 for the SETs alone.
+// Reading only the revisions (GETRANGE, and GET on a mismatch) makes no
+// fewer calls and was measured slower (2.15 µs). unpack() needs a Lua stack
+// slot per key: maxScriptKeys is well below Lua's limit of 8000. Unlike
+// GET, MGET reads a key of another type (a hash, a list) as absent rather
+// than failing; no such key has atod's prefix and pseudonyms.
 var casScript = redis.NewScript(`
 local changed = {}
-for i, key in ipairs(KEYS) do
-  local cur = redis.call('GET', key)
-  local want, new = ARGV[3*i-2], ARGV[3*i-1]
-  if cur ~= new then
+local cur = redis.call('MGET', unpack(KEYS))
+for i = 1, #KEYS do
+  local c, want, new = cur[i], ARGV[3*i-2], ARGV[3*i-1]
+  if c ~= new then
     if want == '' then
-      if cur then changed[#changed+1] = i end
-    elseif not cur or string.sub(cur, 1, #want) ~= want then
+      if c then changed[#changed+1] = i end
+    elseif not c or string.sub(c, 1, #want) ~= want then
       changed[#changed+1] = i
     end
   end
