@@ -23,7 +23,9 @@ import (
 // account is at or before its Seen time and everything held back is at or
 // after it, so an earlier event was applied, a later one was not, and for
 // one at exactly Seen the mark keeps the hashes of the events applied at
-// that instant.
+// that instant. That holds only if no record before the mark was left out
+// while later ones were applied: the consumer hands on no more of a
+// partition after a batch it failed midway (ingest/kafka's handle).
 //
 // The check is per account because Kafka is keyed by account: its events
 // come from one partition, in order. The address and organisation states

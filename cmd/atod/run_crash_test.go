@@ -1,10 +1,11 @@
 package main
 
 import (
-	"github.com/atod-project/atod/detector"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/atod-project/atod/detector"
 )
 
 func stringsReplace(s string, oldnew ...string) string {
@@ -24,11 +25,14 @@ func waitAlertCount(t *testing.T, broker string, n int) {
 // with replay's id. Records after the last commit come again after a
 // crash; were their events counted twice, an incident's start (and so its
 // id) could move to an earlier event: the state's applied marks prevent
-// that (detector/reapply.go).
+// that (detector/reapply.go). Without strictIDs a moved id is only
+// logged.
 //
-// With two instances and a partition moving between them, an id still
-// moves in about one run of ten (cause not found yet: issue 5's note), so
-// TestRunTwoInstancesOneKilled logs moved ids instead of failing on them.
+// An id also moved, in about one run of ten of
+// TestRunTwoInstancesOneKilled, when a rebalance ended a generation in the
+// middle of a batch: the consumer then handed on the partition's later
+// records, the accounts' marks covered the events the failed batch had
+// dropped, and the next owner skipped them (ingest/kafka's handle).
 func checkAlerts(t *testing.T, recs []topicRecord, want []detector.Alert, strictIDs bool) {
 	t.Helper()
 	got := alertsOf(t, recs)
@@ -110,5 +114,5 @@ func TestRunTwoInstancesOneKilled(t *testing.T) {
 	if err := b.stop(); err != nil {
 		t.Errorf("graceful stop: %v", err)
 	}
-	checkAlerts(t, recs, want, false)
+	checkAlerts(t, recs, want, true)
 }

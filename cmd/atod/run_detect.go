@@ -264,6 +264,10 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 			newest = ev.Time
 		}
 		if err := lp.pipe.Push(ctx, ev); err != nil {
+			// The rest of the batch is left: the consumer hands on no
+			// later record of the partition, so the pipeline's events
+			// stay a gapless run that Revoke finishes, and the next
+			// owner reads the rest again.
 			return d.done, err
 		}
 	}

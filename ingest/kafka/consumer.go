@@ -32,7 +32,10 @@ type Handler interface {
 	Assign(ctx context.Context, parts []Assignment) error
 	// Handle takes the events of consecutive records of one partition, in
 	// offset order, each with its Pos set. The slice is the consumer's
-	// and reused after the call; the handler copies what it keeps.
+	// and reused after the call; the handler copies what it keeps. After
+	// an error, which may leave any first part of the batch taken, no
+	// later record of the partition comes in this generation (Revoke
+	// does): the handler never sees a partition's records with a gap.
 	Handle(ctx context.Context, b Batch, done []ingest.Position) ([]ingest.Position, error)
 	// Tick is called every Options.Tick, so that the handler can release
 	// what it holds by wall-clock time when a partition goes quiet.

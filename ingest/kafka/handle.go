@@ -12,8 +12,23 @@ import (
 )
 
 // handle tracks the records of s.recs, dead-letters the refused ones and
-// hands the events on, one Batch per partition.
+// hands the events on, one Batch per partition; s.recs is empty after it.
+//
+// A Handle that fails (in a rebalance, mostly: the generation's context
+// ends mid-batch and the next save fails) may have taken any first part
+// of its batch: the detector holds what it took, and Revoke finishes it.
+// The partition is then stopped: its later records are not handed on in
+// this generation, not even by finish, but read again from the commit by
+// the partition's next owner. Handing them on would apply an account's
+// later events without the earlier ones the failed batch dropped; the
+// account's applied mark would then cover those, and the next owner would
+// skip them as applied (detector/reapply.go): an event lost, an incident
+// starting later, an alert with another id or none.
 func (s *session) handle(ctx context.Context) error {
+	defer func() {
+		clear(s.recs)
+		s.recs = s.recs[:0]
+	}()
 	if len(s.recs) == 0 {
 		return nil
 	}
@@ -22,8 +37,8 @@ func (s *session) handle(ctx context.Context) error {
 	for i := range s.recs {
 		r := &s.recs[i]
 		t := s.tracks[r.partition]
-		if t == nil {
-			continue // cannot happen: fetchers read assigned partitions only
+		if t == nil || s.stopped[r.partition] {
+			continue // t == nil cannot happen: fetchers read assigned partitions only
 		}
 		records++
 		switch {
@@ -72,11 +87,10 @@ func (s *session) handle(ctx context.Context) error {
 		clear(b)
 		s.batch[p] = b[:0]
 		if err != nil {
+			s.stopped[p] = true
 			return err
 		}
 	}
-	clear(s.recs)
-	s.recs = s.recs[:0]
 	return nil
 }
 

@@ -26,10 +26,14 @@ type session struct {
 	tracks map[int32]*tracker
 	last   map[int32]kafka.OffsetCommit // what was last committed
 	in     chan record
-	recs   []record                 // the round being handled
+	recs   []record                 // received and not yet handled: the round, or what finish hands on
 	batch  map[int32][]ingest.Event // per partition, reused
 	newest map[int32]time.Time      // per partition, of the batch
 	done   []ingest.Position
+
+	// stopped are the partitions whose records this generation hands on
+	// no more: see handle.
+	stopped map[int32]bool
 
 	finished      bool      // records were finished since the last commit
 	lastCommit    time.Time // of the last commit attempt
@@ -42,7 +46,7 @@ const maxRound = 4096
 
 func newSession(c *Consumer, gen *kafka.Generation, h Handler) *session {
 	s := &session{c: c, gen: gen, h: h, client: c.conn.Client(),
-		tracks: map[int32]*tracker{}, last: map[int32]kafka.OffsetCommit{},
+		tracks: map[int32]*tracker{}, last: map[int32]kafka.OffsetCommit{}, stopped: map[int32]bool{},
 		in: make(chan record, maxRound), batch: map[int32][]ingest.Event{}, newest: map[int32]time.Time{}}
 	for _, a := range gen.Assignments[c.cfg.Topic] {
 		s.parts = append(s.parts, int32(a.ID))
@@ -171,6 +175,13 @@ func (s *session) loop(ctx context.Context, fetchErr <-chan error) error {
 			return nil
 		case err = <-fetchErr:
 		case r := <-s.in:
+			if ctx.Err() != nil {
+				// The generation ended while r waited (select picks at
+				// random among ready cases): finish hands r on, with the
+				// time it has, rather than a round whose every save fails.
+				s.recs = append(s.recs[:0], r)
+				return nil
+			}
 			err = s.round(ctx, r)
 		case now := <-tick.C:
 			s.done, err = s.h.Tick(ctx, now, s.done[:0])
@@ -217,7 +228,6 @@ func (s *session) finish(ctx context.Context, loopErr error) error {
 	if loopErr != nil {
 		errs = append(errs, loopErr)
 	} else {
-		s.recs = s.recs[:0]
 		for len(s.in) > 0 {
 			s.recs = append(s.recs, <-s.in)
 		}
