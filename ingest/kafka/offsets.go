@@ -80,97 +80,42 @@ func (t *tracker) held() int { return len(t.recs) - t.head }
 func (t *tracker) commitPoint() (offset int64, meta string, ok bool) {
 	t.advance()
 	if !t.seen {
-		// Committing now would only erase what the last commit listed.
+		// Committing now would only erase what the last commit said.
 		return 0, "", false
 	}
 	if t.head == len(t.recs) {
-		return t.next, encodeMeta(t.lastFetched, t.next, t.doneRanges()), true
+		return t.next, encodeMeta(t.lastFetched), true
 	}
-	offset = t.recs[t.head].offset
-	return offset, encodeMeta(t.recs[t.head].fetched, offset, t.doneRanges()), true
+	return t.recs[t.head].offset, encodeMeta(t.recs[t.head].fetched), true
 }
-
-// doneRanges lists the runs of handled records past the commit point,
-// as many as fit the metadata budget.
-func (t *tracker) doneRanges() []offsetRange {
-	var out []offsetRange
-	for i, found := t.head, 0; i < len(t.recs) && found < t.ahead && len(out) < maxRanges; i++ {
-		r := t.recs[i]
-		if r.pending != 0 {
-			continue
-		}
-		found++
-		if n := len(out); n > 0 && out[n-1].last == t.recs[i-1].offset && t.recs[i-1].pending == 0 {
-			out[n-1].last = r.offset
-		} else {
-			out = append(out, offsetRange{first: r.offset, last: r.offset})
-		}
-	}
-	return out
-}
-
-// offsetRange is a run of records, first and last included.
-type offsetRange struct{ first, last int64 }
-
-// Brokers refuse commit metadata over offset.metadata.max.bytes (4096
-// by default); 300 ranges of a few digits each stay well below. A run
-// left out is read and handled again after a crash, as without metadata.
-const maxRanges = 300
 
 // metaVersion starts atod's commit metadata:
 //
-//	a1;SINCE;D+L,D+L,...
+//	a1;SINCE;
 //
 // SINCE is the wall time (Unix ms) the record at the committed offset was
-// fetched; each D+L is a handled run, D its distance from the end of the
-// previous run (or from the committed offset) and L its length less one,
-// in base 36.
+// fetched: how far back the partition's next owner reads the alerts topic
+// to know what was published. Earlier versions listed, after the second
+// semicolon, the runs of records handled past the committed offset, to be
+// skipped; they are read again now (the detector's applied marks keep
+// them from counting twice), and such lists are accepted and ignored.
 const metaVersion = "a1"
 
-func encodeMeta(since time.Time, offset int64, ranges []offsetRange) string {
-	var b strings.Builder
-	b.WriteString(metaVersion)
-	b.WriteByte(';')
-	b.WriteString(strconv.FormatInt(since.UnixMilli(), 10))
-	b.WriteByte(';')
-	prev := offset
-	for i, r := range ranges {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.FormatInt(r.first-prev, 36))
-		b.WriteByte('+')
-		b.WriteString(strconv.FormatInt(r.last-r.first, 36))
-		prev = r.last
-	}
-	return b.String()
+func encodeMeta(since time.Time) string {
+	return metaVersion + ";" + strconv.FormatInt(since.UnixMilli(), 10) + ";"
 }
 
-// decodeMeta parses what encodeMeta wrote for offset. Metadata of another
-// kind (another tool committed for the group) is no error: it just says
+// decodeMeta parses what encodeMeta wrote. Metadata of another kind
+// (another tool committed for the group) is no error: it just says
 // nothing.
-func decodeMeta(meta string, offset int64) (since time.Time, ranges []offsetRange, err error) {
+func decodeMeta(meta string) (since time.Time, err error) {
 	parts := strings.Split(meta, ";")
 	if len(parts) != 3 || parts[0] != metaVersion {
-		return time.Time{}, nil, nil
+		return time.Time{}, nil
 	}
 	ms, err := strconv.ParseInt(parts[1], 10, 64)
 	if err != nil {
-		return time.Time{}, nil, fmt.Errorf("commit metadata %q: bad time", meta)
+		return time.Time{}, fmt.Errorf("commit metadata %q: bad time", meta)
 	}
-	prev := offset
-	for _, f := range strings.Split(parts[2], ",") {
-		if f == "" {
-			continue
-		}
-		d, l, ok := strings.Cut(f, "+")
-		dist, err1 := strconv.ParseInt(d, 36, 64)
-		span, err2 := strconv.ParseInt(l, 36, 64)
-		if !ok || err1 != nil || err2 != nil || dist < 0 || span < 0 {
-			return time.Time{}, nil, fmt.Errorf("commit metadata %q: bad range %q", meta, f)
-		}
-		r := offsetRange{first: prev + dist, last: prev + dist + span}
-		ranges, prev = append(ranges, r), r.last
-	}
-	return time.UnixMilli(ms), ranges, nil
+	return time.UnixMilli(ms), nil
 }

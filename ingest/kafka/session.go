@@ -139,7 +139,7 @@ func (s *session) prepare(ctx context.Context) ([]*fetcher, []Assignment, error)
 		var since time.Time
 		if c, ok := committed[a.ID]; ok && c.CommittedOffset == a.Offset && a.Offset >= 0 {
 			var err error
-			if since, _, err = decodeMeta(c.Metadata, a.Offset); err != nil {
+			if since, err = decodeMeta(c.Metadata); err != nil {
 				s.log.Warn("ignoring commit metadata", zap.Int32("partition", p), zap.Error(err))
 				since = time.Time{}
 			}
