@@ -53,17 +53,28 @@ func (c *recordCache[T]) bucket(offset uint64) (*atomic.Pointer[cacheEntry[T]], 
 }
 
 func (c *recordCache[T]) get(offset uint64) (T, bool) {
-	if c != nil {
-		first, second := c.bucket(offset)
-		if e := first.Load(); e != nil && e.offset == offset {
-			return e.value, true
-		}
-		if e := second.Load(); e != nil && e.offset == offset {
-			return e.value, true
-		}
+	if v := c.ref(offset); v != nil {
+		return *v, true
 	}
 	var zero T
 	return zero, false
+}
+
+// ref is get without the copy: a pointer to the cached value, or nil. The
+// value must not be changed. Large values (Geo) are copied once, straight
+// to where the caller wants them, instead of through every return.
+func (c *recordCache[T]) ref(offset uint64) *T {
+	if c == nil {
+		return nil
+	}
+	first, second := c.bucket(offset)
+	if e := first.Load(); e != nil && e.offset == offset {
+		return &e.value
+	}
+	if e := second.Load(); e != nil && e.offset == offset {
+		return &e.value
+	}
+	return nil
 }
 
 // put stores value in the bucket's first slot and moves what was there to

@@ -96,34 +96,47 @@ func (en *Enricher) logOpened(log *zap.Logger) {
 // fails is logged (sampled) and leaves the fields it could not fill empty:
 // one bad record must not stop the stream.
 func (en *Enricher) Enrich(e ingest.Event) Event {
-	if e.IP.IsValid() {
-		e.IP = normalize(e.IP)
+	// The result is built in place: Geo and the event are large, and
+	// copying them through Locate's return and a composite literal cost
+	// more than the lookup itself when the network cache answers.
+	out := Event{Event: e}
+	if out.IP.IsValid() {
+		out.IP = normalize(out.IP)
 	}
-	geo, err := en.Locate(e.IP)
-	if err != nil {
+	if err := en.locate(&out.Geo, out.IP); err != nil {
 		en.log.Warn("GeoIP lookup failed", zap.Error(err))
 	}
-	return Event{Event: e, Geo: geo}
+	return out
 }
 
 // Locate classifies ip and, for a public address, looks it up in every
 // configured database. On error the returned Geo still holds what the other
 // databases found.
 func (en *Enricher) Locate(ip netip.Addr) (Geo, error) {
+	var geo Geo
+	err := en.locate(&geo, normalize(ip))
+	return geo, err
+}
+
+// locate is Locate of a normalized address into geo, which must be zero.
+func (en *Enricher) locate(geo *Geo, ip netip.Addr) error {
 	if !ip.IsValid() {
-		return Geo{Kind: KindNone}, nil
+		geo.Kind = KindNone
+		return nil
 	}
-	ip = normalize(ip)
-	geo := Geo{Kind: classify(ip), Trusted: en.trusted.Contains(ip)}
-	if geo.Kind != KindPublic {
-		return geo, nil
+	kind, trusted := classify(ip), en.trusted.Contains(ip)
+	if kind != KindPublic {
+		geo.Kind, geo.Trusted = kind, trusted
+		return nil
 	}
 
 	key := netKey(ip)
-	if g, ok := en.nets.get(key); ok {
-		g.Trusted = geo.Trusted
-		return g, nil
+	if g := en.nets.ref(key); g != nil {
+		*geo = *g
+		geo.Trusted = trusted
+		return nil
 	}
+	geo.Kind = kind
 	city, found, wholeCity, errCity := en.city.lookup(ip)
 	if found {
 		geo.Country, geo.City = city.country, city.city
@@ -136,14 +149,14 @@ func (en *Enricher) Locate(ip netip.Addr) (Geo, error) {
 	anon, _, wholeAnon, errAnon := en.anon.lookup(ip)
 	geo.Anonymous = anon
 	if errCity != nil || errASN != nil || errAnon != nil {
-		return geo, errors.Join(errCity, errASN, errAnon)
+		geo.Trusted = trusted
+		return errors.Join(errCity, errASN, errAnon)
 	}
 	if wholeCity && wholeASN && wholeAnon {
-		g := geo
-		g.Trusted = false
-		en.nets.put(key, g)
+		en.nets.put(key, *geo) // Trusted is still false: see nets
 	}
-	return geo, nil
+	geo.Trusted = trusted
+	return nil
 }
 
 // Close releases the databases. No Enrich or Locate call may be running or

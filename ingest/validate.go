@@ -50,18 +50,21 @@ func (r *rawEvent) event() (Event, error) {
 		return Event{}, &ParseError{Field: "rule", Reason: "is required for type inbox_rule"}
 	}
 
-	// The user gets its own allocation because the detector keeps it as a
-	// key for a long time; the other strings share one, as they live and
-	// die with the event.
-	e.User = string(user)
+	// One allocation holds the strings of the event, the user included:
+	// each allocation costs the parser and, with a large detector heap,
+	// brings the next collection closer. Values that most events share
+	// (user agent, tenant, source) come from an intern table instead. The
+	// price is that a string the detector keeps (the user as a key, the id
+	// as evidence) keeps the whole block, under 100 bytes for most events.
 	ua := truncateUTF8(r.userAgent, MaxUserAgentLen)
-	sb.grow(len(ua) + idLen(r.sessionID) + idLen(r.device) + idLen(r.id) + idLen(r.tenant) + idLen(r.source))
-	e.UserAgent = sb.add(ua)
+	sb.grow(len(user) + arenaLen(ua) + idLen(r.sessionID) + idLen(r.device) + idLen(r.id) + arenaIDLen(r.tenant) + arenaIDLen(r.source))
+	e.User = sb.add(user)
+	e.UserAgent = sb.addRepeated(ua)
 	e.SessionID = sb.addID(r.sessionID)
 	e.DeviceID = sb.addID(r.device)
 	e.ID = sb.addID(r.id)
-	e.Tenant = sb.addID(r.tenant)
-	e.Source = sb.addID(r.source)
+	e.Tenant = sb.addRepeatedID(r.tenant)
+	e.Source = sb.addRepeatedID(r.source)
 	if r.rule.present {
 		e.Rule = r.rule.inboxRule()
 	}
@@ -254,6 +257,34 @@ func (a *stringArena) add(b []byte) string {
 }
 
 func idLen(b []byte) int { return min(len(b), MaxIDLen) }
+
+// arenaLen and arenaIDLen are what addRepeated and addRepeatedID take from
+// the arena: nothing for a value the intern table keeps.
+func arenaLen(b []byte) int {
+	if len(b) <= maxInterned {
+		return 0
+	}
+	return len(b)
+}
+
+func arenaIDLen(b []byte) int { return min(arenaLen(b), MaxIDLen) }
+
+// addRepeated adds a value that most events share (a user agent), from the
+// intern table when it is short enough to be kept there.
+func (a *stringArena) addRepeated(b []byte) string {
+	if len(b) <= maxInterned {
+		return fieldValues.intern(b)
+	}
+	return a.add(b)
+}
+
+// addRepeatedID is addRepeated for an identifier (see addID).
+func (a *stringArena) addRepeatedID(b []byte) string {
+	if len(b) <= maxInterned {
+		return fieldValues.intern(b)
+	}
+	return a.addID(b)
+}
 
 // addID adds an identifier, shortening one over MaxIDLen (see MaxIDLen).
 func (a *stringArena) addID(b []byte) string {
