@@ -43,6 +43,9 @@ type Engine struct {
 
 	// trackPos: see TrackPositions.
 	trackPos bool
+
+	warmSink uint64 // see warm
+
 }
 
 // EngineStats counts what the engine did, for progress lines and metrics.
@@ -97,10 +100,27 @@ func (e *Engine) Process(ctx context.Context, events []enrich.Event, out []Alert
 	if len(events) == 0 {
 		return out, nil
 	}
+	out, err := e.run(ctx, events, out)
+	if err != nil {
+		return out, err
+	}
+	if err := e.store.Save(ctx, e.saveUsers, e.addrs); err != nil {
+		return out, fmt.Errorf("saving detector state: %w", err)
+	}
+	e.stats.Events += int64(len(events))
+	return out, nil
+}
+
+// run loads the states of the batch and runs the rules over it, leaving
+// the states to save in e.saveUsers and e.addrs.
+func (e *Engine) run(ctx context.Context, events []enrich.Event, out []Alert) ([]Alert, error) {
 	if err := e.load(ctx, events); err != nil {
 		return out, err
 	}
 	for i := range events {
+		if i%warmAhead == 0 {
+			e.warm(i, min(i+warmAhead, len(events)))
+		}
 		r := e.refs[i]
 		var a *AddrState
 		if r.addr >= 0 {
@@ -117,10 +137,6 @@ func (e *Engine) Process(ctx context.Context, events []enrich.Event, out []Alert
 			e.saveUsers = append(e.saveUsers, u)
 		}
 	}
-	if err := e.store.Save(ctx, e.saveUsers, e.addrs); err != nil {
-		return out, fmt.Errorf("saving detector state: %w", err)
-	}
-	e.stats.Events += int64(len(events))
 	return out, nil
 }
 

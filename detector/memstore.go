@@ -11,19 +11,19 @@ import (
 // MemoryStore keeps state in process memory: the default for replay, and for
 // a single instance that can afford to forget on restart. Load hands out the
 // stored objects themselves, so the engine's changes are in place and Save
-// only sweeps out expired state.
+// only expires old state.
+//
+// Memory holds each account and address for at most about two retentions
+// and a quarter of event time after its last event (see expiring), and only
+// what is alive after event time jumps by more than a retention.
 type MemoryStore struct {
-	userRetention, addrRetention time.Duration
-
 	mu     sync.Mutex
-	users  map[string]*UserState
-	addrs  map[netip.Addr]*AddrState
+	users  expiring[string, UserState]
+	addrs  expiring[netip.Addr, AddrState]
 	newest time.Time // latest event time saved
-	// When each kind was last swept: each every quarter of its own
-	// retention, since a sweep touches every state of its kind.
-	userSwept, addrSwept time.Time
-	userBuf              []*UserState
-	addrBuf              []*AddrState
+
+	userBuf []*UserState
+	addrBuf []*AddrState
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -32,10 +32,12 @@ var _ Store = (*MemoryStore)(nil)
 // retentions of event time.
 func NewMemoryStore(userRetention, addrRetention time.Duration) *MemoryStore {
 	return &MemoryStore{
-		userRetention: userRetention,
-		addrRetention: addrRetention,
-		users:         make(map[string]*UserState),
-		addrs:         make(map[netip.Addr]*AddrState),
+		users: newExpiring(userRetention,
+			func(name string) UserState { return UserState{User: name} },
+			func(u *UserState) time.Time { return u.Seen }),
+		addrs: newExpiring(addrRetention,
+			func(ip netip.Addr) AddrState { return AddrState{Addr: ip} },
+			func(a *AddrState) time.Time { return a.Seen }),
 	}
 }
 
@@ -49,34 +51,19 @@ func (m *MemoryStore) Load(ctx context.Context, users []string, addrs []netip.Ad
 	defer m.mu.Unlock()
 	us := slices.Grow(m.userBuf[:0], len(users))[:len(users)]
 	m.userBuf = us
-	for i, name := range users {
-		u := m.users[name]
-		if u == nil {
-			u = &UserState{User: name}
-			m.users[name] = u
-		}
-		us[i] = u
-	}
+	m.users.loadAll(users, us)
 	as := slices.Grow(m.addrBuf[:0], len(addrs))[:len(addrs)]
 	m.addrBuf = as
-	for i, ip := range addrs {
-		a := m.addrs[ip]
-		if a == nil {
-			a = &AddrState{Addr: ip}
-			m.addrs[ip] = a
-		}
-		as[i] = a
-	}
+	m.addrs.loadAll(addrs, as)
 	return us, as, nil
 }
 
 // Save implements Store. The states are already stored; Save notes the
 // newest event time and, once per quarter of each kind's retention of event
-// time, deletes the states of that kind past their retention: memory stays
-// bounded by what a retention and a quarter of traffic hold, and a sweep
-// over every state is rare. (Sweeping both kinds at the pace of the shorter
-// retention cost a third of the detector's time in a 30-day replay; state
-// not yet swept is reset on its next event anyway.)
+// time, sweeps that kind: states past their retention are expired as of
+// then (state not yet expired is reset on its next event anyway). A sweep
+// costs little (see expiring), but its pace is kept: which states it
+// expires shows in the alerts on events that arrive late.
 func (m *MemoryStore) Save(ctx context.Context, users []*UserState, addrs []*AddrState) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -90,29 +77,20 @@ func (m *MemoryStore) Save(ctx context.Context, users []*UserState, addrs []*Add
 			m.newest = a.Seen
 		}
 	}
-	if m.newest.Sub(m.userSwept) >= m.userRetention/4 {
-		for k, u := range m.users {
-			if u.Seen.IsZero() || expired(u.Seen, m.newest, m.userRetention) {
-				delete(m.users, k)
-			}
-		}
-		m.userSwept = m.newest
+	if m.newest.Sub(m.users.swept) >= m.users.retention/4 {
+		m.users.sweep(m.newest)
 	}
-	if m.newest.Sub(m.addrSwept) >= m.addrRetention/4 {
-		for k, a := range m.addrs {
-			if a.Seen.IsZero() || expired(a.Seen, m.newest, m.addrRetention) {
-				delete(m.addrs, k)
-			}
-		}
-		m.addrSwept = m.newest
+	if m.newest.Sub(m.addrs.swept) >= m.addrs.retention/4 {
+		m.addrs.sweep(m.newest)
 	}
 	return nil
 }
 
-// Len reports how many accounts and addresses the store holds, for tests and
-// memory figures.
+// Len reports how many accounts and addresses the store holds, not counting
+// those expired but not yet freed, for tests and memory figures. It looks
+// at every state.
 func (m *MemoryStore) Len() (users, addrs int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.users), len(m.addrs)
+	return m.users.len(), m.addrs.len()
 }
