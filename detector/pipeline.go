@@ -29,23 +29,34 @@ type Pipeline struct {
 	alerts []Alert
 
 	live liveHooks // set by live mode only; see pipeline_live.go
+
+	ahead  SaverAhead // the store, when it saves ahead; see pipeline_ahead.go
+	flight *inflight  // the batch whose state is being saved
+	spare  *inflight  // a settled one, for its buffers
 }
 
 // NewPipeline returns a pipeline over eng that holds events back by the
 // engine's configured lateness.
 func NewPipeline(eng *Engine, emit func(context.Context, Alert) error) *Pipeline {
-	return &Pipeline{
+	p := &Pipeline{
 		seq:       NewSequencer(eng.cfg.Lateness),
 		eng:       eng,
 		emit:      emit,
 		batchSize: DefaultBatchSize,
 	}
+	if a, ok := eng.store.(SaverAhead); ok && a.SavesAhead() {
+		p.ahead = a
+	}
+	return p
 }
 
 // SetBatchSize changes how many events the engine gets at once (at least
 // 1). A remote store wants big batches: its cost is per distinct key, and a
 // bigger batch holds each account and address once for more events.
 func (p *Pipeline) SetBatchSize(n int) { p.batchSize = max(n, 1) }
+
+// BatchSize reports how many events the engine gets at once.
+func (p *Pipeline) BatchSize() int { return p.batchSize }
 
 // Push adds one event; it runs the rules once a batch of events is due.
 func (p *Pipeline) Push(ctx context.Context, e enrich.Event) error {
@@ -59,7 +70,10 @@ func (p *Pipeline) Push(ctx context.Context, e enrich.Event) error {
 // Flush releases and processes every held event: the end of the input.
 func (p *Pipeline) Flush(ctx context.Context) error {
 	p.ready = p.OrderFlush(p.ready)
-	return p.process(ctx)
+	if err := p.process(ctx); err != nil {
+		return err
+	}
+	return p.Settle(ctx)
 }
 
 // Order and OrderFlush are the Sequencer's half of Push and Flush, and
@@ -85,7 +99,9 @@ func (p *Pipeline) OrderFlush(ready []enrich.Event) []enrich.Event {
 }
 
 // Process runs the rules over events released by Order, a batch at a
-// time, and emits their alerts. It does not keep events.
+// time, and emits their alerts. It does not keep events, but the last
+// batch's alerts may wait for its state to be saved: call Settle at the
+// end of the input.
 func (p *Pipeline) Process(ctx context.Context, events []enrich.Event) error {
 	_, err := p.processEvents(ctx, events)
 	return err
@@ -110,20 +126,31 @@ func (p *Pipeline) process(ctx context.Context) error {
 func (p *Pipeline) processEvents(ctx context.Context, events []enrich.Event) (done int, err error) {
 	for done < len(events) {
 		batch := events[done:min(done+p.batchSize, len(events))]
-		if err := p.processRetrying(ctx, batch); err != nil {
+		if p.ahead != nil && p.live.beforeSave == nil {
+			err = p.processAhead(ctx, batch)
+		} else {
+			err = p.processNow(ctx, batch)
+		}
+		if err != nil {
 			return done, err
 		}
 		done += len(batch)
-		for _, a := range p.alerts {
-			if err := p.emit(ctx, a); err != nil {
-				return done, err
-			}
-		}
-		if err := p.live.processed(ctx, batch); err != nil {
-			return done, err
-		}
 	}
 	return done, nil
+}
+
+// processNow runs the rules over batch, saves the state and emits the
+// alerts.
+func (p *Pipeline) processNow(ctx context.Context, batch []enrich.Event) error {
+	if err := p.processRetrying(ctx, batch); err != nil {
+		return err
+	}
+	for _, a := range p.alerts {
+		if err := p.emit(ctx, a); err != nil {
+			return err
+		}
+	}
+	return p.live.processed(ctx, batch)
 }
 
 // processRetrying runs the engine over the ready batch. When another

@@ -172,7 +172,15 @@ type conflictCounter struct {
 }
 
 func (c *conflictCounter) Save(ctx context.Context, us []*detector.UserState, as []*detector.AddrState) error {
-	err := c.Store.Save(ctx, us, as)
+	return c.count(c.Store.Save(ctx, us, as))
+}
+
+func (c *conflictCounter) SaveAhead(ctx context.Context, us []*detector.UserState, as []*detector.AddrState) func() error {
+	wait := c.Store.SaveAhead(ctx, us, as)
+	return func() error { return c.count(wait()) }
+}
+
+func (c *conflictCounter) count(err error) error {
 	if errors.Is(err, detector.ErrConflict) {
 		c.conflicts.Add(1)
 	}
@@ -229,13 +237,27 @@ type boundChecker struct {
 
 func (c *boundChecker) Save(ctx context.Context, us []*detector.UserState, as []*detector.AddrState) error {
 	err := c.Store.Save(ctx, us, as)
+	c.check()
+	return err
+}
+
+func (c *boundChecker) SaveAhead(ctx context.Context, us []*detector.UserState, as []*detector.AddrState) func() error {
+	wait := c.Store.SaveAhead(ctx, us, as)
+	c.check()
+	return func() error {
+		err := wait()
+		c.check()
+		return err
+	}
+}
+
+func (c *boundChecker) check() {
 	c.Store.mu.Lock()
 	n := c.Store.cache.len()
 	c.Store.mu.Unlock()
 	if n > c.max {
 		c.t.Errorf("%d entries cached, bound %d", n, c.max)
 	}
-	return err
 }
 
 // A cache far smaller than the demo tenant stays within its bound and
@@ -292,9 +314,20 @@ func (l *lostReplyRerun) Load(ctx context.Context, users []string, addrs []netip
 }
 
 func (l *lostReplyRerun) Save(ctx context.Context, us []*detector.UserState, as []*detector.AddrState) error {
-	err := l.Store.Save(ctx, us, as)
+	return l.lostAsConflict(l.Store.Save(ctx, us, as), l.lastLoadHits)
+}
+
+// SaveAhead: the next batch loads before the reply is lost, so the hits
+// are the ones of the Load before the save was sent.
+func (l *lostReplyRerun) SaveAhead(ctx context.Context, us []*detector.UserState, as []*detector.AddrState) func() error {
+	hits := l.lastLoadHits
+	wait := l.Store.SaveAhead(ctx, us, as)
+	return func() error { return l.lostAsConflict(wait(), hits) }
+}
+
+func (l *lostReplyRerun) lostAsConflict(err error, hits int64) error {
 	if errors.Is(err, ErrUnavailable) {
-		l.hitsBeforeSave = l.lastLoadHits
+		l.hitsBeforeSave = hits
 		return fmt.Errorf("%w (lost reply: %w)", detector.ErrConflict, err)
 	}
 	return err

@@ -17,35 +17,57 @@ import (
 	"github.com/atod-project/atod/ingest"
 )
 
-// gatedStore holds its first Save until proceed is closed, and counts
-// conflicts.
+// gatedStore holds its first Save (or SaveAhead) until proceed is closed,
+// and counts conflicts. With ahead false it does not save ahead, so that
+// the Pipeline saves each batch before the next.
 type gatedStore struct {
 	*Store
+	ahead     bool
 	once      sync.Once
 	loaded    chan struct{}
 	proceed   chan struct{}
 	conflicts atomic.Int32
 }
 
-func (g *gatedStore) Save(ctx context.Context, us []*detector.UserState, as []*detector.AddrState) error {
+func (g *gatedStore) gate() {
 	g.once.Do(func() {
 		close(g.loaded)
 		<-g.proceed
 	})
-	err := g.Store.Save(ctx, us, as)
+}
+
+func (g *gatedStore) count(err error) error {
 	if errors.Is(err, detector.ErrConflict) {
 		g.conflicts.Add(1)
 	}
 	return err
 }
 
+func (g *gatedStore) Save(ctx context.Context, us []*detector.UserState, as []*detector.AddrState) error {
+	g.gate()
+	return g.count(g.Store.Save(ctx, us, as))
+}
+
+func (g *gatedStore) SavesAhead() bool { return g.ahead && g.Store.SavesAhead() }
+
+func (g *gatedStore) SaveAhead(ctx context.Context, us []*detector.UserState, as []*detector.AddrState) func() error {
+	g.gate()
+	wait := g.Store.SaveAhead(ctx, us, as)
+	return func() error { return g.count(wait()) }
+}
+
 func replay(cfg detector.Config, store detector.Store, events []enrich.Event) ([]detector.Alert, error) {
+	return replayBatches(cfg, store, events, detector.DefaultBatchSize)
+}
+
+func replayBatches(cfg detector.Config, store detector.Store, events []enrich.Event, batch int) ([]detector.Alert, error) {
 	eng, err := detector.NewEngine(cfg, store, zap.NewNop())
 	if err != nil {
 		return nil, err
 	}
 	var got []detector.Alert
 	p := detector.NewPipeline(eng, func(_ context.Context, a detector.Alert) error { got = append(got, a); return nil })
+	p.SetBatchSize(batch)
 	for _, e := range events {
 		if err := p.Push(context.Background(), e); err != nil {
 			return got, err
@@ -60,10 +82,21 @@ func replay(cfg detector.Config, store detector.Store, events []enrich.Event) ([
 // runs A's batch again; the accounts read back as before A's first attempt,
 // so no failure counts twice, the address ends up with all forty accounts,
 // and the attack is alerted once (by B): A's first attempt, which saw only
-// its own half and raised an alert, emitted nothing.
+// its own half and raised an alert, emitted nothing. Saving ahead (the
+// refusal found once A's next batch ran, or at the end) or not, the same.
 func TestConcurrentInstancesOnOneAddress(t *testing.T) {
 	srv := startRedis(t)
-	cfg := testConfig([]string{srv.addr()}, "atod:")
+	for _, c := range []struct {
+		ahead bool
+		batch int
+	}{{true, detector.DefaultBatchSize}, {true, 8}, {false, detector.DefaultBatchSize}} {
+		t.Run(fmt.Sprintf("ahead=%v,batch=%d", c.ahead, c.batch), func(t *testing.T) {
+			concurrentInstances(t, testConfig([]string{srv.addr()}, fmt.Sprintf("atod%v%d:", c.ahead, c.batch)), c.ahead, c.batch)
+		})
+	}
+}
+
+func concurrentInstances(t *testing.T, cfg Config, ahead bool, batch int) {
 	ip := netip.MustParseAddr("105.112.9.9")
 	var evA, evB []enrich.Event
 	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
@@ -78,7 +111,7 @@ func TestConcurrentInstancesOnOneAddress(t *testing.T) {
 			evB = append(evB, e)
 		}
 	}
-	a := &gatedStore{Store: newTestStore(t, cfg), loaded: make(chan struct{}), proceed: make(chan struct{})}
+	a := &gatedStore{Store: newTestStore(t, cfg), ahead: ahead, loaded: make(chan struct{}), proceed: make(chan struct{})}
 	b := newTestStore(t, cfg)
 	det := detector.DefaultConfig()
 
@@ -87,7 +120,7 @@ func TestConcurrentInstancesOnOneAddress(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		alertsA, errA = replay(det, a, evA)
+		alertsA, errA = replayBatches(det, a, evA, batch)
 	}()
 	<-a.loaded
 	alertsB, err := replay(det, b, evB)

@@ -69,6 +69,20 @@ func (r *Retrier) Save(ctx context.Context, users []*detector.UserState, addrs [
 	return r.retry(ctx, func() error { return r.store.Save(ctx, users, addrs) })
 }
 
+var _ detector.SaverAhead = (*Retrier)(nil)
+
+// SavesAhead implements detector.SaverAhead when the wrapped store does.
+func (r *Retrier) SavesAhead() bool {
+	a, ok := r.store.(detector.SaverAhead)
+	return ok && a.SavesAhead()
+}
+
+// SaveAhead implements detector.SaverAhead. It does not wait out an
+// outage: the caller answers any error of wait with a Save, which does.
+func (r *Retrier) SaveAhead(ctx context.Context, users []*detector.UserState, addrs []*detector.AddrState) (wait func() error) {
+	return r.store.(detector.SaverAhead).SaveAhead(ctx, users, addrs)
+}
+
 // Health returns nil while the store answers, and the last error while it
 // does not.
 func (r *Retrier) Health() error {

@@ -72,12 +72,75 @@ type write struct {
 
 // Save implements detector.Store.
 func (s *Store) Save(ctx context.Context, users []*detector.UserState, addrs []*detector.AddrState) error {
+	writes, err := s.prepareAll(users, addrs)
+	if err != nil || len(writes) == 0 {
+		return err
+	}
+	applied, changed, err := s.compareAndSet(ctx, writes)
+	err = outcome(writes, applied, changed, err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range writes {
+		if err == nil {
+			*w.rev = w.newRev
+			delete(s.loaded, w.key)
+			delete(s.pending, w.key) // a repeated Save that went through
+			if s.cache != nil {
+				// Its own copy of the value: the arena holds the batch's.
+				s.cache.put(w.key, bytes.Clone(w.value))
+			}
+		} else {
+			s.failed(w, s.loaded[w.key].body)
+		}
+	}
+	return err
+}
+
+// outcome is a Save's error: compareAndSet's, or a conflict unless every
+// write was applied.
+func outcome(writes []write, applied, changed []bool, err error) error {
+	if err != nil {
+		return err
+	}
+	var conflicts []string
+	allApplied := true
+	for i, w := range writes {
+		allApplied = allApplied && applied[i]
+		if changed[i] {
+			conflicts = append(conflicts, w.key)
+		}
+	}
+	if allApplied {
+		return nil
+	}
+	first := "none"
+	if len(conflicts) > 0 {
+		first = conflicts[0]
+	}
+	return fmt.Errorf("saving %d states: %d changed since loaded, first %s: %w",
+		len(writes), len(conflicts), first, detector.ErrConflict)
+}
+
+// failed notes a write of a failed Save as pending (it may have landed)
+// and drops its key from the cache, so that the next Load reads Redis and
+// resolves it; s.mu is held. before is the key's body before the write.
+func (s *Store) failed(w write, before []byte) {
+	s.pending[w.key] = pendingWrite{before: before, wrote: w.value}
+	if s.cache != nil {
+		s.cache.drop(w.key)
+	}
+}
+
+// prepareAll encodes the states into writes. On an error no key of the
+// batch stays cached.
+func (s *Store) prepareAll(users []*detector.UserState, addrs []*detector.AddrState) ([]write, error) {
 	writes := make([]write, 0, len(users)+len(addrs))
 	// One buffer holds every value of the batch: a few allocations, not
 	// one per state.
 	arena := make([]byte, 0, 256*(len(users)+len(addrs)))
 	var err error
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, u := range users {
 		if arena, err = prepare(s, arena, &writes, s.users, u, s.keys.user(u.User), &u.Rev, s.userTTL); err != nil {
 			break
@@ -91,48 +154,9 @@ func (s *Store) Save(ctx context.Context, users []*detector.UserState, addrs []*
 	}
 	if err != nil {
 		s.dropAll(users, addrs)
+		return nil, err
 	}
-	s.mu.Unlock()
-	if err != nil || len(writes) == 0 {
-		return err
-	}
-	applied, changed, err := s.compareAndSet(ctx, writes)
-	var conflicts []string
-	allApplied := err == nil
-	for i, w := range writes {
-		allApplied = allApplied && applied[i]
-		if changed[i] {
-			conflicts = append(conflicts, w.key)
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, w := range writes {
-		if allApplied {
-			*w.rev = w.newRev
-			delete(s.loaded, w.key)
-			delete(s.pending, w.key) // a repeated Save that went through
-			if s.cache != nil {
-				// Its own copy of the value: the arena holds the batch's.
-				s.cache.put(w.key, bytes.Clone(w.value))
-			}
-		} else {
-			s.pending[w.key] = pendingWrite{before: s.loaded[w.key].body, wrote: w.value}
-			if s.cache != nil {
-				// The next Load reads Redis, where the pending write
-				// may have landed.
-				s.cache.drop(w.key)
-			}
-		}
-	}
-	switch {
-	case err != nil:
-		return err
-	case !allApplied:
-		return fmt.Errorf("saving %d states: %d changed since loaded, first %s: %w",
-			len(writes), len(conflicts), conflicts[0], detector.ErrConflict)
-	}
-	return nil
+	return writes, nil
 }
 
 // prepare encodes one state into arena and adds its write; s.mu is held.

@@ -1,0 +1,55 @@
+package redisstore
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/atod-project/atod/detector"
+)
+
+var _ detector.SaverAhead = (*Store)(nil)
+
+// SavesAhead implements detector.SaverAhead: the next batch's Load must
+// find what SaveAhead sent without waiting for Redis, and only the local
+// cache holds it.
+func (s *Store) SavesAhead() bool { return s.cache != nil }
+
+// SaveAhead implements detector.SaverAhead. It counts the write as done
+// before it is: the new values go into the cache and the states take their
+// new revisions at once, so the next batch loads them from the cache while
+// the compare-and-set travels. If the write then fails, its keys are
+// dropped from the cache and noted as pending, as after a failed Save; the
+// caller drops the batch it ran meanwhile, and would a state derived from
+// it be saved, its compare-and-set would fail: it expects revisions that
+// Redis does not hold.
+func (s *Store) SaveAhead(ctx context.Context, users []*detector.UserState, addrs []*detector.AddrState) (wait func() error) {
+	writes, err := s.prepareAll(users, addrs)
+	if err != nil || len(writes) == 0 {
+		return func() error { return err }
+	}
+	before := make([][]byte, len(writes))
+	s.mu.Lock()
+	for i, w := range writes {
+		before[i] = s.loaded[w.key].body
+		*w.rev = w.newRev
+		delete(s.loaded, w.key)
+		delete(s.pending, w.key)
+		// Its own copy of the value: the arena holds the batch's.
+		s.cache.put(w.key, bytes.Clone(w.value))
+	}
+	s.mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		applied, changed, err := s.compareAndSet(ctx, writes)
+		err = outcome(writes, applied, changed, err)
+		if err != nil {
+			s.mu.Lock()
+			for i, w := range writes {
+				s.failed(w, before[i])
+			}
+			s.mu.Unlock()
+		}
+		done <- err
+	}()
+	return func() error { return <-done }
+}
