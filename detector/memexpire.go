@@ -20,13 +20,15 @@ import (
 // out an empty state instead. Which states the store forgets is thus exactly
 // what it was, which matters to events that arrive late.
 //
-// Memory is freed by a pass over every entry at the first sweep a retention
-// after the last such pass, so a state leaves memory at most about two
-// retentions and a quarter of event time after its last event (a retention
-// until it expires, then up to a retention and a quarter until the next
-// pass), where the eager sweep took a retention and a quarter; and after
-// event time jumps by more than a retention, memory holds only what is
-// alive. In a 30-day replay the passes cost about a quarter of the sweeps.
+// Memory is freed by a pass over every entry at the first sweep half a
+// retention after the last such pass, so a state leaves memory at most
+// about a retention and three quarters of event time after its last event
+// (a retention until it expires, then up to three quarters of one until the
+// next pass), where the eager sweep took a retention and a quarter; and
+// after event time jumps by more than half a retention, memory holds only
+// what is alive. In a 30-day replay the passes cost about half of what the
+// sweeps did. (A pass every retention was 5 % faster on 10M events, but
+// kept expired states, personal data, in memory longer, and more of them.)
 type expiring[K comparable, S any] struct {
 	retention time.Duration
 	fresh     func(K) S          // an empty state of key K
@@ -95,11 +97,11 @@ func (x *expiring[K, S]) alive(e *entry[S]) bool {
 }
 
 // sweep expires, as of newest event time now, the states past their
-// retention, and once a retention frees their memory.
+// retention, and once every half retention frees their memory.
 func (x *expiring[K, S]) sweep(now time.Time) {
 	x.epoch++
 	x.swept = now
-	if now.Sub(x.freed) >= x.retention {
+	if now.Sub(x.freed) >= x.retention/2 {
 		x.free()
 		x.freed = now
 	}

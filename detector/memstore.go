@@ -13,9 +13,9 @@ import (
 // stored objects themselves, so the engine's changes are in place and Save
 // only expires old state.
 //
-// Memory holds each account and address for at most about two retentions
-// and a quarter of event time after its last event (see expiring), and only
-// what is alive after event time jumps by more than a retention.
+// Memory holds each account and address for at most about a retention and
+// three quarters of event time after its last event (see expiring), and
+// only what is alive after event time jumps by more than half a retention.
 type MemoryStore struct {
 	mu     sync.Mutex
 	users  expiring[string, UserState]

@@ -12,7 +12,10 @@
 // cache does not hold (see stateCache), one compare-and-set script that
 // refuses to overwrite what another instance wrote since the batch loaded
 // it (detector.ErrConflict: the Pipeline runs the batch again on fresh
-// state). Errors that mean Redis is unreachable
+// state). In replay the script of one batch travels while the next batch
+// runs (SaveAhead: the next batch reads the values from the cache), and
+// the batch's alerts are emitted once it is confirmed. Errors that mean
+// Redis is unreachable
 // wrap ErrUnavailable; wrap the Store in a Retrier to wait them out.
 //
 // What a copy of the data reveals: keys name no one; values hold what the
