@@ -96,14 +96,19 @@ func (s *Store) remember(keys []string, raws [][]byte) [][]byte {
 			lv.rev, lv.body, _ = parseValue(raws[i])
 		}
 		if p, ok := s.pending[k]; ok {
-			delete(s.pending, k)
 			if raws[i] != nil && bytes.Equal(raws[i], p.wrote) {
 				lv.body = p.before
 				if lv.body == nil {
 					lv.body = []byte{} // absent before: an empty state
 				}
 				bodies[i] = lv.body
+			} else {
+				delete(s.pending, k) // it did not land, or was overwritten
 			}
+			// One that landed stays pending until a Save of the key
+			// succeeds: a Load in between may be dropped (in replay the
+			// batch run ahead while the failed write travelled is), and
+			// the rerun's Load must undo the write again.
 		}
 		s.loaded[k] = lv
 	}
