@@ -47,13 +47,18 @@ type kafkaConfig struct {
 	// MaxHold bounds, in wall-clock time, how long live mode holds an
 	// event back for earlier ones to arrive (see docs/kafka.md).
 	MaxHold time.Duration `yaml:"max_hold"`
+	// BatchEvents is how many events of a partition the rules take at
+	// once: with Redis state each batch costs a read and a compare-and-set
+	// round trip, so bigger batches trade latency for throughput.
+	BatchEvents int `yaml:"batch_events"`
 }
 
 func defaultFileConfig() fileConfig {
 	var c fileConfig
 	c.Detector = detector.DefaultConfig()
 	c.Redis = redisstore.DefaultConfig()
-	c.Kafka = kafkaConfig{Config: ingestkafka.DefaultConfig(), AlertsTopic: "atod-alerts", MaxHold: defaultMaxHold}
+	c.Kafka = kafkaConfig{Config: ingestkafka.DefaultConfig(), AlertsTopic: "atod-alerts", MaxHold: defaultMaxHold,
+		BatchEvents: detector.DefaultBatchSize}
 	c.Ops = defaultOpsConfig()
 	c.Hooks = defaultHooksConfig()
 	return c

@@ -44,6 +44,7 @@ type liveDetector struct {
 	dedup    *alerts.Delivered
 	keyBase  string // outbox key prefix: group and topic
 	maxHold  time.Duration
+	batch    int           // kafka.batch_events; 0: the Pipeline's default
 	lateness time.Duration // detector.lateness, for the watermark metric
 	log      *zap.Logger
 	metrics  *runMetrics
@@ -102,6 +103,9 @@ func (d *liveDetector) partition(p int32) *livePartition {
 		lp.alerts = append(lp.alerts, a)
 		return nil
 	})
+	if d.batch > 0 {
+		lp.pipe.SetBatchSize(d.batch)
+	}
 	lp.pipe.BeforeSave(func(ctx context.Context, as []detector.Alert) error {
 		if len(as) == 0 && !lp.staged {
 			return nil

@@ -96,6 +96,7 @@ func detectInMemory(t testing.TB, cfg fileConfig, lines [][]byte) []detector.Ale
 func TestRunEndToEnd(t *testing.T) {
 	broker := startKafka(t, 3)
 	cfg := testRunConfig(broker)
+	cfg.Kafka.BatchEvents = 5 // small batches change no alert
 	lines := bruteForce(20, 12, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
 	lines = append(lines, []byte(`{"time":"not a time","user":"x@example.org"}`), []byte("\xff\xfe binary junk"))
 	want := expectedAlerts(t, cfg, lines[:len(lines)-2])
