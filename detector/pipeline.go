@@ -30,6 +30,8 @@ type Pipeline struct {
 
 	live liveHooks // set by live mode only; see pipeline_live.go
 
+	conflicts int64 // batches run again after ErrConflict; see Conflicts
+
 	ahead  SaverAhead // the store, when it saves ahead; see pipeline_ahead.go
 	flight *inflight  // the batch whose state is being saved
 	spare  *inflight  // a settled one, for its buffers
@@ -110,6 +112,11 @@ func (p *Pipeline) Process(ctx context.Context, events []enrich.Event) error {
 // Late reports how many events arrived later than the lateness allows.
 func (p *Pipeline) Late() int64 { return p.seq.Late() }
 
+// Conflicts reports how many batches ran again because another writer had
+// changed state they read (ErrConflict): with several instances, the price
+// of the state they share.
+func (p *Pipeline) Conflicts() int64 { return p.conflicts }
+
 // process runs the rules over the ready events and keeps those an error
 // left unprocessed.
 func (p *Pipeline) process(ctx context.Context) error {
@@ -179,6 +186,7 @@ func (p *Pipeline) processRetrying(ctx context.Context, batch []enrich.Event) er
 		if !errors.Is(err, ErrConflict) {
 			return err
 		}
+		p.conflicts++
 		// Two instances that keep colliding back off a little, so one wins.
 		wait := time.NewTimer(time.Duration(min(n, 20)) * time.Millisecond)
 		select {

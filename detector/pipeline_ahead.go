@@ -2,6 +2,7 @@ package detector
 
 import (
 	"context"
+	"errors"
 
 	"github.com/atod-project/atod/enrich"
 )
@@ -63,6 +64,7 @@ func (p *Pipeline) processAhead(ctx context.Context, batch []enrich.Event) error
 	if prev := p.flight; prev != nil {
 		p.flight = nil
 		if err := prev.wait(); err != nil {
+			p.noteConflict(err)
 			// This batch ran on states that counted the previous one
 			// saved: drop it, and run both again.
 			p.eng.stats = prev.stats
@@ -93,11 +95,19 @@ func (p *Pipeline) Settle(ctx context.Context) error {
 	}
 	p.flight = nil
 	if err := f.wait(); err != nil {
+		p.noteConflict(err)
 		p.eng.stats = f.stats
 		p.spare = f
 		return p.processNow(ctx, f.events)
 	}
 	return p.emitAll(ctx, f)
+}
+
+// noteConflict counts a refused write sent ahead: its batch runs again.
+func (p *Pipeline) noteConflict(err error) {
+	if errors.Is(err, ErrConflict) {
+		p.conflicts++
+	}
 }
 
 // emitAll emits a settled batch's alerts and keeps its buffers for the

@@ -17,6 +17,7 @@ type runMetrics struct {
 	alerts     *prometheus.CounterVec
 	late       prometheus.Counter
 	reapplied  prometheus.Counter
+	conflicts  prometheus.Counter
 	errors     *prometheus.CounterVec
 	held       *prometheus.GaugeVec
 	watermark  *prometheus.GaugeVec
@@ -35,6 +36,8 @@ func newRunMetrics(reg prometheus.Registerer, consumer *ingestkafka.Consumer) *r
 			Help: "Events that arrived after later events of their partition were released: evaluated, out of order."}),
 		reapplied: prometheus.NewCounter(prometheus.CounterOpts{Name: "atod_events_reapplied_total",
 			Help: "Records delivered again after a crash or rebalance whose events the state already held: skipped, not counted twice."}),
+		conflicts: prometheus.NewCounter(prometheus.CounterOpts{Name: "atod_state_conflicts_total",
+			Help: "Batches run again because another instance had changed detector state they read (Redis compare-and-set refused)."}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atod_errors_total",
 			Help: "Failed attempts, retried: redis (state), outbox, kafka_publish (alerts)."}, []string{"component"}),
 		held: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "atod_held_events",
@@ -48,7 +51,7 @@ func newRunMetrics(reg prometheus.Registerer, consumer *ingestkafka.Consumer) *r
 			Help:    "From the event time of an alert's triggering event to the decision (detected_at).",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600}}),
 	}
-	for _, c := range []prometheus.Collector{m.processed, m.alerts, m.late, m.reapplied, m.errors, m.held, m.watermark, m.latency, m.alertDelay,
+	for _, c := range []prometheus.Collector{m.processed, m.alerts, m.late, m.reapplied, m.conflicts, m.errors, m.held, m.watermark, m.latency, m.alertDelay,
 		consumerCollector{consumer}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}

@@ -73,6 +73,7 @@ type livePartition struct {
 	staged      bool // the outbox holds alerts of this partition
 	outKey      string
 	lateSum     int64 // pipe.Late() already counted
+	conflictSum int64 // pipe.Conflicts() already counted
 	// backlog is set while the partition's records lag the clock by more
 	// than catchUpBehind; lastArrival is when its last batch came.
 	backlog     bool
@@ -337,6 +338,10 @@ func (d *liveDetector) count(lp *livePartition) {
 	if late := lp.pipe.Late(); late > lp.lateSum {
 		d.metrics.late.Add(float64(late - lp.lateSum))
 		lp.lateSum = late
+	}
+	if n := lp.pipe.Conflicts(); n > lp.conflictSum {
+		d.metrics.conflicts.Add(float64(n - lp.conflictSum))
+		lp.conflictSum = n
 	}
 	d.metrics.held.WithLabelValues(lp.label).Set(float64(lp.pipe.Held()))
 	wm := lp.hold.newest.Add(-d.lateness)

@@ -61,19 +61,26 @@ func replay(cfg detector.Config, store detector.Store, events []enrich.Event) ([
 }
 
 func replayBatches(cfg detector.Config, store detector.Store, events []enrich.Event, batch int) ([]detector.Alert, error) {
+	got, _, err := replayCounting(cfg, store, events, batch)
+	return got, err
+}
+
+// replayCounting is replayBatches that also reports the Pipeline's
+// conflicts.
+func replayCounting(cfg detector.Config, store detector.Store, events []enrich.Event, batch int) (got []detector.Alert, conflicts int64, err error) {
 	eng, err := detector.NewEngine(cfg, store, zap.NewNop())
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var got []detector.Alert
 	p := detector.NewPipeline(eng, func(_ context.Context, a detector.Alert) error { got = append(got, a); return nil })
 	p.SetBatchSize(batch)
+	defer func() { conflicts = p.Conflicts() }()
 	for _, e := range events {
 		if err := p.Push(context.Background(), e); err != nil {
-			return got, err
+			return got, 0, err
 		}
 	}
-	return got, p.Flush(context.Background())
+	return got, 0, p.Flush(context.Background())
 }
 
 // Two instances share the accounts of a credential-stuffing attack from one
@@ -116,11 +123,12 @@ func concurrentInstances(t *testing.T, cfg Config, ahead bool, batch int) {
 	det := detector.DefaultConfig()
 
 	var alertsA []detector.Alert
+	var conflictsA int64
 	var errA error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		alertsA, errA = replayBatches(det, a, evA, batch)
+		alertsA, conflictsA, errA = replayCounting(det, a, evA, batch)
 	}()
 	<-a.loaded
 	alertsB, err := replay(det, b, evB)
@@ -132,8 +140,8 @@ func concurrentInstances(t *testing.T, cfg Config, ahead bool, batch int) {
 	if errA != nil {
 		t.Fatal(errA)
 	}
-	if n := a.conflicts.Load(); n != 1 {
-		t.Errorf("A met %d conflicts, want 1", n)
+	if n := a.conflicts.Load(); n != 1 || conflictsA != 1 {
+		t.Errorf("A met %d conflicts, its Pipeline counted %d; want 1", n, conflictsA)
 	}
 	if len(alertsA) != 0 || len(alertsB) != 1 || alertsB[0].Rule != detector.RuleCredentialStuffing {
 		t.Errorf("alerts: A %d, B %d (%v); want only B's stuffing alert", len(alertsA), len(alertsB), alertsB)
