@@ -91,24 +91,10 @@ func connectionSetup(cmd redis.Cmder) bool {
 	return false
 }
 
+// BenchmarkReplayRedis replays the tenant with the default local cache
+// and reports its hit ratio too (see benchReplayRedis).
 func BenchmarkReplayRedis(b *testing.B) {
-	srv := startRedis(b)
-	events := benchEvents(b)
-	cfg := detector.DefaultConfig()
-	var p prefixes
-	var trips roundTrips
-	var elapsed time.Duration
-	for range b.N {
-		b.StopTimer()
-		store := newTestStore(b, testConfig([]string{srv.addr()}, p.next("b")))
-		store.client.AddHook(&trips)
-		b.StartTimer()
-		start := time.Now()
-		storetest.Replay(b, cfg, store, events)
-		elapsed += time.Since(start)
-	}
-	reportRate(b, len(events), elapsed)
-	b.ReportMetric(float64(trips.n.Load())*1000/float64(len(events)*b.N), "round-trips/1k-events")
+	benchReplayRedis(b, DefaultLocalCacheEntries)
 }
 
 func BenchmarkRedisMemory(b *testing.B) {

@@ -23,17 +23,14 @@ import (
 
 // BenchmarkReplayRedisCacheOff is BenchmarkReplayRedis with
 // redis.local_cache_entries 0: the store as it was before the cache, for
-// comparison in the same run. BenchmarkReplayRedisCacheOn is
-// BenchmarkReplayRedis again (the default cache), with hit-ratio: the
-// share of keys a Load took from the cache.
+// comparison in the same run.
 func BenchmarkReplayRedisCacheOff(b *testing.B) {
 	benchReplayRedis(b, 0)
 }
 
-func BenchmarkReplayRedisCacheOn(b *testing.B) {
-	benchReplayRedis(b, DefaultLocalCacheEntries)
-}
-
+// benchReplayRedis replays the tenant with a cache of entries and reports
+// the rate, the round trips and, with a cache, hit-ratio: the share of
+// keys a Load took from the cache.
 func benchReplayRedis(b *testing.B, entries int) {
 	srv := startRedis(b)
 	events := benchEvents(b)
@@ -73,9 +70,7 @@ func benchReplayRedis(b *testing.B, entries int) {
 //
 //	go test ./detector/redisstore -run '^$' -bench 'CacheHit'
 func BenchmarkCacheHit(b *testing.B) {
-	us, as := demoStates(b)
-	uc, _ := newCodec[detector.UserState]("User", "Rev")
-	ac, _ := newCodec[detector.AddrState]("Addr", "Rev")
+	us, as, uc, ac := demoCodecs(b)
 	keysU, keysA := make([]string, len(us)), make([]string, len(as))
 	ub, ab := make([][]byte, len(us)), make([][]byte, len(as))
 	c := newStateCache(2 * (len(us) + len(as)))
@@ -97,15 +92,7 @@ func BenchmarkCacheHit(b *testing.B) {
 			c.put(ka, c.take(ka))
 		}
 	})
-	b.Run("decode", func(b *testing.B) {
-		b.ReportAllocs()
-		for i := 0; b.Loop(); i++ {
-			var u detector.UserState
-			var a detector.AddrState
-			_ = uc.decode(ub[i%len(ub)], &u)
-			_ = ac.decode(ab[i%len(ab)], &a)
-		}
-	})
+	b.Run("decode", func(b *testing.B) { benchDecode(b, uc, ac, ub, ab) })
 	b.Run("deepcopy", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {

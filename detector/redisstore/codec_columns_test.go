@@ -215,9 +215,7 @@ func TestColumnsDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays the demo tenant")
 	}
-	us, as := demoStates(t)
-	uc, _ := newCodec[detector.UserState]("User", "Rev")
-	ac, _ := newCodec[detector.AddrState]("Addr", "Rev")
+	us, as, uc, ac := demoCodecs(t)
 	for i := range us {
 		b, _ := uc.appendValue(nil, &us[i])
 		var out detector.UserState

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/atod-project/atod/detector"
 )
 
 // fieldCosts attributes the bytes of encoded states to the fields that
@@ -83,9 +81,7 @@ func TestCodecDemoSizes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays the demo tenant")
 	}
-	us, as := demoStates(t)
-	uc, _ := newCodec[detector.UserState]("User", "Rev")
-	ac, _ := newCodec[detector.AddrState]("Addr", "Rev")
+	us, as, uc, ac := demoCodecs(t)
 	t.Log(costReport(uc, "accounts", us))
 	t.Log(costReport(ac, "addresses", as))
 }
