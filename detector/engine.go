@@ -40,6 +40,9 @@ type Engine struct {
 	scratchAddrs map[netip.Addr]int
 
 	stats EngineStats
+	// flight is the batch whose state is being saved ahead, by whichever
+	// of the engine's Pipelines ran it (see pipeline_ahead.go).
+	flight *inflight
 
 	// trackPos: see TrackPositions.
 	trackPos bool

@@ -32,9 +32,9 @@ type Pipeline struct {
 
 	conflicts int64 // batches run again after ErrConflict; see Conflicts
 
-	ahead  SaverAhead // the store, when it saves ahead; see pipeline_ahead.go
-	flight *inflight  // the batch whose state is being saved
-	spare  *inflight  // a settled one, for its buffers
+	ahead   SaverAhead     // the store, when it saves ahead; see pipeline_ahead.go
+	spare   *inflight      // a settled batch of this Pipeline's, for its buffers
+	unsaved []enrich.Event // of a batch sent ahead whose rerun failed; see rerun
 }
 
 // NewPipeline returns a pipeline over eng that holds events back by the
@@ -131,9 +131,12 @@ func (p *Pipeline) process(ctx context.Context) error {
 // advancing a watermark or flushing may release far more than a batch, and
 // reports how many it processed.
 func (p *Pipeline) processEvents(ctx context.Context, events []enrich.Event) (done int, err error) {
+	if err := p.processUnsaved(ctx); err != nil {
+		return 0, err
+	}
 	for done < len(events) {
 		batch := events[done:min(done+p.batchSize, len(events))]
-		if p.ahead != nil && p.live.beforeSave == nil {
+		if p.ahead != nil {
 			err = p.processAhead(ctx, batch)
 		} else {
 			err = p.processNow(ctx, batch)

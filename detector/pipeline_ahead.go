@@ -8,12 +8,12 @@ import (
 )
 
 // SaverAhead is a Store whose Save is a round trip worth overlapping with
-// the rules of the next batch (Redis). In replay the Pipeline sends batch
-// N's state with SaveAhead, loads and runs batch N+1 while it travels, and
-// emits N's alerts once the write is confirmed; were it refused (another
-// writer, an outage), N+1's work is dropped and both batches run again the
-// ordinary way. The alerts are the same, in the same order; only the
-// store's round trip no longer stops the rules.
+// the rules of the next batch (Redis). The Pipeline sends batch N's state
+// with SaveAhead, loads and runs batch N+1 while it travels, and emits N's
+// alerts once the write is confirmed; were it refused (another writer, an
+// outage), N+1's work is dropped and both batches run again the ordinary
+// way. The alerts are the same, in the same order; only the store's round
+// trip no longer stops the rules.
 //
 // A wrapper of such a store that changes what Save does must change
 // SaveAhead alike, or not offer it (SavesAhead false): the Pipeline calls
@@ -31,8 +31,14 @@ type SaverAhead interface {
 	SaveAhead(ctx context.Context, users []*UserState, addrs []*AddrState) (wait func() error)
 }
 
-// inflight is a batch whose state is on its way to the store.
+// inflight is a batch whose state is on its way to the store. There is at
+// most one per Engine, whichever of its Pipelines ran it: live mode gives
+// each Kafka partition a Pipeline over one Engine, and partition B's batch
+// runs while partition A's is saved. B's batch may have read what A's
+// wrote (an address, the organisation), so a refused write drops the batch
+// run after it whatever its Pipeline, as it does within one.
 type inflight struct {
+	owner  *Pipeline // the Pipeline that ran it: its emit, hooks and buffers
 	wait   func() error
 	events []enrich.Event // a copy: the caller reuses its batches
 	alerts []Alert
@@ -40,14 +46,17 @@ type inflight struct {
 }
 
 // processAhead runs the rules over batch, then waits for the batch before
-// it to be saved, emits that batch's alerts, and sends this batch's state
-// without waiting.
+// it to be saved and finishes that batch (its alerts emitted, live mode
+// told it was processed), and sends this batch's state without waiting.
+// In live mode the batch's alerts go to beforeSave first, as they do
+// before an ordinary save.
 func (p *Pipeline) processAhead(ctx context.Context, batch []enrich.Event) error {
 	next := p.spare
 	if next == nil {
 		next = &inflight{}
 	}
 	p.spare = nil
+	next.owner = p
 	next.stats = p.eng.Stats()
 	var err error
 	next.alerts, err = p.eng.run(ctx, batch, next.alerts[:0])
@@ -61,69 +70,122 @@ func (p *Pipeline) processAhead(ctx context.Context, batch []enrich.Event) error
 		}
 		return p.processNow(ctx, batch)
 	}
-	if prev := p.flight; prev != nil {
-		p.flight = nil
+	if prev := p.eng.flight; prev != nil {
+		p.eng.flight = nil
 		if err := prev.wait(); err != nil {
-			p.noteConflict(err)
 			// This batch ran on states that counted the previous one
 			// saved: drop it, and run both again.
 			p.eng.stats = prev.stats
 			p.spare = next
-			if err := p.processNow(ctx, prev.events); err != nil {
+			if err := prev.owner.rerun(ctx, prev, err); err != nil {
 				return err
 			}
 			return p.processNow(ctx, batch)
 		}
-		if err := p.emitAll(ctx, prev); err != nil {
+		if err := prev.owner.finish(ctx, prev); err != nil {
+			return err
+		}
+	}
+	if p.live.beforeSave != nil {
+		if err := p.live.beforeSave(ctx, next.alerts); err != nil {
+			// The state is not saved, so the batch counts as not run.
+			p.eng.stats = next.stats
+			p.spare = next
 			return err
 		}
 	}
 	next.wait = p.eng.saveAhead(ctx, p.ahead)
 	p.eng.stats.Events += int64(len(batch))
 	next.events = append(next.events[:0], batch...)
-	p.flight = next
+	p.eng.flight = next
 	return nil
 }
 
-// Settle waits for the state of the last batch to be saved and emits its
-// alerts; after a failed save it runs the batch again. Flush settles;
-// callers of Process call it at the end of the input.
-func (p *Pipeline) Settle(ctx context.Context) error {
-	f := p.flight
+// Settle waits for the state of the batch in flight to be saved, by this
+// Pipeline or another of its engine's, and finishes it; after a failed
+// save it runs the batch again. Flush settles; callers of Process call it
+// at the end of the input.
+func (p *Pipeline) Settle(ctx context.Context) error { return p.eng.Settle(ctx) }
+
+// Settle is Pipeline.Settle for whichever Pipeline ran the batch in
+// flight: live mode calls it before it reports events done.
+func (e *Engine) Settle(ctx context.Context) error {
+	f := e.flight
 	if f == nil {
 		return nil
 	}
-	p.flight = nil
+	e.flight = nil
 	if err := f.wait(); err != nil {
-		p.noteConflict(err)
-		p.eng.stats = f.stats
-		p.spare = f
-		return p.processNow(ctx, f.events)
+		e.stats = f.stats
+		return f.owner.rerun(ctx, f, err)
 	}
-	return p.emitAll(ctx, f)
+	return f.owner.finish(ctx, f)
 }
 
-// noteConflict counts a refused write sent ahead: its batch runs again.
-func (p *Pipeline) noteConflict(err error) {
+// Abandon forgets the batch in flight, if any, once its write is done:
+// live mode calls it when a generation ended without finishing its
+// partitions. Its events are read again, its alerts are in the outbox,
+// and its state, had it landed, marks the events applied.
+func (e *Engine) Abandon() {
+	if f := e.flight; f != nil {
+		e.flight, e.stats = nil, f.stats
+		_ = f.wait() // the store notes a write that may have landed
+		f.owner.recycle(f)
+	}
+}
+
+// rerun runs a batch whose save ahead failed (err) again the ordinary
+// way, which waits out an outage and reruns after conflicts. Should that
+// fail too (the context ended), the events are kept as unsaved, to run
+// before any other of the Pipeline's: the caller counted them processed
+// when the batch went ahead.
+func (p *Pipeline) rerun(ctx context.Context, f *inflight, err error) error {
 	if errors.Is(err, ErrConflict) {
 		p.conflicts++
 	}
+	defer p.recycle(f)
+	if err := p.processNow(ctx, f.events); err != nil {
+		p.unsaved = append(p.unsaved[:0], f.events...)
+		return err
+	}
+	return nil
 }
 
-// emitAll emits a settled batch's alerts and keeps its buffers for the
-// next batch.
-func (p *Pipeline) emitAll(ctx context.Context, f *inflight) error {
-	defer func() {
-		clear(f.events)
-		f.events, f.wait = f.events[:0], nil
-		p.spare = f
-	}()
+// processUnsaved runs the events a failed rerun left (see rerun).
+func (p *Pipeline) processUnsaved(ctx context.Context) error {
+	if len(p.unsaved) == 0 {
+		return nil
+	}
+	if err := p.processNow(ctx, p.unsaved); err != nil {
+		return err
+	}
+	clear(p.unsaved)
+	p.unsaved = p.unsaved[:0]
+	return nil
+}
+
+// Unsaved reports whether the Pipeline holds events whose batch ran, and
+// whose alerts went to BeforeSave, but whose state may not be saved: live
+// mode then keeps its outbox as it is.
+func (p *Pipeline) Unsaved() bool { return len(p.unsaved) > 0 }
+
+// finish emits a saved batch's alerts and tells live mode the batch was
+// processed.
+func (p *Pipeline) finish(ctx context.Context, f *inflight) error {
+	defer p.recycle(f)
 	for _, a := range f.alerts {
 		if err := p.emit(ctx, a); err != nil {
 			return err
 		}
 	}
-	return nil
+	return p.live.processed(ctx, f.events)
+}
+
+// recycle keeps a settled batch's buffers for the Pipeline's next batch.
+func (p *Pipeline) recycle(f *inflight) {
+	clear(f.events)
+	f.events, f.wait, f.owner = f.events[:0], nil, nil
+	p.spare = f
 }
 
 // saveAhead sends the states run left to save.

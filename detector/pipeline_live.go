@@ -43,7 +43,10 @@ func (p *Pipeline) OnProcessed(f func(ctx context.Context, events []enrich.Event
 // f is where such alerts are put somewhere durable first (an outbox). If
 // the save then fails with ErrConflict, the batch runs again and f is
 // called again with the new attempt's alerts, which replace the old ones;
-// an error from f stops the pipeline and is returned.
+// an error from f stops the pipeline and is returned. With a store that
+// saves ahead, f is called when the batch before has been saved, and the
+// batch's events are processed only once its own write is confirmed, by
+// the next batch of any of the engine's Pipelines or by Settle.
 func (p *Pipeline) BeforeSave(f func(ctx context.Context, alerts []Alert) error) {
 	p.live.beforeSave = f
 }

@@ -39,6 +39,7 @@ func liveBenchEvents(n, accounts int, start time.Time, rate float64) [][]byte {
 // BenchmarkRunThroughput measures sustained events/s of atod run (Redis
 // state) draining a pre-filled topic, next to plain kafka-go reading the
 // same topic from the same broker as a consumer group in the same run.
+// ATOD_BENCH_REDIS_RTT puts that round-trip time between atod and Redis.
 func BenchmarkRunThroughput(b *testing.B) {
 	const n = 200_000
 	rs := startRedis(b)
@@ -60,7 +61,7 @@ func BenchmarkRunThroughput(b *testing.B) {
 		cfg := testRunConfig(broker)
 		cfg.Kafka.Group = fmt.Sprintf("atod%d", i)
 		if os.Getenv("ATOD_BENCH_MEMORY") == "" {
-			cfg.Redis.Addrs, cfg.Redis.AllowPlainKeys = []string{rs.addr}, true
+			cfg.Redis.Addrs, cfg.Redis.AllowPlainKeys = []string{benchRedisAddr(b, rs.addr)}, true
 			cfg.Redis.KeyPrefix = fmt.Sprintf("bench%d:", i)
 		}
 		cfg.Ops.Listen = ""

@@ -196,7 +196,9 @@ func (d *liveDetector) deliver(ctx context.Context, parts []*livePartition, as [
 		}
 	}
 	for _, lp := range parts {
-		if !lp.staged {
+		if !lp.staged || lp.pipe.Unsaved() {
+			// The outbox also holds the alerts of a batch whose state
+			// may have been saved: they stay until it runs again.
 			continue
 		}
 		if err := d.outbox.Clear(ctx, lp.outKey); err != nil {
@@ -218,6 +220,7 @@ func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignmen
 		lp.undelivered, lp.undone = nil, nil
 	}
 	d.unflushed = d.unflushed[:0]
+	d.eng.Abandon()
 	if len(parts) == 0 {
 		return nil
 	}
@@ -287,7 +290,7 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 		err = lp.pipe.Drain(ctx)
 	}
 	d.count(lp)
-	return d.done, errors.Join(err, d.flush(ctx))
+	return d.done, errors.Join(err, d.settle(ctx))
 }
 
 // Tick implements ingestkafka.Handler: it releases what has been held
@@ -301,12 +304,12 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 			lp.hold.skip(now, d.maxHold)
 		} else if wm, ok := lp.hold.due(now, d.maxHold); ok {
 			if err := lp.pipe.Advance(ctx, wm); err != nil {
-				return d.done, errors.Join(err, d.flush(ctx))
+				return d.done, errors.Join(err, d.settle(ctx))
 			}
 		}
 		d.count(lp)
 	}
-	return d.done, d.flush(ctx)
+	return d.done, d.settle(ctx)
 }
 
 // Revoke implements ingestkafka.Handler: it processes every held event
@@ -326,7 +329,19 @@ func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.
 		delete(d.parts, p)
 		d.metrics.forget(lp.label)
 	}
-	return d.done, errors.Join(err, d.flush(ctx))
+	return d.done, errors.Join(err, d.settle(ctx))
+}
+
+// settle ends a Handle, Tick or Revoke: it waits for the state of the
+// batch saved ahead, which may be another partition's (see
+// detector.SaverAhead: while one partition's compare-and-set travels, the
+// next partition's batch runs), and then flushes. A batch's events are
+// done only once its state is saved and its alerts published.
+func (d *liveDetector) settle(ctx context.Context) error {
+	if err := d.eng.Settle(ctx); err != nil {
+		return errors.Join(err, d.flush(ctx))
+	}
+	return d.flush(ctx)
 }
 
 // count updates the per-partition metrics.

@@ -58,6 +58,23 @@ func (c countingStore) Save(ctx context.Context, users []*detector.UserState, ad
 	return err
 }
 
+// SavesAhead implements detector.SaverAhead when the wrapped store does.
+func (c countingStore) SavesAhead() bool {
+	a, ok := c.Store.(detector.SaverAhead)
+	return ok && a.SavesAhead()
+}
+
+// SaveAhead implements detector.SaverAhead, counting a failed write when
+// it is waited for.
+func (c countingStore) SaveAhead(ctx context.Context, users []*detector.UserState, addrs []*detector.AddrState) func() error {
+	wait := c.Store.(detector.SaverAhead).SaveAhead(ctx, users, addrs)
+	return func() error {
+		err := wait()
+		c.count(ctx, err)
+		return err
+	}
+}
+
 func (c countingStore) count(ctx context.Context, err error) {
 	if err != nil && ctx.Err() == nil && !errors.Is(err, detector.ErrConflict) {
 		c.errs.Inc()

@@ -1,0 +1,178 @@
+package detector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/enrich"
+)
+
+// scriptedAheadStore is a refusingStore that saves ahead: each SaveAhead
+// and Save takes the next result of script (nil when it runs out), and
+// log records the calls in order.
+type scriptedAheadStore struct {
+	refusingStore
+	script []error
+	log    []string
+}
+
+func (s *scriptedAheadStore) next() error {
+	if len(s.script) == 0 {
+		return nil
+	}
+	err := s.script[0]
+	s.script = s.script[1:]
+	return err
+}
+
+func (s *scriptedAheadStore) Save(_ context.Context, users []*UserState, _ []*AddrState) error {
+	s.log = append(s.log, "save "+users[0].User)
+	return s.next()
+}
+
+func (s *scriptedAheadStore) SavesAhead() bool { return true }
+
+func (s *scriptedAheadStore) SaveAhead(_ context.Context, users []*UserState, _ []*AddrState) func() error {
+	name := users[0].User // the slice is the engine's, reused
+	s.log = append(s.log, "ahead "+name)
+	err := s.next()
+	return func() error {
+		s.log = append(s.log, "confirmed "+name)
+		return err
+	}
+}
+
+// livePipelines returns n Pipelines of one batch event each over one
+// engine, as atod run has one per partition, logging their hooks.
+func livePipelines(t *testing.T, store Store, n int, log *[]string) (*Engine, []*Pipeline) {
+	t.Helper()
+	eng, err := NewEngine(DefaultConfig(), store, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := make([]*Pipeline, n)
+	for i := range ps {
+		p := NewPipeline(eng, func(context.Context, Alert) error { return nil })
+		p.SetBatchSize(1)
+		p.BeforeSave(func(context.Context, []Alert) error {
+			*log = append(*log, fmt.Sprintf("stage %d", i))
+			return nil
+		})
+		p.OnProcessed(func(_ context.Context, evs []enrich.Event) error {
+			for _, e := range evs {
+				*log = append(*log, fmt.Sprintf("done %d %s", i, e.User))
+			}
+			return nil
+		})
+		ps[i] = p
+	}
+	return eng, ps
+}
+
+// pushRun gives p one event of user u, at t0 plus minute minutes, and
+// runs it.
+func pushRun(ctx context.Context, p *Pipeline, u string, minute int) error {
+	e := ev(user(u), at(time.Duration(minute)*time.Minute))
+	if err := p.Push(ctx, e); err != nil {
+		return err
+	}
+	return p.Advance(ctx, e.Time)
+}
+
+// One partition's batch is saved while the next partition's runs; its
+// alerts are staged before its write is sent, and its events are done
+// only once the write is confirmed.
+func TestSaveAheadAcrossPipelines(t *testing.T) {
+	store := &scriptedAheadStore{}
+	var hooks []string
+	eng, ps := livePipelines(t, store, 2, &hooks)
+	ctx := context.Background()
+	if err := pushRun(ctx, ps[0], "a@x", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := pushRun(ctx, ps[1], "b@x", 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(hooks, ", "), "stage 0, done 0 a@x, stage 1"; got != want {
+		t.Errorf("hooks before settling: %s; want %s", got, want)
+	}
+	if err := eng.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(store.log, ", "), "ahead a@x, confirmed a@x, ahead b@x, confirmed b@x"; got != want {
+		t.Errorf("store calls: %s; want %s", got, want)
+	}
+	if got := hooks[len(hooks)-1]; got != "done 1 b@x" {
+		t.Errorf("last hook %q; want b's batch done", got)
+	}
+	if eng.Stats().Events != 2 {
+		t.Errorf("%d events counted; want 2", eng.Stats().Events)
+	}
+}
+
+// A refused write of one partition's batch drops the batch another
+// partition ran meanwhile: both run again, each counted once, and the
+// conflict is the first partition's.
+func TestSaveAheadRefusedAcrossPipelines(t *testing.T) {
+	store := &scriptedAheadStore{script: []error{ErrConflict}}
+	var hooks []string
+	eng, ps := livePipelines(t, store, 2, &hooks)
+	ctx := context.Background()
+	if err := pushRun(ctx, ps[0], "a@x", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := pushRun(ctx, ps[1], "b@x", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := "ahead a@x, confirmed a@x, save a@x, save b@x"
+	if got := strings.Join(store.log, ", "); got != want {
+		t.Errorf("store calls: %s; want %s", got, want)
+	}
+	if got, want := strings.Join(hooks, ", "), "stage 0, stage 0, done 0 a@x, stage 1, done 1 b@x"; got != want {
+		t.Errorf("hooks: %s; want %s", got, want)
+	}
+	if ps[0].Conflicts() != 1 || ps[1].Conflicts() != 0 || eng.Stats().Events != 2 {
+		t.Errorf("conflicts %d and %d, events %d; want 1, 0 and 2", ps[0].Conflicts(), ps[1].Conflicts(), eng.Stats().Events)
+	}
+}
+
+// When the write sent ahead fails and so does the rerun (the context
+// ended), the batch's events stay with their Pipeline, which reports them
+// unsaved and runs them first next time.
+func TestSaveAheadFailedRerunKeepsEvents(t *testing.T) {
+	down := errors.New("connection lost")
+	store := &scriptedAheadStore{script: []error{down, down}}
+	var hooks []string
+	eng, ps := livePipelines(t, store, 1, &hooks)
+	ctx := context.Background()
+	if err := pushRun(ctx, ps[0], "a@x", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Settle(ctx); !errors.Is(err, down) {
+		t.Fatalf("settle: %v; want the rerun's error", err)
+	}
+	if !ps[0].Unsaved() {
+		t.Fatal("the failed batch's events are not kept")
+	}
+	if err := ps[0].Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ps[0].Unsaved() {
+		t.Error("still unsaved after a flush that saved")
+	}
+	if got := hooks[len(hooks)-1]; got != "done 0 a@x" {
+		t.Errorf("last hook %q; want the kept batch done", got)
+	}
+	if eng.Stats().Events != 1 {
+		t.Errorf("%d events counted; want 1", eng.Stats().Events)
+	}
+}
