@@ -16,13 +16,12 @@ package redisstore
 // them. A deep copy costs about half a decode (BenchmarkCacheHit).
 //
 // Load takes a key's value out of the cache and Save puts the new one
-// back, so a key loaded but not saved (the organisation's pseudo-account
-// when the batch did not change it) is not in the cache afterwards, and the
-// next batch reads it from Redis: never staler than the batch that read
-// it, at the price of that key's read, and so of its round trip, in most
-// batches. A value in the cache is stale when another instance wrote the
-// key since: the compare-and-set of Save then fails on its revision, Save
-// drops the batch's keys, and the Pipeline's rerun reads them fresh. Every
+// back; a key the batch loaded but did not change (the organisation's
+// pseudo-account, mostly) goes back as it was, once Save has checked that
+// Redis still holds that revision (see readChecks). A value in the cache
+// is stale when another instance wrote the key since: the compare-and-set
+// of Save then fails on its revision, Save drops the batch's keys, and the
+// Pipeline's rerun reads them fresh. Every
 // failed Save drops its keys, so that after a Save whose outcome is unknown
 // the next Load reads Redis and resolves the pending writes (see
 // pendingWrite).

@@ -15,9 +15,11 @@ import (
 
 // casScript writes states if each key still holds the revision loaded:
 // for key i, ARGV[3i-2] is the revision's encoding (empty: the key must be
-// absent), ARGV[3i-1] the new value, ARGV[3i] the TTL in ms. It returns the
-// (1-based) indexes of the keys that changed, and then writes nothing: on
-// one node a whole batch is saved or none of it. A key that already holds
+// absent), ARGV[3i-1] the new value, ARGV[3i] the TTL in ms. An empty new
+// value only checks the key: the batch read it and wrote nothing to it
+// (see readChecks). It returns the (1-based) indexes of the keys that
+// changed, and then writes nothing: on one node a whole batch is saved or
+// none of it. A key that already holds
 // exactly the new value is our own write that landed before a connection
 // broke: it counts as done, so a Save can be repeated after an outage.
 //
@@ -45,7 +47,9 @@ for i = 1, #KEYS do
 end
 if #changed == 0 then
   for i, key in ipairs(KEYS) do
-    redis.call('SET', key, ARGV[3*i-1], 'PX', ARGV[3*i])
+    if ARGV[3*i-1] ~= '' then
+      redis.call('SET', key, ARGV[3*i-1], 'PX', ARGV[3*i])
+    end
   end
 end
 return changed
@@ -64,10 +68,11 @@ type pendingWrite struct {
 type write struct {
 	key    string
 	expect []byte // revision prefix the key must hold; nil: absent
-	value  []byte
+	value  []byte // nil: a check of a key read and not written
 	ttl    time.Duration
-	rev    *int64 // the state's Rev, updated on success
+	rev    *int64 // the state's Rev, updated on success; nil for a check
 	newRev int64
+	read   []byte // a check's value as loaded, to cache on success
 }
 
 // Save implements detector.Store.
@@ -80,20 +85,35 @@ func (s *Store) Save(ctx context.Context, users []*detector.UserState, addrs []*
 	err = outcome(writes, applied, changed, err)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err == nil {
+		s.forgetReads()
+	}
 	for _, w := range writes {
 		if err == nil {
-			*w.rev = w.newRev
-			delete(s.loaded, w.key)
-			delete(s.pending, w.key) // a repeated Save that went through
-			if s.cache != nil {
-				// Its own copy of the value: the arena holds the batch's.
-				s.cache.put(w.key, bytes.Clone(w.value))
-			}
+			s.landed(w)
 		} else {
 			s.failed(w, s.loaded[w.key].body)
 		}
 	}
 	return err
+}
+
+// landed notes a write, or a check, that Redis confirmed, or that a
+// SaveAhead counts on; s.mu is held.
+func (s *Store) landed(w write) {
+	delete(s.loaded, w.key)
+	if w.value == nil {
+		if s.cache != nil && w.read != nil {
+			s.cache.put(w.key, w.read)
+		}
+		return
+	}
+	*w.rev = w.newRev
+	delete(s.pending, w.key) // a repeated Save that went through
+	if s.cache != nil {
+		// Its own copy of the value: the arena holds the batch's.
+		s.cache.put(w.key, bytes.Clone(w.value))
+	}
 }
 
 // outcome is a Save's error: compareAndSet's, or a conflict unless every
@@ -125,7 +145,9 @@ func outcome(writes []write, applied, changed []bool, err error) error {
 // and drops its key from the cache, so that the next Load reads Redis and
 // resolves it; s.mu is held. before is the key's body before the write.
 func (s *Store) failed(w write, before []byte) {
-	s.pending[w.key] = pendingWrite{before: before, wrote: w.value}
+	if w.value != nil {
+		s.pending[w.key] = pendingWrite{before: before, wrote: w.value}
+	}
 	if s.cache != nil {
 		s.cache.drop(w.key)
 	}
@@ -156,7 +178,43 @@ func (s *Store) prepareAll(users []*detector.UserState, addrs []*detector.AddrSt
 		s.dropAll(users, addrs)
 		return nil, err
 	}
-	return writes, nil
+	return s.readChecks(writes), nil
+}
+
+// readChecks adds to writes a check of each key the batch loaded and does
+// not write: the organisation's state, read by every batch and changed by
+// few. The keys stay in the read set until a Save succeeds: a Save
+// repeated after an outage checks them too. The check makes a Save fail when another instance changed such a
+// key since it was loaded, as it does for the keys written, so that no
+// batch's alerts rest on stale state; and so the key's value can stay in
+// the cache, where the next batch finds it without a round trip (behind
+// the compare-and-set of the batch before, in a single-threaded Redis).
+// s.mu is held.
+func (s *Store) readChecks(writes []write) []write {
+	if len(s.reads) == 0 {
+		return writes
+	}
+	seen := make(map[string]bool, len(writes))
+	for _, w := range writes {
+		seen[w.key] = true
+	}
+	for _, k := range s.reads {
+		lv, ok := s.loaded[k]
+		if seen[k] || !ok {
+			continue
+		}
+		seen[k] = true
+		writes = append(writes, write{key: k, expect: revPrefix(lv.rev), read: lv.raw})
+	}
+	return writes
+}
+
+// forgetReads empties the read set once a Save of it succeeded, or a
+// SaveAhead sent it (a failure there reruns the batch, which loads
+// again); s.mu is held.
+func (s *Store) forgetReads() {
+	clear(s.reads)
+	s.reads = s.reads[:0]
 }
 
 // prepare encodes one state into arena and adds its write; s.mu is held.

@@ -1,7 +1,6 @@
 package redisstore
 
 import (
-	"bytes"
 	"context"
 
 	"github.com/atod-project/atod/detector"
@@ -29,13 +28,10 @@ func (s *Store) SaveAhead(ctx context.Context, users []*detector.UserState, addr
 	}
 	before := make([][]byte, len(writes))
 	s.mu.Lock()
+	s.forgetReads()
 	for i, w := range writes {
 		before[i] = s.loaded[w.key].body
-		*w.rev = w.newRev
-		delete(s.loaded, w.key)
-		delete(s.pending, w.key)
-		// Its own copy of the value: the arena holds the batch's.
-		s.cache.put(w.key, bytes.Clone(w.value))
+		s.landed(w)
 	}
 	s.mu.Unlock()
 	done := make(chan error, 1)

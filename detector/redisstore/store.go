@@ -42,6 +42,9 @@ type Store struct {
 	mu sync.Mutex
 	// loaded is what each key held when last loaded, for Save.
 	loaded map[string]loadedValue
+	// reads are the keys loaded since the last Save: those it does not
+	// write it checks (see readChecks).
+	reads []string
 	// pending holds the writes of a failed Save, which may have landed
 	// although the batch will run again; see pendingWrite.
 	pending map[string]pendingWrite

@@ -74,10 +74,14 @@ func revPrefix(rev int64) []byte {
 	return binary.AppendUvarint(nil, uint64(rev))
 }
 
-// loadedValue is a key's revision and body as loaded (body nil: absent).
+// loadedValue is a key's revision and body as loaded (body nil: absent),
+// and the value as read, for the cache should the batch only read the key
+// (nil: absent, or a pending write was undone and the value is not what
+// the batch saw).
 type loadedValue struct {
 	rev  int64
 	body []byte
+	raw  []byte
 }
 
 // remember notes what each key held, for Save, and undoes the pending
@@ -89,13 +93,16 @@ func (s *Store) remember(keys []string, raws [][]byte) [][]byte {
 	defer s.mu.Unlock()
 	if len(s.loaded) > 1<<16 { // keys loaded and never saved
 		clear(s.loaded)
+		s.reads = s.reads[:0]
 	}
 	for i, k := range keys {
 		var lv loadedValue
 		if raws[i] != nil {
 			lv.rev, lv.body, _ = parseValue(raws[i])
+			lv.raw = raws[i]
 		}
 		if p, ok := s.pending[k]; ok {
+			lv.raw = nil
 			if raws[i] != nil && bytes.Equal(raws[i], p.wrote) {
 				lv.body = p.before
 				if lv.body == nil {
@@ -111,6 +118,7 @@ func (s *Store) remember(keys []string, raws [][]byte) [][]byte {
 			// the rerun's Load must undo the write again.
 		}
 		s.loaded[k] = lv
+		s.reads = append(s.reads, k)
 	}
 	return bodies
 }

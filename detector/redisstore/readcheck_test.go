@@ -1,0 +1,76 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/atod-project/atod/detector"
+)
+
+// A key a batch only reads (the organisation's state, mostly) stays in the
+// cache once Save has checked it, so the next batch reads no Redis; and
+// when another instance changes it meanwhile, the next Save that relies on
+// it is refused as if it had written the key.
+func TestReadOnlyKeyCheckedAndCached(t *testing.T) {
+	srv := startRedis(t)
+	cfg := testConfig([]string{srv.addr()}, "atod:")
+	a, b := newTestStore(t, cfg), newTestStore(t, cfg)
+	var mgets mgetCounter
+	a.client.AddHook(&mgets)
+	ctx := context.Background()
+	users := []string{"anna@example.org", "org@example.org"}
+
+	us, _, err := a.Load(ctx, users, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us[0].Logins, us[1].Logins = 1, 1
+	if err := a.Save(ctx, us, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Both cached; a batch that changes only anna reads the org too.
+	us, _, err = a.Load(ctx, users, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us[0].Logins++
+	if err := a.Save(ctx, us[:1], nil); err != nil {
+		t.Fatalf("save of anna, org only read: %v", err)
+	}
+	before := mgets.n.Load()
+	us, _, err = a.Load(ctx, users, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := mgets.n.Load() - before; n != 0 || us[1].Logins != 1 || us[0].Logins != 2 {
+		t.Fatalf("load after a save that only read the org: %d MGETs, logins %d and %d; want 0, 2 and 1",
+			n, us[0].Logins, us[1].Logins)
+	}
+
+	// b changes the org; a's cached copy is now stale.
+	bu, _, err := b.Load(ctx, users[1:], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bu[0].Logins = 10
+	if err := b.Save(ctx, bu, nil); err != nil {
+		t.Fatal(err)
+	}
+	us[0].Logins++
+	if err := a.Save(ctx, us[:1], nil); !errors.Is(err, detector.ErrConflict) {
+		t.Fatalf("save resting on a stale read of the org: %v; want a conflict", err)
+	}
+	// The rerun reads b's org from Redis, and anna as she was.
+	us, _, err = a.Load(ctx, users, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if us[1].Logins != 10 || us[0].Logins != 2 {
+		t.Fatalf("reload after the conflict: logins %d and %d; want 2 and 10", us[0].Logins, us[1].Logins)
+	}
+	us[0].Logins++
+	if err := a.Save(ctx, us[:1], nil); err != nil {
+		t.Fatalf("rerun: %v", err)
+	}
+}
