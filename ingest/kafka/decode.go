@@ -16,10 +16,12 @@ type decoders struct {
 	fallback ingest.Decoder
 }
 
-// newDecoders returns the decoders for name: FormatAuto asks each format
-// but the canonical one whether a record is its own, in order, and gives
-// the canonical decoder whatever none claims (its error then says what is
-// wrong with the record as a canonical event).
+// newDecoders returns the decoders for name: FormatAuto takes a valid
+// canonical event as one, as replay's detection does (ingest.Detect: no
+// other format's record is a valid canonical event, and sniffing first
+// cost canonical topics a third of their decoding), then asks each other
+// format whether a record is its own, in order, and gives the canonical
+// decoder's error for whatever none claims.
 func newDecoders(name string, formats []ingest.Format) (*decoders, error) {
 	if name != FormatAuto {
 		for _, f := range formats {
@@ -50,6 +52,13 @@ func newDecoders(name string, formats []ingest.Format) (*decoders, error) {
 // own bytes, copied here, while the rest is detected on.
 func (d *decoders) decode(rec []byte, events []ingest.Event) (_ []ingest.Event, parts ingest.PartErrors, skip bool, err error) {
 	dec := d.fallback
+	var canonErr error
+	if len(d.formats) > 0 {
+		var e ingest.Event
+		if e, canonErr = ingest.ParseCanonical(rec); canonErr == nil {
+			return append(events, e), nil, false, nil
+		}
+	}
 	for i := range d.formats {
 		if d.formats[i].Sniff(rec) {
 			if d.byFormat[i] == nil {
@@ -60,7 +69,11 @@ func (d *decoders) decode(rec []byte, events []ingest.Event) (_ []ingest.Event, 
 		}
 	}
 	n := len(events)
-	err = dec.Decode(rec, func(e ingest.Event) { events = append(events, e) })
+	if dec == d.fallback && canonErr != nil {
+		err = canonErr // no format claimed it: the fallback's own answer
+	} else {
+		err = dec.Decode(rec, func(e ingest.Event) { events = append(events, e) })
+	}
 	switch {
 	case errors.As(err, &parts) && len(parts) > 0:
 		for i := range parts {
