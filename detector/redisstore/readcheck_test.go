@@ -74,3 +74,43 @@ func TestReadOnlyKeyCheckedAndCached(t *testing.T) {
 		t.Fatalf("rerun: %v", err)
 	}
 }
+
+// A batch dropped after its Load (the one run while a refused write was
+// in flight) leaves no keys to check: the rerun of the batch before it
+// reads other keys, and its Save must not be refused, again and again,
+// over a key it never read that another instance changed meanwhile.
+func TestDroppedLoadLeavesNoChecks(t *testing.T) {
+	srv := startRedis(t)
+	cfg := testConfig([]string{srv.addr()}, "atod:")
+	a, b := newTestStore(t, cfg), newTestStore(t, cfg)
+	ctx := context.Background()
+	users := []string{"anna@example.org", "org@example.org"}
+	us, _, err := a.Load(ctx, users, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us[0].Logins, us[1].Logins = 1, 1
+	if err := a.Save(ctx, us, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, _, err := a.Load(ctx, users[1:], nil); err != nil { // the batch later dropped
+		t.Fatal(err)
+	}
+	bu, _, err := b.Load(ctx, users[1:], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bu[0].Logins = 10
+	if err := b.Save(ctx, bu, nil); err != nil {
+		t.Fatal(err)
+	}
+	us, _, err = a.Load(ctx, users[:1], nil) // the rerun, without the org
+	if err != nil {
+		t.Fatal(err)
+	}
+	us[0].Logins++
+	if err := a.Save(ctx, us, nil); err != nil {
+		t.Fatalf("save of a batch that did not read the org: %v", err)
+	}
+}

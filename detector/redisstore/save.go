@@ -183,8 +183,8 @@ func (s *Store) prepareAll(users []*detector.UserState, addrs []*detector.AddrSt
 
 // readChecks adds to writes a check of each key the batch loaded and does
 // not write: the organisation's state, read by every batch and changed by
-// few. The keys stay in the read set until a Save succeeds: a Save
-// repeated after an outage checks them too. The check makes a Save fail when another instance changed such a
+// few. The read set is the last Load's, and stays until a Save succeeds:
+// a Save repeated after an outage checks it too. The check makes a Save fail when another instance changed such a
 // key since it was loaded, as it does for the keys written, so that no
 // batch's alerts rest on stale state; and so the key's value can stay in
 // the cache, where the next batch finds it without a round trip (behind

@@ -42,7 +42,7 @@ type Store struct {
 	mu sync.Mutex
 	// loaded is what each key held when last loaded, for Save.
 	loaded map[string]loadedValue
-	// reads are the keys loaded since the last Save: those it does not
+	// reads are the keys of the last Load: those the next Save does not
 	// write it checks (see readChecks).
 	reads []string
 	// pending holds the writes of a failed Save, which may have landed

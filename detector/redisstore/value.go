@@ -93,8 +93,13 @@ func (s *Store) remember(keys []string, raws [][]byte) [][]byte {
 	defer s.mu.Unlock()
 	if len(s.loaded) > 1<<16 { // keys loaded and never saved
 		clear(s.loaded)
-		s.reads = s.reads[:0]
 	}
+	// The read set is this Load's: a batch loads once, and a batch that
+	// ran on an earlier Load and was dropped (a refused write ahead of
+	// it) must not leave its keys to be checked, at revisions never
+	// loaded again, by every later Save.
+	clear(s.reads)
+	s.reads = s.reads[:0]
 	for i, k := range keys {
 		var lv loadedValue
 		if raws[i] != nil {
