@@ -85,6 +85,17 @@ func pushRun(ctx context.Context, p *Pipeline, u string, minute int) error {
 	return p.Advance(ctx, e.Time)
 }
 
+// runEach gives the i-th Pipeline one event of users[i], a minute apart,
+// and runs it.
+func runEach(t *testing.T, ps []*Pipeline, users ...string) {
+	t.Helper()
+	for i, u := range users {
+		if err := pushRun(context.Background(), ps[i], u, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // One partition's batch is saved while the next partition's runs; its
 // alerts are staged before its write is sent, and its events are done
 // only once the write is confirmed.
@@ -93,12 +104,7 @@ func TestSaveAheadAcrossPipelines(t *testing.T) {
 	var hooks []string
 	eng, ps := livePipelines(t, store, 2, &hooks)
 	ctx := context.Background()
-	if err := pushRun(ctx, ps[0], "a@x", 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := pushRun(ctx, ps[1], "b@x", 1); err != nil {
-		t.Fatal(err)
-	}
+	runEach(t, ps, "a@x", "b@x")
 	if got, want := strings.Join(hooks, ", "), "stage 0, done 0 a@x, stage 1"; got != want {
 		t.Errorf("hooks before settling: %s; want %s", got, want)
 	}
@@ -124,12 +130,7 @@ func TestSaveAheadRefusedAcrossPipelines(t *testing.T) {
 	var hooks []string
 	eng, ps := livePipelines(t, store, 2, &hooks)
 	ctx := context.Background()
-	if err := pushRun(ctx, ps[0], "a@x", 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := pushRun(ctx, ps[1], "b@x", 1); err != nil {
-		t.Fatal(err)
-	}
+	runEach(t, ps, "a@x", "b@x")
 	if err := eng.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}
