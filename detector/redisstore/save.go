@@ -32,7 +32,9 @@ import (
 // slot per key: maxScriptKeys is well below Lua's limit of 8000. Unlike
 // GET, MGET reads a key of another type (a hash, a list) as absent rather
 // than failing; no such key has atod's prefix and pseudonyms.
-var casScript = redis.NewScript(`
+var casScript = redis.NewScript(casSource)
+
+const casSource = `
 local changed = {}
 local cur = redis.call('MGET', unpack(KEYS))
 for i = 1, #KEYS do
@@ -53,7 +55,7 @@ if #changed == 0 then
   end
 end
 return changed
-`)
+`
 
 // pendingWrite is a write of a Save that failed (a conflict on another key,
 // or a connection lost mid-pipeline) and that may have landed. The batch
