@@ -177,3 +177,27 @@ func TestSaveAheadFailedRerunKeepsEvents(t *testing.T) {
 		t.Errorf("%d events counted; want 1", eng.Stats().Events)
 	}
 }
+
+// Abandon forgets the batch in flight once its write is done: its events
+// are neither done nor counted, its alerts not emitted, and the next batch
+// runs as if it had never been.
+func TestAbandonForgetsTheBatchInFlight(t *testing.T) {
+	store := &scriptedAheadStore{}
+	var hooks []string
+	eng, ps := livePipelines(t, store, 1, &hooks)
+	runEach(t, ps, "a@x")
+	eng.Abandon()
+	if got := strings.Join(store.log, ", "); got != "ahead a@x, confirmed a@x" {
+		t.Errorf("store calls: %s; want the write waited for", got)
+	}
+	if eng.Stats().Events != 0 || len(hooks) != 1 {
+		t.Errorf("after Abandon: %d events counted, hooks %v; want 0 and only the staging", eng.Stats().Events, hooks)
+	}
+	runEach(t, ps, "b@x")
+	if err := eng.Settle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := hooks[len(hooks)-1]; got != "done 0 b@x" || eng.Stats().Events != 1 {
+		t.Errorf("next batch: last hook %q, %d events; want b's batch done, 1", got, eng.Stats().Events)
+	}
+}
