@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -40,6 +41,7 @@ func TestHelperAtodRun(t *testing.T) {
 type atodProc struct {
 	cmd  *exec.Cmd
 	done chan error
+	log  string // the log file's path
 }
 
 // startAtod starts atod run with the config at path and env added to its
@@ -58,7 +60,7 @@ func startAtod(t testing.TB, path, name string, env ...string) *atodProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &atodProc{cmd: cmd, done: make(chan error, 1)}
+	p := &atodProc{cmd: cmd, done: make(chan error, 1), log: logPath}
 	go func() { p.done <- cmd.Wait(); logFile.Close() }()
 	t.Cleanup(func() {
 		p.kill()
@@ -68,6 +70,19 @@ func startAtod(t testing.TB, path, name string, env ...string) *atodProc {
 		}
 	})
 	return p
+}
+
+// waitLog waits until the process has logged text.
+func (p *atodProc) waitLog(t testing.TB, text string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if log, _ := os.ReadFile(p.log); strings.Contains(string(log), text) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not logged within 30s", text)
+		}
+	}
 }
 
 // kill ends the process with SIGKILL: no shutdown, no last commit.
