@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/atod-project/atod/detector"
 )
 
@@ -121,4 +123,29 @@ func TestRunTwoInstancesOneKilled(t *testing.T) {
 		t.Errorf("graceful stop: %v", err)
 	}
 	checkAlerts(t, recs, want, true)
+}
+
+// Two instances whose partitions share attacker addresses (and the
+// organisation's spray memory) keep refusing each other's writes and
+// running batches again; they must still drain the topic, and soon. A
+// read set that outlived its batch once made them refuse each other for
+// good (found by BenchmarkRunScaleOut, which this is a small copy of).
+func TestRunTwoInstancesContending(t *testing.T) {
+	rs := startRedis(t)
+	broker := startKafka(t, 8)
+	produce(t, broker, liveBenchEvents(20_000, 2_000, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), 2000), userKey)
+	path := writeRunConfig(t, broker, rs.addr)
+	a := startAtod(t, path, "a")
+	b := startAtod(t, path, "b")
+	client := &kafka.Client{Addr: kafka.TCP(broker), Timeout: 10 * time.Second}
+	for deadline := time.Now().Add(90 * time.Second); !allCommitted(t, client, "atod"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("two instances on shared addresses did not drain 20,000 events within 90 seconds")
+		}
+	}
+	for _, p := range []*atodProc{a, b} {
+		if err := p.stop(); err != nil {
+			t.Errorf("graceful stop: %v", err)
+		}
+	}
 }
