@@ -8,29 +8,49 @@ import (
 	"github.com/atod-project/atod/detector"
 )
 
+// twoStoresAnnaAndOrg returns two Stores on one new redis-server, as two
+// instances, and the names of an account and of the organisation, both
+// saved once by the first Store (one login each).
+func twoStoresAnnaAndOrg(t *testing.T) (a, b *Store, users []string) {
+	t.Helper()
+	cfg := testConfig([]string{startRedis(t).addr()}, "atod:")
+	a, b = newTestStore(t, cfg), newTestStore(t, cfg)
+	users = []string{"anna@example.org", "org@example.org"}
+	us, _, err := a.Load(context.Background(), users, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us[0].Logins, us[1].Logins = 1, 1
+	if err := a.Save(context.Background(), us, nil); err != nil {
+		t.Fatal(err)
+	}
+	return a, b, users
+}
+
+// setLogins has s, another instance, set name's login count.
+func setLogins(t *testing.T, s *Store, name string, n int) {
+	t.Helper()
+	us, _, err := s.Load(context.Background(), []string{name}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us[0].Logins = n
+	if err := s.Save(context.Background(), us, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A key a batch only reads (the organisation's state, mostly) stays in the
 // cache once Save has checked it, so the next batch reads no Redis; and
 // when another instance changes it meanwhile, the next Save that relies on
 // it is refused as if it had written the key.
 func TestReadOnlyKeyCheckedAndCached(t *testing.T) {
-	srv := startRedis(t)
-	cfg := testConfig([]string{srv.addr()}, "atod:")
-	a, b := newTestStore(t, cfg), newTestStore(t, cfg)
+	a, b, users := twoStoresAnnaAndOrg(t)
 	var mgets mgetCounter
 	a.client.AddHook(&mgets)
 	ctx := context.Background()
-	users := []string{"anna@example.org", "org@example.org"}
-
-	us, _, err := a.Load(ctx, users, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	us[0].Logins, us[1].Logins = 1, 1
-	if err := a.Save(ctx, us, nil); err != nil {
-		t.Fatal(err)
-	}
 	// Both cached; a batch that changes only anna reads the org too.
-	us, _, err = a.Load(ctx, users, nil)
+	us, _, err := a.Load(ctx, users, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,14 +69,7 @@ func TestReadOnlyKeyCheckedAndCached(t *testing.T) {
 	}
 
 	// b changes the org; a's cached copy is now stale.
-	bu, _, err := b.Load(ctx, users[1:], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bu[0].Logins = 10
-	if err := b.Save(ctx, bu, nil); err != nil {
-		t.Fatal(err)
-	}
+	setLogins(t, b, users[1], 10)
 	us[0].Logins++
 	if err := a.Save(ctx, us[:1], nil); !errors.Is(err, detector.ErrConflict) {
 		t.Fatalf("save resting on a stale read of the org: %v; want a conflict", err)
@@ -80,32 +93,14 @@ func TestReadOnlyKeyCheckedAndCached(t *testing.T) {
 // reads other keys, and its Save must not be refused, again and again,
 // over a key it never read that another instance changed meanwhile.
 func TestDroppedLoadLeavesNoChecks(t *testing.T) {
-	srv := startRedis(t)
-	cfg := testConfig([]string{srv.addr()}, "atod:")
-	a, b := newTestStore(t, cfg), newTestStore(t, cfg)
+	a, b, users := twoStoresAnnaAndOrg(t)
 	ctx := context.Background()
-	users := []string{"anna@example.org", "org@example.org"}
-	us, _, err := a.Load(ctx, users, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	us[0].Logins, us[1].Logins = 1, 1
-	if err := a.Save(ctx, us, nil); err != nil {
-		t.Fatal(err)
-	}
 
 	if _, _, err := a.Load(ctx, users[1:], nil); err != nil { // the batch later dropped
 		t.Fatal(err)
 	}
-	bu, _, err := b.Load(ctx, users[1:], nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bu[0].Logins = 10
-	if err := b.Save(ctx, bu, nil); err != nil {
-		t.Fatal(err)
-	}
-	us, _, err = a.Load(ctx, users[:1], nil) // the rerun, without the org
+	setLogins(t, b, users[1], 10)
+	us, _, err := a.Load(ctx, users[:1], nil) // the rerun, without the org
 	if err != nil {
 		t.Fatal(err)
 	}
