@@ -48,7 +48,6 @@ type Engine struct {
 	trackPos bool
 
 	warmSink uint64 // see warm
-
 }
 
 // EngineStats counts what the engine did, for progress lines and metrics.

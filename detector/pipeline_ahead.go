@@ -63,34 +63,29 @@ func (p *Pipeline) processAhead(ctx context.Context, batch []enrich.Event) error
 	if err != nil {
 		// Nothing of the batch is applied; the ordinary way waits out
 		// what can be waited out.
-		p.eng.stats = next.stats
-		p.spare = next
+		p.drop(next)
 		if err := p.Settle(ctx); err != nil {
 			return err
 		}
 		return p.processNow(ctx, batch)
 	}
-	if prev := p.eng.flight; prev != nil {
-		p.eng.flight = nil
-		if err := prev.wait(); err != nil {
-			// This batch ran on states that counted the previous one
-			// saved: drop it, and run both again.
-			p.eng.stats = prev.stats
-			p.spare = next
-			if err := prev.owner.rerun(ctx, prev, err); err != nil {
-				return err
-			}
-			return p.processNow(ctx, batch)
-		}
-		if err := prev.owner.finish(ctx, prev); err != nil {
+	refused, err := p.eng.settle(ctx)
+	if refused {
+		// This batch ran on states that counted the previous one saved:
+		// it is dropped (settle put the stats back), and runs again after
+		// the previous one did.
+		p.spare = next
+		if err != nil {
 			return err
 		}
+		return p.processNow(ctx, batch)
+	}
+	if err != nil {
+		return err
 	}
 	if p.live.beforeSave != nil {
 		if err := p.live.beforeSave(ctx, next.alerts); err != nil {
-			// The state is not saved, so the batch counts as not run.
-			p.eng.stats = next.stats
-			p.spare = next
+			p.drop(next) // the state is not saved
 			return err
 		}
 	}
@@ -110,16 +105,29 @@ func (p *Pipeline) Settle(ctx context.Context) error { return p.eng.Settle(ctx) 
 // Settle is Pipeline.Settle for whichever Pipeline ran the batch in
 // flight: live mode calls it before it reports events done.
 func (e *Engine) Settle(ctx context.Context) error {
+	_, err := e.settle(ctx)
+	return err
+}
+
+// settle is Settle that also reports whether the write was refused, and
+// the batch ran again: a batch run on its states meanwhile is then stale.
+func (e *Engine) settle(ctx context.Context) (refused bool, err error) {
 	f := e.flight
 	if f == nil {
-		return nil
+		return false, nil
 	}
 	e.flight = nil
-	if err := f.wait(); err != nil {
+	if werr := f.wait(); werr != nil {
 		e.stats = f.stats
-		return f.owner.rerun(ctx, f, err)
+		return true, f.owner.rerun(ctx, f, werr)
 	}
-	return f.owner.finish(ctx, f)
+	return false, f.owner.finish(ctx, f)
+}
+
+// drop counts a batch run ahead as not run and keeps its buffers.
+func (p *Pipeline) drop(f *inflight) {
+	p.eng.stats = f.stats
+	p.spare = f
 }
 
 // Abandon forgets the batch in flight, if any, once its write is done:

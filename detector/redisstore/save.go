@@ -19,9 +19,9 @@ import (
 // value only checks the key: the batch read it and wrote nothing to it
 // (see readChecks). It returns the (1-based) indexes of the keys that
 // changed, and then writes nothing: on one node a whole batch is saved or
-// none of it. A key that already holds
-// exactly the new value is our own write that landed before a connection
-// broke: it counts as done, so a Save can be repeated after an outage.
+// none of it. A key that already holds exactly the new value is our own
+// write that landed before a connection broke: it counts as done, so a
+// Save can be repeated after an outage.
 //
 // What a script costs Redis is mostly its redis.call()s, about a
 // microsecond each whatever the size of the value, so the current values
@@ -186,12 +186,12 @@ func (s *Store) prepareAll(users []*detector.UserState, addrs []*detector.AddrSt
 // readChecks adds to writes a check of each key the batch loaded and does
 // not write: the organisation's state, read by every batch and changed by
 // few. The read set is the last Load's, and stays until a Save succeeds:
-// a Save repeated after an outage checks it too. The check makes a Save fail when another instance changed such a
-// key since it was loaded, as it does for the keys written, so that no
-// batch's alerts rest on stale state; and so the key's value can stay in
-// the cache, where the next batch finds it without a round trip (behind
-// the compare-and-set of the batch before, in a single-threaded Redis).
-// s.mu is held.
+// a Save repeated after an outage checks it too. The check makes a Save
+// fail when another instance changed such a key since it was loaded, as
+// it does for the keys written, so that no batch's alerts rest on stale
+// state; and so the key's value can stay in the cache, where the next
+// batch finds it without a round trip (behind the compare-and-set of the
+// batch before, in a single-threaded Redis). s.mu is held.
 func (s *Store) readChecks(writes []write) []write {
 	if len(s.reads) == 0 {
 		return writes
