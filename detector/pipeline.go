@@ -35,6 +35,8 @@ type Pipeline struct {
 	ahead   SaverAhead     // the store, when it saves ahead; see pipeline_ahead.go
 	spare   *inflight      // a settled batch of this Pipeline's, for its buffers
 	unsaved []enrich.Event // of a batch sent ahead whose rerun failed; see rerun
+
+	window *window // when the store writes behind; see pipeline_window.go
 }
 
 // NewPipeline returns a pipeline over eng that holds events back by the
@@ -46,7 +48,9 @@ func NewPipeline(eng *Engine, emit func(context.Context, Alert) error) *Pipeline
 		emit:      emit,
 		batchSize: DefaultBatchSize,
 	}
-	if a, ok := eng.store.(SaverAhead); ok && a.SavesAhead() {
+	if wb, ok := eng.store.(*WriteBehind); ok {
+		p.window = &window{store: wb}
+	} else if a, ok := eng.store.(SaverAhead); ok && a.SavesAhead() {
 		p.ahead = a
 	}
 	return p
@@ -136,9 +140,21 @@ func (p *Pipeline) processEvents(ctx context.Context, events []enrich.Event) (do
 	}
 	for done < len(events) {
 		batch := events[done:min(done+p.batchSize, len(events))]
-		if p.ahead != nil {
+		switch {
+		case p.window != nil:
+			// A batch that ran is done even if the window's write
+			// then failed: its alerts are out.
+			var ran bool
+			if ran, err = p.processWindowed(ctx, batch); ran {
+				done += len(batch)
+			}
+			if err != nil {
+				return done, err
+			}
+			continue
+		case p.ahead != nil:
 			err = p.processAhead(ctx, batch)
-		} else {
+		default:
 			err = p.processNow(ctx, batch)
 		}
 		if err != nil {

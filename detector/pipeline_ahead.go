@@ -98,9 +98,15 @@ func (p *Pipeline) processAhead(ctx context.Context, batch []enrich.Event) error
 
 // Settle waits for the state of the batch in flight to be saved, by this
 // Pipeline or another of its engine's, and finishes it; after a failed
-// save it runs the batch again. Flush settles; callers of Process call it
-// at the end of the input.
-func (p *Pipeline) Settle(ctx context.Context) error { return p.eng.Settle(ctx) }
+// save it runs the batch again. With a WriteBehind store it commits the
+// window. Flush settles; callers of Process call it at the end of the
+// input.
+func (p *Pipeline) Settle(ctx context.Context) error {
+	if p.window != nil {
+		return p.settleWindows(ctx)
+	}
+	return p.eng.Settle(ctx)
+}
 
 // Settle is Pipeline.Settle for whichever Pipeline ran the batch in
 // flight: live mode calls it before it reports events done.

@@ -33,7 +33,17 @@ func (h *liveHooks) processed(ctx context.Context, events []enrich.Event) error 
 // handled. The slice is the Pipeline's and valid only during the call. An
 // error from f stops the pipeline and is returned.
 func (p *Pipeline) OnProcessed(f func(ctx context.Context, events []enrich.Event) error) {
+	p.mustBeLive()
 	p.live.onProcessed = f
+}
+
+// mustBeLive panics for a Pipeline over a WriteBehind: its state is saved
+// once per window, long after a batch is processed, so that live mode's
+// promise (a batch reported processed is saved) would not hold.
+func (p *Pipeline) mustBeLive() {
+	if p.window != nil {
+		panic("detector: live mode over a WriteBehind store, which saves once per window")
+	}
 }
 
 // BeforeSave sets f to be called with a batch's alerts after the rules ran
@@ -48,6 +58,7 @@ func (p *Pipeline) OnProcessed(f func(ctx context.Context, events []enrich.Event
 // batch's events are processed only once its own write is confirmed, by
 // the next batch of any of the engine's Pipelines or by Settle.
 func (p *Pipeline) BeforeSave(f func(ctx context.Context, alerts []Alert) error) {
+	p.mustBeLive()
 	p.live.beforeSave = f
 }
 

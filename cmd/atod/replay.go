@@ -18,6 +18,7 @@ import (
 
 	"github.com/atod-project/atod/alerts"
 	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/detector/redisstore"
 	"github.com/atod-project/atod/enrich"
 	"github.com/atod-project/atod/ingest"
 )
@@ -216,6 +217,7 @@ func (r *replay) handler(ctx context.Context, enr *enrich.Enricher, out io.Write
 	if err != nil {
 		return nil, nil, err
 	}
+	store = r.writeBehind(store)
 	eng, err := detector.NewEngine(r.cfg.Detector, store, r.log)
 	if err != nil {
 		return nil, nil, usageError{errors.Join(err, closeStore())}
@@ -263,6 +265,21 @@ func (r *replay) handler(ctx context.Context, enr *enrich.Enricher, out io.Write
 		return errors.Join(err, sink.Flush(), resp.stop(ctx), closeStore())
 	}
 	return h, finish, nil
+}
+
+// writeBehind holds a replay's Redis state in memory and writes it back
+// once per window of batches (detector.WriteBehind): a replay is the only
+// writer of its state, and most keys come back within a window. With
+// redis.local_cache_entries 0 it saves batch by batch.
+func (r *replay) writeBehind(store detector.Store) detector.Store {
+	rt, ok := store.(*redisstore.Retrier)
+	if !ok || r.cfg.Redis.LocalCacheEntries <= 0 {
+		return store
+	}
+	r.log.Info("detector state held in memory and written to redis once per window",
+		zap.Int("window_events", detector.DefaultWindowEvents), zap.Int("window_keys", detector.DefaultWindowKeys),
+		zap.Int("local_cache_entries", r.cfg.Redis.LocalCacheEntries))
+	return detector.NewWriteBehind(rt, r.cfg.Redis.LocalCacheEntries)
 }
 
 func (r *replay) startProgress() (stop func()) {

@@ -55,7 +55,9 @@ type Config struct {
 	// LocalCacheEntries bounds how many values (accounts' and addresses'
 	// states, encoded) this instance keeps after saving them, so that
 	// loading them again reads no Redis (redis.local_cache_entries); 0:
-	// none. See stateCache.
+	// none. See stateCache. A replay holds this many states, decoded, and
+	// writes them back once per window (detector.WriteBehind); with 0 it
+	// saves batch by batch.
 	LocalCacheEntries int `yaml:"local_cache_entries"`
 }
 

@@ -77,16 +77,7 @@ func TestKillAndRestartMidReplay(t *testing.T) {
 		case op == "save" && n == 8:
 			// Far enough from the first outage not to count as a relapse.
 			time.Sleep(relapse)
-			if err := send(); err != nil {
-				return err
-			}
-			// The server dies after writing, before its reply arrives.
-			srv.kill()
-			restartLater()
-			for _, c := range cmds {
-				c.SetErr(io.ErrUnexpectedEOF)
-			}
-			return io.ErrUnexpectedEOF
+			return dieBeforeReply(srv, restartLater, send, cmds)
 		}
 		return send()
 	}
@@ -111,6 +102,20 @@ func TestKillAndRestartMidReplay(t *testing.T) {
 	if down != 2 || up != 2 {
 		t.Errorf("logged %d outages and %d recoveries, want 2 and 2 (once per outage, not per attempt):\n%v", down, up, logs.All())
 	}
+}
+
+// dieBeforeReply sends cmds, then kills the server before its reply
+// arrives, as if it died after writing, and has it restarted.
+func dieBeforeReply(srv *redisServer, restartLater func(), send func() error, cmds []redis.Cmder) error {
+	if err := send(); err != nil {
+		return err
+	}
+	srv.kill()
+	restartLater()
+	for _, c := range cmds {
+		c.SetErr(io.ErrUnexpectedEOF)
+	}
+	return io.ErrUnexpectedEOF
 }
 
 // fakeStore answers Load with the errors queued, then with empty states.

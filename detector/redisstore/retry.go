@@ -83,6 +83,25 @@ func (r *Retrier) SaveAhead(ctx context.Context, users []*detector.UserState, ad
 	return r.store.(detector.SaverAhead).SaveAhead(ctx, users, addrs)
 }
 
+var _ detector.Committer = (*Retrier)(nil)
+
+// Commit implements detector.Committer: its send waits out an outage as
+// Save does; repeating a send is as safe as repeating a Save.
+func (r *Retrier) Commit(ctx context.Context, users []*detector.UserState, addrs []*detector.AddrState,
+	readUsers []*detector.UserState, readAddrs []*detector.AddrState) (send func(context.Context) error, err error) {
+	c, ok := r.store.(detector.Committer)
+	if !ok {
+		return nil, fmt.Errorf("state store %T cannot commit a window", r.store)
+	}
+	once, err := c.Commit(ctx, users, addrs, readUsers, readAddrs)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		return r.retry(ctx, func() error { return once(ctx) })
+	}, nil
+}
+
 // Health returns nil while the store answers, and the last error while it
 // does not.
 func (r *Retrier) Health() error {

@@ -227,6 +227,12 @@ func prepare[T any](s *Store, arena []byte, writes *[]write, c *codec[T], v *T, 
 	if cur == 0 {
 		cur = s.loaded[key].rev
 	}
+	return encodeWrite(arena, writes, c, v, key, cur, rev, ttl)
+}
+
+// encodeWrite encodes v into arena, at the revision after cur, and adds
+// its write.
+func encodeWrite[T any](arena []byte, writes *[]write, c *codec[T], v *T, key string, cur int64, rev *int64, ttl time.Duration) ([]byte, error) {
 	start := len(arena)
 	arena, err := c.appendValue(appendHeader(arena, cur+1), v)
 	if err != nil {

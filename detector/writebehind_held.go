@@ -1,0 +1,119 @@
+package detector
+
+import "slices"
+
+// heldSet is the states of one kind (accounts, or addresses) that a
+// WriteBehind holds, by key, in two generations: young, where every state
+// a Load hands out is, and old, dropped at the next ageing unless loaded
+// again first.
+type heldSet[K comparable, S any] struct {
+	key        func(*S) K
+	young, old map[K]*held[S]
+	// touched are the entries loaded since the last write was sent, each
+	// once; dirty counts those of them a Save passed.
+	touched []*held[S]
+	dirty   int
+
+	out    []*S // Load's answer, reused
+	miss   []K  // keys of the last lookup not held
+	missAt []int
+}
+
+type held[S any] struct {
+	s              *S
+	touched, dirty bool
+}
+
+func newHeldSet[K comparable, S any](key func(*S) K) heldSet[K, S] {
+	return heldSet[K, S]{key: key, young: make(map[K]*held[S]), old: make(map[K]*held[S])}
+}
+
+// lookup returns the held state of each key, nil for those not held, which
+// it lists in h.miss (and their indexes in h.missAt). The slice is reused
+// by the next lookup.
+func (h *heldSet[K, S]) lookup(keys []K) []*S {
+	out := slices.Grow(h.out[:0], len(keys))[:len(keys)]
+	h.out, h.miss, h.missAt = out, h.miss[:0], h.missAt[:0]
+	for i, k := range keys {
+		if e := h.find(k); e != nil {
+			h.touch(e)
+			out[i] = e.s
+		} else {
+			out[i] = nil
+			h.miss, h.missAt = append(h.miss, k), append(h.missAt, i)
+		}
+	}
+	return out
+}
+
+// adopt holds the states loaded for the last lookup's misses and puts them
+// in its answer.
+func (h *heldSet[K, S]) adopt(loaded []*S) {
+	for j, s := range loaded {
+		e := &held[S]{s: s}
+		h.young[h.miss[j]] = e
+		h.touch(e)
+		h.out[h.missAt[j]] = s
+	}
+}
+
+// find returns a held state's entry, moving it to the young generation.
+func (h *heldSet[K, S]) find(k K) *held[S] {
+	if e := h.young[k]; e != nil {
+		return e
+	}
+	e := h.old[k]
+	if e != nil {
+		delete(h.old, k)
+		h.young[k] = e
+	}
+	return e
+}
+
+func (h *heldSet[K, S]) touch(e *held[S]) {
+	if !e.touched {
+		e.touched = true
+		h.touched = append(h.touched, e)
+	}
+}
+
+// markDirty notes states a Save passed; they are the last Load's, so young.
+func (h *heldSet[K, S]) markDirty(states []*S) {
+	for _, s := range states {
+		if e := h.young[h.key(s)]; e != nil && e.s == s && !e.dirty {
+			e.dirty = true
+			h.dirty++
+		}
+	}
+}
+
+// split returns the states touched since the last write was sent, those
+// changed and those only read, and starts a new window.
+func (h *heldSet[K, S]) split() (changed, read []*S) {
+	for _, e := range h.touched {
+		if e.dirty {
+			changed = append(changed, e.s)
+		} else {
+			read = append(read, e.s)
+		}
+		e.touched, e.dirty = false, false
+	}
+	clear(h.touched)
+	h.touched, h.dirty = h.touched[:0], 0
+	return changed, read
+}
+
+// age makes the young generation old, dropping the old one. The entries
+// of the window in progress stay young: a Save looks for them there, and
+// they must not be dropped while a batch may change them.
+func (h *heldSet[K, S]) age() {
+	clear(h.old)
+	h.young, h.old = h.old, h.young
+	for _, e := range h.touched {
+		k := h.key(e.s)
+		delete(h.old, k)
+		h.young[k] = e
+	}
+}
+
+func (h *heldSet[K, S]) len() int { return len(h.young) + len(h.old) }
