@@ -12,9 +12,13 @@ import (
 // batches is written back at once, while the next window runs. A window
 // ends when it holds DefaultWindowEvents events or would write
 // DefaultWindowKeys states, whichever comes first (WriteBehind.SetWindow
-// changes both), and at Settle (the end of the input). The bound on states is what one write asks of Redis: the
-// compare-and-set holds the whole server while it runs, about 4 µs a
-// state, so 131,072 states hold it about half a second.
+// changes both), and at Settle (the end of the input).
+//
+// Each window writes every state it changed, so the longer the window the
+// fewer writes: in a replay every account comes back within a million
+// events or so. What bounds a window is the memory of its write, about
+// 700 bytes a state while it is encoded and sent (so some 180 MB at
+// DefaultWindowKeys), and how far Redis may lag behind the replay.
 //
 // Windowed mode is replay's, and a replay is the only writer of its state:
 // a write refused because another writer changed a state under it
@@ -23,7 +27,7 @@ import (
 // about a third of a replay's time, for a setup that gives wrong answers
 // anyway: two replays that share states interleave months of event time.
 const (
-	DefaultWindowEvents = 1 << 20
+	DefaultWindowEvents = 1 << 23
 	DefaultWindowKeys   = 1 << 18
 )
 
