@@ -20,8 +20,10 @@ import (
 //
 //	go test ./detector/redisstore -run '^$' -bench 'Replay|Memory' -benchtime 20x
 //
-// BenchmarkReplayMemory and BenchmarkReplayRedis replay the demo tenant
-// through the same pipeline; events/s is the figure to compare. The Redis
+// BenchmarkReplayMemory, BenchmarkReplayRedis (Save per batch, as live
+// mode does) and BenchmarkReplayRedisWriteBehind (as replay does) replay
+// the demo tenant through the same pipeline; events/s is the figure to
+// compare. The Redis
 // one also reports round trips per 1000 events, counted by a go-redis hook
 // (a pipeline is one round trip). BenchmarkRedisMemory reports what Redis
 // spends per account and per address: INFO used_memory before and after a
@@ -95,6 +97,29 @@ func connectionSetup(cmd redis.Cmder) bool {
 // and reports its hit ratio too (see benchReplayRedis).
 func BenchmarkReplayRedis(b *testing.B) {
 	benchReplayRedis(b, DefaultLocalCacheEntries)
+}
+
+// BenchmarkReplayRedisWriteBehind replays the tenant as atod replay does
+// with Redis: through a WriteBehind, one write at the end.
+func BenchmarkReplayRedisWriteBehind(b *testing.B) {
+	srv := startRedis(b)
+	events := benchEvents(b)
+	cfg := detector.DefaultConfig()
+	var p prefixes
+	var trips roundTrips
+	var elapsed time.Duration
+	for range b.N {
+		b.StopTimer()
+		store := newTestStore(b, testConfig([]string{srv.addr()}, p.next("w")))
+		store.client.AddHook(&trips)
+		wb := detector.NewWriteBehind(store, DefaultLocalCacheEntries)
+		b.StartTimer()
+		start := time.Now()
+		storetest.Replay(b, cfg, wb, events)
+		elapsed += time.Since(start)
+	}
+	reportRate(b, len(events), elapsed)
+	b.ReportMetric(float64(trips.n.Load())*1000/float64(len(events)*b.N), "round-trips/1k-events")
 }
 
 func BenchmarkRedisMemory(b *testing.B) {

@@ -32,6 +32,14 @@ func TestClusterConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) detector.Store {
 		return newTestStore(t, testConfig(addrs, p.next(t.Name())))
 	})
+	// Replay's way: a write per window, one script call per key.
+	t.Run("write-behind demo", func(t *testing.T) {
+		events := storetest.DemoEvents(t)
+		cfg := detector.DefaultConfig()
+		want := storetest.Replay(t, cfg, detector.NewMemoryStore(cfg.UserRetention, cfg.AddrRetention), events)
+		got := storetest.Replay(t, cfg, writeBehind(newTestStore(t, testConfig(addrs, p.next(t.Name())))), events)
+		storetest.CompareAlerts(t, got, want)
+	})
 }
 
 // After a replay of the demo tenant every key has a TTL, and no key names
