@@ -3,6 +3,7 @@ package detector
 import (
 	"context"
 	"net/netip"
+	"time"
 )
 
 // Committer is a remote store that a WriteBehind writes back to. Commit
@@ -36,7 +37,9 @@ type Committer interface {
 // Memory is bounded by an entry count, kept with two generations as
 // redisstore's value cache is: entries that no batch touched in the last
 // half to whole bound of entries are dropped, clean, once a write is
-// confirmed. Not safe for concurrent use: one engine per WriteBehind.
+// confirmed (so at most about the bound and a window's states are held);
+// and, with ExpireAfter, by the retentions. Not safe for concurrent use:
+// one engine per WriteBehind.
 type WriteBehind struct {
 	base Committer
 	gen  int // young entries, of both kinds, before they age
@@ -45,6 +48,10 @@ type WriteBehind struct {
 
 	users heldSet[string, UserState]
 	addrs heldSet[netip.Addr, AddrState]
+
+	// See ExpireAfter; newest is the latest Seen saved.
+	userRetention, addrRetention time.Duration
+	newest                       time.Time
 }
 
 var _ Store = (*WriteBehind)(nil)
@@ -66,6 +73,15 @@ func NewWriteBehind(base Committer, maxEntries int) *WriteBehind {
 // states it changes at most (at least 1 each); see DefaultWindowEvents.
 func (w *WriteBehind) SetWindow(events, keys int) {
 	w.windowEvents, w.windowKeys = max(events, 1), max(keys, 1)
+}
+
+// ExpireAfter has every confirmed write drop the held states last seen
+// more than user (accounts) or addr (addresses) of event time before the
+// latest event saved, as MemoryStore forgets them: a replay of months
+// holds only what its retentions keep, not every account and address up
+// to the entry bound. 0 keeps them until the bound.
+func (w *WriteBehind) ExpireAfter(user, addr time.Duration) {
+	w.userRetention, w.addrRetention = user, addr
 }
 
 // Load implements Store: held states are handed out as they are, the
@@ -94,6 +110,16 @@ func (w *WriteBehind) Load(ctx context.Context, users []string, addrs []netip.Ad
 func (w *WriteBehind) Save(_ context.Context, users []*UserState, addrs []*AddrState) error {
 	w.users.markDirty(users)
 	w.addrs.markDirty(addrs)
+	for _, u := range users {
+		if u.Seen.After(w.newest) {
+			w.newest = u.Seen
+		}
+	}
+	for _, a := range addrs {
+		if a.Seen.After(w.newest) {
+			w.newest = a.Seen
+		}
+	}
 	return nil
 }
 
@@ -124,13 +150,22 @@ func (w *WriteBehind) CommitAhead(ctx context.Context) (wait func() error) {
 	go func() { done <- send(ctx) }()
 	return func() error {
 		err := <-done
-		if err == nil && len(w.users.young)+len(w.addrs.young) >= w.gen {
-			// Only now may states be dropped: a Load of one before its
-			// write landed would read what it replaces.
+		if err != nil {
+			return err
+		}
+		// Only now may states be dropped: a Load of one before its
+		// write landed would read what it replaces.
+		if w.userRetention > 0 {
+			w.users.expire(w.newest, w.userRetention, func(u *UserState) time.Time { return u.Seen })
+		}
+		if w.addrRetention > 0 {
+			w.addrs.expire(w.newest, w.addrRetention, func(a *AddrState) time.Time { return a.Seen })
+		}
+		if len(w.users.young)+len(w.addrs.young) >= w.gen {
 			w.users.age()
 			w.addrs.age()
 		}
-		return err
+		return nil
 	}
 }
 

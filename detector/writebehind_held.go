@@ -1,6 +1,9 @@
 package detector
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // heldSet is the states of one kind (accounts, or addresses) that a
 // WriteBehind holds, by key, in two generations: young, where every state
@@ -130,6 +133,20 @@ func (h *heldSet[K, S]) age() {
 		k := h.key(e.s)
 		delete(h.old, k)
 		h.young[k] = e
+	}
+}
+
+// expire drops the entries, but those of the window in progress, whose
+// state was last seen more than retention before newest. Their stored
+// copy is the same state, so a later Load reads it back: only memory, and
+// personal data past its retention, are given up.
+func (h *heldSet[K, S]) expire(newest time.Time, retention time.Duration, seen func(*S) time.Time) {
+	for _, m := range []map[K]*held[S]{h.young, h.old} {
+		for k, e := range m {
+			if !e.touched && expired(seen(e.s), newest, retention) {
+				delete(m, k)
+			}
+		}
 	}
 }
 

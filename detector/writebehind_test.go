@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -147,6 +148,8 @@ func TestWriteBehindConformance(t *testing.T) {
 	storetest.Run(t, func(*testing.T) detector.Store {
 		w := detector.NewWriteBehind(newCommitter(), 64)
 		w.SetWindow(7, 5)
+		cfg := detector.DefaultConfig()
+		w.ExpireAfter(cfg.UserRetention, cfg.AddrRetention)
 		return w
 	})
 }
@@ -303,5 +306,40 @@ func TestWriteBehindChecksWhatItOnlyRead(t *testing.T) {
 	}
 	if err := wb.Commit(ctx); !errors.Is(err, detector.ErrConflict) {
 		t.Fatalf("Commit after b changed = %v, want ErrConflict", err)
+	}
+}
+
+// A state past its retention is dropped once a write is confirmed, and
+// loaded back from the base store as it was.
+func TestWriteBehindExpires(t *testing.T) {
+	ctx := context.Background()
+	c := newCommitter()
+	wb := detector.NewWriteBehind(c, 1<<10)
+	wb.ExpireAfter(time.Hour, time.Minute)
+	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	ip := netip.MustParseAddr("2001:db8::1")
+	us, as, err := wb.Load(ctx, []string{"old", "new"}, []netip.Addr{ip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	us[0].Seen, us[0].Logins = t0, 3
+	us[1].Seen = t0.Add(90 * time.Minute)
+	as[0].Seen = t0.Add(88 * time.Minute) // two minutes before the newest: past its minute
+	if err := wb.Save(ctx, us, as); err != nil {
+		t.Fatal(err)
+	}
+	if err := wb.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if wb.Len() != 1 {
+		t.Fatalf("%d states held after the write, want only the account seen within the hour", wb.Len())
+	}
+	old := us[0] // Load reuses the slice
+	back, _, err := wb.Load(ctx, []string{"old"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back[0] == old || back[0].Logins != 3 || !back[0].Seen.Equal(t0) || back[0].Rev != 1 {
+		t.Fatalf("expired account loaded back as %+v (same object %v)", *back[0], back[0] == old)
 	}
 }

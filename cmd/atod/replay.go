@@ -279,7 +279,9 @@ func (r *replay) writeBehind(store detector.Store) detector.Store {
 	r.log.Info("detector state held in memory and written to redis once per window",
 		zap.Int("window_events", detector.DefaultWindowEvents), zap.Int("window_keys", detector.DefaultWindowKeys),
 		zap.Int("local_cache_entries", r.cfg.Redis.LocalCacheEntries))
-	return detector.NewWriteBehind(rt, r.cfg.Redis.LocalCacheEntries)
+	wb := detector.NewWriteBehind(rt, r.cfg.Redis.LocalCacheEntries)
+	wb.ExpireAfter(r.cfg.Detector.UserRetention, r.cfg.Detector.AddrRetention)
+	return wb
 }
 
 func (r *replay) startProgress() (stop func()) {

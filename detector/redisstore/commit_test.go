@@ -24,6 +24,8 @@ import (
 func writeBehind(store detector.Committer) *detector.WriteBehind {
 	wb := detector.NewWriteBehind(store, 256)
 	wb.SetWindow(700, 300)
+	cfg := detector.DefaultConfig()
+	wb.ExpireAfter(cfg.UserRetention, cfg.AddrRetention)
 	return wb
 }
 
