@@ -16,9 +16,10 @@ import (
 //
 // Each window writes every state it changed, so the longer the window the
 // fewer writes: in a replay every account comes back within a million
-// events or so. What bounds a window is the memory of its write, about
-// 700 bytes a state while it is encoded and sent (so some 180 MB at
-// DefaultWindowKeys), and how far Redis may lag behind the replay.
+// events or so. What bounds a window is the memory of its write, some 450
+// bytes a state while it is encoded and sent (the value and its
+// bookkeeping, about 120 MB at DefaultWindowKeys), and how far Redis may
+// lag behind the replay.
 //
 // Windowed mode is replay's, and a replay is the only writer of its state:
 // a write refused because another writer changed a state under it
