@@ -57,13 +57,16 @@ type WriteBehind struct {
 var _ Store = (*WriteBehind)(nil)
 
 // NewWriteBehind returns a WriteBehind over base that holds at most about
-// maxEntries states (at least 2).
+// maxEntries states (at least 2). A window changes at most half of them
+// (or DefaultWindowKeys, if fewer): the states of a window stay held until
+// its write, so a small bound means short windows.
 func NewWriteBehind(base Committer, maxEntries int) *WriteBehind {
+	gen := max(maxEntries, 2) / 2
 	return &WriteBehind{
 		base:         base,
-		gen:          max(maxEntries, 2) / 2,
+		gen:          gen,
 		windowEvents: DefaultWindowEvents,
-		windowKeys:   DefaultWindowKeys,
+		windowKeys:   min(DefaultWindowKeys, gen),
 		users:        newHeldSet(func(u *UserState) string { return u.User }),
 		addrs:        newHeldSet(func(a *AddrState) netip.Addr { return a.Addr }),
 	}

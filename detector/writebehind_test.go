@@ -198,9 +198,10 @@ func TestWriteBehindStopsOnAnotherWriter(t *testing.T) {
 	c := newCommitter()
 	c.beforeSend = func(c *committer) {
 		if len(c.writes) == 1 { // after the first window's write
+			// Another writer changes every account, the organisation's
+			// among them, which each window reads.
 			for k, s := range c.users {
 				c.users[k] = stored{s.rev + 1, s.json}
-				break
 			}
 		}
 	}
@@ -341,5 +342,22 @@ func TestWriteBehindExpires(t *testing.T) {
 	}
 	if back[0] == old || back[0].Logins != 3 || !back[0].Seen.Equal(t0) || back[0].Rev != 1 {
 		t.Fatalf("expired account loaded back as %+v (same object %v)", *back[0], back[0] == old)
+	}
+}
+
+// A small bound on the states held makes short windows: the states of a
+// window stay held until its write.
+func TestWriteBehindSmallBoundShortWindows(t *testing.T) {
+	events := storetest.DemoEvents(t)
+	cfg := detector.DefaultConfig()
+	want := storetest.Replay(t, cfg, detector.NewMemoryStore(cfg.UserRetention, cfg.AddrRetention), events)
+	c := newCommitter()
+	wb := detector.NewWriteBehind(c, 200)
+	storetest.CompareAlerts(t, storetest.Replay(t, cfg, wb, events), want)
+	if len(c.writes) < 2 {
+		t.Errorf("%d writes with room for 200 states, want a window per batch or so", len(c.writes))
+	}
+	if n := wb.Len(); n > 200+2*512 {
+		t.Errorf("%d states held, bound 200 and a batch's", n)
 	}
 }
