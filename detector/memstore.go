@@ -67,16 +67,7 @@ func (m *MemoryStore) Load(ctx context.Context, users []string, addrs []netip.Ad
 func (m *MemoryStore) Save(ctx context.Context, users []*UserState, addrs []*AddrState) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, u := range users {
-		if u.Seen.After(m.newest) {
-			m.newest = u.Seen
-		}
-	}
-	for _, a := range addrs {
-		if a.Seen.After(m.newest) {
-			m.newest = a.Seen
-		}
-	}
+	m.newest = latestSeen(m.newest, users, addrs)
 	if m.newest.Sub(m.users.swept) >= m.users.retention/4 {
 		m.users.sweep(m.newest)
 	}
@@ -84,6 +75,22 @@ func (m *MemoryStore) Save(ctx context.Context, users []*UserState, addrs []*Add
 		m.addrs.sweep(m.newest)
 	}
 	return nil
+}
+
+// latestSeen returns the latest of newest and the states' Seen: the
+// newest event time a store has saved.
+func latestSeen(newest time.Time, users []*UserState, addrs []*AddrState) time.Time {
+	for _, u := range users {
+		if u.Seen.After(newest) {
+			newest = u.Seen
+		}
+	}
+	for _, a := range addrs {
+		if a.Seen.After(newest) {
+			newest = a.Seen
+		}
+	}
+	return newest
 }
 
 // Len reports how many accounts and addresses the store holds, not counting

@@ -113,16 +113,7 @@ func (w *WriteBehind) Load(ctx context.Context, users []string, addrs []netip.Ad
 func (w *WriteBehind) Save(_ context.Context, users []*UserState, addrs []*AddrState) error {
 	w.users.markDirty(users)
 	w.addrs.markDirty(addrs)
-	for _, u := range users {
-		if u.Seen.After(w.newest) {
-			w.newest = u.Seen
-		}
-	}
-	for _, a := range addrs {
-		if a.Seen.After(w.newest) {
-			w.newest = a.Seen
-		}
-	}
+	w.newest = latestSeen(w.newest, users, addrs)
 	return nil
 }
 
