@@ -163,5 +163,6 @@ func (w *WriteBehind) CommitAhead(ctx context.Context) (wait func() error) {
 	}
 }
 
-// Len reports how many states are held, for tests and memory figures.
-func (w *WriteBehind) Len() int { return w.users.len() + w.addrs.len() }
+// Len reports how many accounts and addresses are held, for tests and
+// memory figures.
+func (w *WriteBehind) Len() (users, addrs int) { return w.users.len(), w.addrs.len() }
