@@ -49,7 +49,8 @@ type kafkaConfig struct {
 	MaxHold time.Duration `yaml:"max_hold"`
 	// BatchEvents is how many events of a partition the rules take at
 	// once: with Redis state each batch costs a read and a compare-and-set
-	// round trip, so bigger batches trade latency for throughput.
+	// round trip, so bigger batches trade latency for throughput. A
+	// partition working off a backlog gets at least catchUpBatch.
 	BatchEvents int `yaml:"batch_events"`
 }
 

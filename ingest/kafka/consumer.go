@@ -64,6 +64,10 @@ type Batch struct {
 	// Newest is the latest Kafka timestamp among the batch's records:
 	// far behind the clock, the partition is working off a backlog.
 	Newest time.Time
+	// Behind is how many records the partition held after the batch's
+	// last one when that one was fetched: many, and the partition is
+	// working off a backlog whatever the timestamps say.
+	Behind int64
 }
 
 // Options are what New needs besides the config.

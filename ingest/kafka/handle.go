@@ -66,6 +66,7 @@ func (s *session) handle(ctx context.Context) error {
 			if r.time.After(s.newest[r.partition]) {
 				s.newest[r.partition] = r.time
 			}
+			s.behind[r.partition] = max(r.highWater-r.offset-1, 0)
 			events += int64(len(r.events))
 		}
 	}
@@ -81,8 +82,9 @@ func (s *session) handle(ctx context.Context) error {
 			continue
 		}
 		var err error
-		s.done, err = s.h.Handle(ctx, Batch{Partition: p, Events: b, Newest: s.newest[p]}, s.done[:0])
+		s.done, err = s.h.Handle(ctx, Batch{Partition: p, Events: b, Newest: s.newest[p], Behind: s.behind[p]}, s.done[:0])
 		delete(s.newest, p)
+		delete(s.behind, p)
 		s.ack(s.done)
 		clear(b)
 		s.batch[p] = b[:0]

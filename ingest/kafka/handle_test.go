@@ -45,6 +45,17 @@ func (h *partialHandler) Revoke(_ context.Context, _ []int32, done []ingest.Posi
 	return done, nil
 }
 
+// testSession is a session over h with the given partitions assigned.
+func testSession(h Handler, parts ...int32) *session {
+	s := &session{c: &Consumer{stats: Stats{Partitions: map[int32]PartitionStats{}}}, h: h, parts: parts,
+		tracks: map[int32]*tracker{}, stopped: map[int32]bool{},
+		batch: map[int32][]ingest.Event{}, newest: map[int32]time.Time{}, behind: map[int32]int64{}}
+	for _, p := range parts {
+		s.tracks[p] = &tracker{}
+	}
+	return s
+}
+
 func recs(p int32, from, to int64) []record {
 	var out []record
 	for off := from; off <= to; off++ {
@@ -60,9 +71,7 @@ func recs(p int32, from, to int64) []record {
 // ones, and its applied mark would make the next owner skip those.
 func TestFailedHandleStopsItsPartition(t *testing.T) {
 	h := &partialHandler{fail: 0, take: 2, got: map[int32][]int64{}}
-	s := &session{c: &Consumer{stats: Stats{Partitions: map[int32]PartitionStats{}}}, h: h, parts: []int32{0, 1},
-		tracks: map[int32]*tracker{0: {}, 1: {}}, stopped: map[int32]bool{},
-		batch: map[int32][]ingest.Event{}, newest: map[int32]time.Time{}}
+	s := testSession(h, 0, 1)
 
 	s.recs = append(recs(0, 0, 4), recs(1, 0, 1)...)
 	if err := s.handle(context.Background()); !errors.Is(err, context.Canceled) {
@@ -92,5 +101,52 @@ func TestFailedHandleStopsItsPartition(t *testing.T) {
 	}
 	if off, _, _ := s.tracks[1].commitPoint(); off != 3 {
 		t.Errorf("partition 1 commits %d, want 3", off)
+	}
+}
+
+// batchRecorder keeps the batches it is handed.
+type batchRecorder struct {
+	partialHandler
+	batches []Batch
+}
+
+func (h *batchRecorder) Handle(_ context.Context, b Batch, done []ingest.Position) ([]ingest.Position, error) {
+	b.Events = append([]ingest.Event(nil), b.Events...)
+	h.batches = append(h.batches, b)
+	return done, nil
+}
+
+// A batch says how many records its partition held after its last one,
+// from the high watermark that came with that record: the detector's sign
+// of a backlog.
+func TestBatchSaysHowFarBehind(t *testing.T) {
+	h := &batchRecorder{}
+	s := testSession(h, 0, 1)
+	r0 := recs(0, 10, 14)
+	for i := range r0 {
+		r0[i].highWater = 100
+	}
+	r1 := recs(1, 0, 2)
+	for i := range r1 {
+		r1[i].highWater = 3 // the last record is the partition's end
+	}
+	s.recs = append(r0, r1...)
+	if err := s.handle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := map[int32]int64{}
+	for _, b := range h.batches {
+		got[b.Partition] = b.Behind
+	}
+	if want := map[int32]int64{0: 85, 1: 0}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Behind %v, want %v", got, want)
+	}
+	h.batches = nil
+	s.recs = recs(0, 15, 15) // no high watermark known: nothing behind
+	if err := s.handle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.batches) != 1 || h.batches[0].Behind != 0 {
+		t.Errorf("batches %+v, want one with nothing behind", h.batches)
 	}
 }

@@ -29,6 +29,7 @@ type session struct {
 	recs   []record                 // received and not yet handled: the round, or what finish hands on
 	batch  map[int32][]ingest.Event // per partition, reused
 	newest map[int32]time.Time      // per partition, of the batch
+	behind map[int32]int64          // per partition, after the batch (Batch.Behind)
 	done   []ingest.Position
 
 	// stopped are the partitions whose records this generation hands on
@@ -47,7 +48,8 @@ const maxRound = 4096
 func newSession(c *Consumer, gen *kafka.Generation, h Handler) *session {
 	s := &session{c: c, gen: gen, h: h, client: c.conn.Client(),
 		tracks: map[int32]*tracker{}, last: map[int32]kafka.OffsetCommit{}, stopped: map[int32]bool{},
-		in: make(chan record, maxRound), batch: map[int32][]ingest.Event{}, newest: map[int32]time.Time{}}
+		in: make(chan record, maxRound), batch: map[int32][]ingest.Event{}, newest: map[int32]time.Time{},
+		behind: map[int32]int64{}}
 	for _, a := range gen.Assignments[c.cfg.Topic] {
 		s.parts = append(s.parts, int32(a.ID))
 	}
