@@ -120,13 +120,3 @@ func asciiEqualFold(b []byte, word string) bool {
 	}
 	return true
 }
-
-// matchWord returns the element of words that b names, or "".
-func matchWord(b []byte, words []string) string {
-	for _, w := range words {
-		if asciiEqualFold(b, w) {
-			return w
-		}
-	}
-	return ""
-}

@@ -42,11 +42,10 @@ type rawEvent struct {
 // rawRule is the "rule" object; lists keep at most maxListEntries non-null
 // entries so a hostile line cannot make the decoder allocate per entry.
 type rawRule struct {
-	present            bool
-	seen               uint32
-	name, moveTo       []byte
-	forwardTo          [][]byte
-	redirectTo         [][]byte
-	delete             bool
-	forwardN, redirect int // entries seen, including the ones not kept
+	present      bool
+	seen         uint32
+	name, moveTo []byte
+	forwardTo    [][]byte
+	redirectTo   [][]byte
+	delete       bool
 }
