@@ -44,25 +44,24 @@ func (c *committer) Load(ctx context.Context, users []string, addrs []netip.Addr
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	us := make([]*detector.UserState, len(users))
-	for i, name := range users {
-		us[i] = &detector.UserState{}
-		if s, ok := c.users[name]; ok {
-			mustUnmarshal(s.json, us[i])
-			us[i].Rev = s.rev
-		}
-		us[i].User = name
-	}
-	as := make([]*detector.AddrState, len(addrs))
-	for i, ip := range addrs {
-		as[i] = &detector.AddrState{}
-		if s, ok := c.addrs[ip]; ok {
-			mustUnmarshal(s.json, as[i])
-			as[i].Rev = s.rev
-		}
-		as[i].Addr = ip
-	}
+	us := loadStored(c.users, users, func(u *detector.UserState, name string, rev int64) { u.User, u.Rev = name, rev })
+	as := loadStored(c.addrs, addrs, func(a *detector.AddrState, ip netip.Addr, rev int64) { a.Addr, a.Rev = ip, rev })
 	return us, as, nil
+}
+
+// loadStored decodes the state of each key, empty when none is stored, and
+// sets its key and revision.
+func loadStored[K comparable, S any](m map[K]stored, keys []K, set func(*S, K, int64)) []*S {
+	out := make([]*S, len(keys))
+	for i, k := range keys {
+		out[i] = new(S)
+		st, ok := m[k]
+		if ok {
+			mustUnmarshal(st.json, out[i])
+		}
+		set(out[i], k, st.rev)
+	}
+	return out
 }
 
 func (c *committer) Save(context.Context, []*detector.UserState, []*detector.AddrState) error {

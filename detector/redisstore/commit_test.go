@@ -154,36 +154,13 @@ func TestKillAndRestartMidWriteBehind(t *testing.T) {
 	srv := startRedis(t, "--appendonly", "yes", "--appendfsync", "always")
 	store := newTestStore(t, testConfig([]string{srv.addr()}, "atod:"))
 	retrier := NewRetrier(store, zap.NewNop(), 10*time.Millisecond, 100*time.Millisecond)
-	restarted := make(chan error, 2)
-	restartLater := func() {
-		go func() {
-			time.Sleep(300 * time.Millisecond)
-			restarted <- srv.restart()
-		}()
-	}
 	var killedAfterWrite atomic.Bool
-	outage := func(op string, n int64, send func() error, cmds []redis.Cmder) error {
-		switch {
-		case op == "load" && n == 3:
-			srv.kill()
-			restartLater()
-			return send()
-		case op == "save" && n == 2:
-			killedAfterWrite.Store(true)
-			return dieBeforeReply(srv, restartLater, send, cmds)
-		}
-		return send()
-	}
-	store.client.AddHook(&opHook{around: outage})
+	waitRestarts := twoOutages(srv, store, 2, func() { killedAfterWrite.Store(true) }, func() {})
 
 	events := storetest.DemoEvents(t)
 	cfg := detector.DefaultConfig()
 	got := storetest.Replay(t, cfg, writeBehind(retrier), events)
-	for range 2 {
-		if err := <-restarted; err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitRestarts(t)
 	if !killedAfterWrite.Load() {
 		t.Fatal("no second window was written")
 	}

@@ -59,38 +59,16 @@ func TestKillAndRestartMidReplay(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	retrier := NewRetrier(store, zap.New(core), 10*time.Millisecond, 100*time.Millisecond)
 
-	restarted := make(chan error, 2)
 	var sawDown atomic.Bool
-	restartLater := func() {
-		go func() {
-			time.Sleep(300 * time.Millisecond)
-			sawDown.Store(!retrier.Healthy())
-			restarted <- srv.restart()
-		}()
-	}
-	outage := func(op string, n int64, send func() error, cmds []redis.Cmder) error {
-		switch {
-		case op == "load" && n == 3:
-			srv.kill()
-			restartLater()
-			return send()
-		case op == "save" && n == 8:
-			// Far enough from the first outage not to count as a relapse.
-			time.Sleep(relapse)
-			return dieBeforeReply(srv, restartLater, send, cmds)
-		}
-		return send()
-	}
-	store.client.AddHook(&opHook{around: outage})
+	waitRestarts := twoOutages(srv, store, 8, func() {
+		// Far enough from the first outage not to count as a relapse.
+		time.Sleep(relapse)
+	}, func() { sawDown.Store(!retrier.Healthy()) })
 
 	events := storetest.DemoEvents(t)
 	cfg := detector.DefaultConfig()
 	got := storetest.Replay(t, cfg, retrier, events)
-	for range 2 {
-		if err := <-restarted; err != nil {
-			t.Fatal(err)
-		}
-	}
+	waitRestarts(t)
 	want := storetest.Replay(t, cfg, detector.NewMemoryStore(cfg.UserRetention, cfg.AddrRetention), events)
 	storetest.CompareAlerts(t, got, want)
 
@@ -104,18 +82,49 @@ func TestKillAndRestartMidReplay(t *testing.T) {
 	}
 }
 
-// dieBeforeReply sends cmds, then kills the server before its reply
-// arrives, as if it died after writing, and has it restarted.
-func dieBeforeReply(srv *redisServer, restartLater func(), send func() error, cmds []redis.Cmder) error {
-	if err := send(); err != nil {
-		return err
+// twoOutages has the test's replay through store lose redis-server twice:
+// killed before the third load reaches it, and killed after the saveN-th
+// save (a pipeline of scripts) was applied but before its reply came back,
+// as if it died after writing; beforeSaveKill runs just before that save.
+// Each time the server restarts 300 ms later, after down runs. The
+// returned function waits for both restarts.
+func twoOutages(srv *redisServer, store *Store, saveN int64, beforeSaveKill, down func()) (waitRestarts func(testing.TB)) {
+	restarted := make(chan error, 2)
+	restartLater := func() {
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			down()
+			restarted <- srv.restart()
+		}()
 	}
-	srv.kill()
-	restartLater()
-	for _, c := range cmds {
-		c.SetErr(io.ErrUnexpectedEOF)
+	store.client.AddHook(&opHook{around: func(op string, n int64, send func() error, cmds []redis.Cmder) error {
+		switch {
+		case op == "load" && n == 3:
+			srv.kill()
+			restartLater()
+			return send()
+		case op == "save" && n == saveN:
+			beforeSaveKill()
+			if err := send(); err != nil {
+				return err
+			}
+			srv.kill()
+			restartLater()
+			for _, c := range cmds {
+				c.SetErr(io.ErrUnexpectedEOF)
+			}
+			return io.ErrUnexpectedEOF
+		}
+		return send()
+	}})
+	return func(t testing.TB) {
+		t.Helper()
+		for range 2 {
+			if err := <-restarted; err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	return io.ErrUnexpectedEOF
 }
 
 // fakeStore answers Load with the errors queued, then with empty states.
