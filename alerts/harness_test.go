@@ -74,6 +74,24 @@ func (s *sink) Notify(_ context.Context, a detector.Alert) (bool, error) {
 	return false, nil
 }
 
+// delivered counts the deliveries so far.
+func (s *sink) delivered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.ids)
+}
+
+// alerts returns the alerts delivered so far, one per id.
+func (s *sink) alerts() []detector.Alert {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]detector.Alert, 0, len(s.got))
+	for _, a := range s.got {
+		out = append(out, a)
+	}
+	return out
+}
+
 func (s *sink) rules() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
