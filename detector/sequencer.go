@@ -18,11 +18,10 @@ import (
 // A Sequencer is not safe for concurrent use.
 type Sequencer struct {
 	lateness time.Duration
-	// pending holds the events not yet released, sorted, oldest at head.
+	// pending holds the events not yet released, sorted, oldest first.
 	// Input is nearly sorted, so an arriving event is appended or moved a
 	// few places back: cheaper than a heap, and no allocation per event.
-	pending  []enrich.Event
-	head     int
+	pending  eventQueue
 	newest   time.Time // latest event time pushed
 	released time.Time // latest event time released
 	late     int64
@@ -70,39 +69,35 @@ func (s *Sequencer) Flush(out []enrich.Event) []enrich.Event {
 func (s *Sequencer) Late() int64 { return s.late }
 
 // Pending reports how many events are held back.
-func (s *Sequencer) Pending() int { return len(s.pending) - s.head }
+func (s *Sequencer) Pending() int { return s.pending.len() }
 
 // insert places e in order, searching from the newest end.
 func (s *Sequencer) insert(e *enrich.Event) {
-	if s.head > 0 && s.head >= len(s.pending)/2 {
-		// Reuse the released front instead of growing without bound.
-		n := copy(s.pending, s.pending[s.head:])
-		clear(s.pending[n:])
-		s.pending, s.head = s.pending[:n], 0
-	}
-	s.pending = append(s.pending, *e)
-	i := len(s.pending) - 1
-	for i > s.head && eventBefore(&s.pending[i], &s.pending[i-1]) {
-		s.pending[i], s.pending[i-1] = s.pending[i-1], s.pending[i]
-		i--
+	q := &s.pending
+	q.pushBack(e)
+	for i := q.len() - 1; i > 0; i-- {
+		a, b := q.at(i), q.at(i-1)
+		if !eventBefore(a, b) {
+			break
+		}
+		*a, *b = *b, *a
 	}
 }
 
 func (s *Sequencer) drain(watermark time.Time, out []enrich.Event) []enrich.Event {
-	for s.Pending() > 0 && !s.pending[s.head].Time.After(watermark) {
+	for s.Pending() > 0 && !s.pending.at(0).Time.After(watermark) {
 		out = s.release(out)
 	}
 	return out
 }
 
 func (s *Sequencer) release(out []enrich.Event) []enrich.Event {
-	e := &s.pending[s.head]
+	e := s.pending.at(0)
 	if e.Time.After(s.released) {
 		s.released = e.Time
 	}
 	out = append(out, *e)
-	*e = enrich.Event{}
-	s.head++
+	s.pending.popFront()
 	return out
 }
 

@@ -1,0 +1,126 @@
+package detector
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/atod-project/atod/enrich"
+)
+
+// Events that arrive up to the lateness out of order come out sorted by
+// time, ties in arrival order, across many chunks of the held queue and
+// with releases between the pushes; nothing is lost or duplicated.
+func TestSequencerOrdersAcrossChunks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 9))
+	const n = 20 * queueChunk
+	in := make([]enrich.Event, n)
+	for i := range in {
+		// Mostly in order, some a few seconds back, many sharing a second.
+		d := time.Duration(i/3)*time.Second - time.Duration(rng.IntN(30))*time.Second
+		in[i] = ev(at(d), user(fmt.Sprintf("u%d", i)))
+	}
+	s := NewSequencer(time.Minute)
+	var out []enrich.Event
+	for i := range in {
+		out = s.Push(in[i], out)
+		if i%1000 == 999 {
+			out = s.Advance(in[i].Time.Add(-2*time.Minute), out)
+		}
+	}
+	out = s.Flush(out)
+	want := slices.Clone(in)
+	slices.SortStableFunc(want, func(a, b enrich.Event) int { return a.Time.Compare(b.Time) })
+	if s.Late() != 0 || s.Pending() != 0 || len(out) != n {
+		t.Fatalf("late %d, pending %d, released %d of %d", s.Late(), s.Pending(), len(out), n)
+	}
+	for i := range want {
+		if out[i].User != want[i].User {
+			t.Fatalf("event %d: %s at %s, want %s at %s", i, out[i].User, out[i].Time, want[i].User, want[i].Time)
+		}
+	}
+}
+
+// A long stream with a steady number held keeps a steady number of
+// chunks: released chunks are reused, not piled up.
+func TestSequencerQueueStaysBounded(t *testing.T) {
+	s := NewSequencer(time.Minute)
+	var out []enrich.Event
+	for i := range 100_000 {
+		// 1,000 events a minute: about 1,000 held.
+		out = s.Push(ev(at(time.Duration(i)*60*time.Millisecond)), out[:0])
+	}
+	q := &s.pending
+	if held := s.Pending(); held < 990 || held > 1010 {
+		t.Fatalf("held %d, want about 1,000", held)
+	}
+	if len(q.chunks) > 1000/queueChunk+2 || len(q.spare) > maxSpareChunks {
+		t.Errorf("%d chunks and %d spare for %d held events", len(q.chunks), len(q.spare), s.Pending())
+	}
+	// Releasing a big hold at once keeps only a few chunks for reuse.
+	for i := range 10_000 {
+		out = s.Push(ev(at(2*time.Hour+time.Duration(i)*time.Millisecond)), out[:0])
+	}
+	out = s.Flush(out[:0])
+	if len(out) < 10_000 || len(q.chunks) > 1 || len(q.spare) > maxSpareChunks {
+		t.Errorf("flushed %d events; %d chunks and %d spare left", len(out), len(q.chunks), len(q.spare))
+	}
+}
+
+// batchCountingStore counts the engine's batches by its Loads.
+type batchCountingStore struct {
+	refusingStore
+	loads int
+}
+
+func (s *batchCountingStore) Load(ctx context.Context, users []string, addrs []netip.Addr) ([]*UserState, []*AddrState, error) {
+	s.loads++
+	return s.refusingStore.Load(ctx, users, addrs)
+}
+
+// What Advance releases at once goes to the engine in batches of the
+// release size, not the batch size; what Push finds ready likewise.
+func TestPipelineReleaseSize(t *testing.T) {
+	store := &batchCountingStore{}
+	eng, err := NewEngine(DefaultConfig(), store, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPipeline(eng, func(context.Context, Alert) error { return nil })
+	p.SetBatchSize(10)
+	p.SetReleaseSize(100)
+	ctx := context.Background()
+	for i := range 250 {
+		if err := p.Push(ctx, ev(at(time.Duration(i)*time.Millisecond))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if store.loads != 0 || p.Held() != 250 {
+		t.Fatalf("%d batches ran and %d held within the lateness, want 0 and 250", store.loads, p.Held())
+	}
+	if err := p.Advance(ctx, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if store.loads != 3 || eng.Stats().Events != 250 {
+		t.Errorf("250 released events ran in %d batches (%d events), want 3 of at most 100", store.loads, eng.Stats().Events)
+	}
+	// Without a release size, the batch size cuts them.
+	p.SetReleaseSize(0)
+	for i := range 25 {
+		if err := p.Push(ctx, ev(at(time.Second+time.Duration(i)*time.Millisecond))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Advance(ctx, t0.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if store.loads != 6 {
+		t.Errorf("25 events with batch size 10 ran in %d batches, want 3", store.loads-3)
+	}
+}
