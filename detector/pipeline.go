@@ -24,6 +24,8 @@ type Pipeline struct {
 	eng       *Engine
 	emit      func(context.Context, Alert) error
 	batchSize int
+	// releaseSize caps the batches of what is ready; see SetReleaseSize.
+	releaseSize int
 
 	ready  []enrich.Event
 	alerts []Alert
@@ -109,7 +111,7 @@ func (p *Pipeline) OrderFlush(ready []enrich.Event) []enrich.Event {
 // batch's alerts may wait for its state to be saved: call Settle at the
 // end of the input.
 func (p *Pipeline) Process(ctx context.Context, events []enrich.Event) error {
-	_, err := p.processEvents(ctx, events)
+	_, err := p.processEvents(ctx, events, p.batchSize)
 	return err
 }
 
@@ -124,22 +126,22 @@ func (p *Pipeline) Conflicts() int64 { return p.conflicts }
 // process runs the rules over the ready events and keeps those an error
 // left unprocessed.
 func (p *Pipeline) process(ctx context.Context) error {
-	done, err := p.processEvents(ctx, p.ready)
+	done, err := p.processEvents(ctx, p.ready, max(p.batchSize, p.releaseSize))
 	n := copy(p.ready, p.ready[done:])
 	clear(p.ready[n:])
 	p.ready = p.ready[:n]
 	return err
 }
 
-// processEvents runs the rules over events a batch at a time, since
+// processEvents runs the rules over events size at a time, since
 // advancing a watermark or flushing may release far more than a batch, and
 // reports how many it processed.
-func (p *Pipeline) processEvents(ctx context.Context, events []enrich.Event) (done int, err error) {
+func (p *Pipeline) processEvents(ctx context.Context, events []enrich.Event, size int) (done int, err error) {
 	if err := p.processUnsaved(ctx); err != nil {
 		return 0, err
 	}
 	for done < len(events) {
-		batch := events[done:min(done+p.batchSize, len(events))]
+		batch := events[done:min(done+size, len(events))]
 		switch {
 		case p.window != nil:
 			// A batch that ran is done even if the window's write

@@ -70,6 +70,17 @@ func (p *Pipeline) Advance(ctx context.Context, watermark time.Time) error {
 	return p.process(ctx)
 }
 
+// SetReleaseSize sets the most events the engine gets at once of what is
+// ready, where the batch size is the least that Push waits for: n events
+// that are all there cut into smaller batches bring no alert sooner,
+// while a remote store pays a load and a save of each account and address
+// per batch. A partition that caught up on a backlog released its held
+// events in 512-event batches, about one load and save per event (and the
+// batch size while it catches up is large, so what piled up by then is
+// more than an ordinary batch). It never lowers a batch below the batch
+// size; 0, the default, is the batch size.
+func (p *Pipeline) SetReleaseSize(n int) { p.releaseSize = n }
+
 // Held reports how many events the Sequencer holds back.
 func (p *Pipeline) Held() int { return p.seq.Pending() }
 
