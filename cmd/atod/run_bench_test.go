@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"testing"
 	"time"
@@ -39,7 +40,9 @@ func liveBenchEvents(n, accounts int, start time.Time, rate float64) [][]byte {
 // BenchmarkRunThroughput measures sustained events/s of atod run (Redis
 // state) draining a pre-filled topic, next to plain kafka-go reading the
 // same topic from the same broker as a consumer group in the same run.
-// ATOD_BENCH_REDIS_RTT puts that round-trip time between atod and Redis.
+// ATOD_BENCH_REDIS_RTT puts that round-trip time between atod and Redis;
+// ATOD_BENCH_CPUPROFILE=FILE profiles atod's part of the run only (-cpuprofile
+// would take in the production of the topic and plain kafka-go's read).
 func BenchmarkRunThroughput(b *testing.B) {
 	const n = 200_000
 	rs := startRedis(b)
@@ -66,18 +69,34 @@ func BenchmarkRunThroughput(b *testing.B) {
 		}
 		cfg.Ops.Listen = ""
 		start = time.Now()
+		if f := os.Getenv("ATOD_BENCH_CPUPROFILE"); f != "" {
+			profileCPU(b, f)
+		}
 		stop := startRun(b, cfg)
 		client := &kafka.Client{Addr: kafka.TCP(broker)}
 		for !allCommittedGroup(client, cfg.Kafka.Group) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		live := time.Since(start)
+		pprof.StopCPUProfile()
 		if err := stop(); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(n/live.Seconds(), "atod_events/s")
 		b.ReportMetric(n/plain.Seconds(), "kafkago_events/s")
 		b.ReportMetric(plain.Seconds()/live.Seconds(), "ratio")
+	}
+}
+
+// profileCPU writes a CPU profile to file until pprof.StopCPUProfile.
+func profileCPU(b *testing.B, file string) {
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
 	}
 }
 
