@@ -1,11 +1,14 @@
 package main
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/atod-project/atod/detector"
 	ingestkafka "github.com/atod-project/atod/ingest/kafka"
+	"github.com/segmentio/kafka-go"
 )
 
 // A partition gets kafka.batch_events (512 by default) while it keeps up,
@@ -61,4 +64,49 @@ func TestCatchingUp(t *testing.T) {
 			t.Errorf("backlog %v, %d behind, quiet %s: catching up %v, want %v", c.backlog, c.behind, c.quiet, got, c.want)
 		}
 	}
+}
+
+// A pre-filled topic is worked off in catch-up batches, not in ordinary
+// ones: each batch costs Redis a load and a save of every account and
+// address it touches. (A tick that released each partial batch, a drain
+// after every call, and ordinary batches for what piled up once cut
+// 40,000 events into more than 80 batches, most of 512.) Every event is
+// processed once.
+func TestRunWorksOffBacklogInBigBatches(t *testing.T) {
+	rs := startRedis(t)
+	broker := startKafka(t, 2)
+	const n = 40_000
+	produce(t, broker, liveBenchEvents(n, 2000, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), 2000), userKey)
+	cfg := testRunConfig(broker)
+	cfg.Redis.Addrs, cfg.Redis.AllowPlainKeys = []string{rs.addr}, true
+	addr := make(chan string, 1)
+	startRunHooked(t, cfg, &runHooks{opsAddr: func(a string) { addr <- a }})
+	base := "http://" + <-addr
+	client := &kafka.Client{Addr: kafka.TCP(broker)}
+	waitFor(t, "every offset committed", func() bool { return allCommittedGroup(client, cfg.Kafka.Group) })
+
+	_, metrics := httpGet(t, base+"/metrics")
+	batches, events := metricValue(t, metrics, "atod_batch_events_count"), metricValue(t, metrics, "atod_batch_events_sum")
+	processed := metricValue(t, metrics, "atod_events_processed_total")
+	if events != n || processed != n || batches > 16 {
+		t.Errorf("%v events (%v processed) in %v batches; want %d in at most 16 (2 partitions of %d events, batches up to %d)",
+			events, processed, batches, n, n/2, catchUpBatch)
+	}
+}
+
+// metricValue returns the value of an unlabelled series in a /metrics
+// text page.
+func metricValue(t *testing.T, page, name string) float64 {
+	t.Helper()
+	for line := range strings.Lines(page) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s", name)
+	return 0
 }

@@ -139,6 +139,7 @@ func (d *liveDetector) partition(p int32) *livePartition {
 			lp.undone = append(lp.undone, events[i].Pos)
 		}
 		d.metrics.processed.Add(float64(len(events)))
+		d.metrics.batch.Observe(float64(len(events)))
 		return nil
 	})
 	d.parts[p] = lp
