@@ -37,8 +37,12 @@ type Config struct {
 	SessionTimeout    time.Duration `yaml:"session_timeout"`
 	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
 	RebalanceTimeout  time.Duration `yaml:"rebalance_timeout"`
-	// MaxWait bounds how long a fetch waits for MinBytes to arrive: the
-	// latency a quiet partition adds.
+	// MaxWait bounds how long a fetch of a quiet partition waits for
+	// MinBytes to arrive; records that arrive end the wait at once. It is
+	// also, in kafka-go, how long the broker's answer may take to begin
+	// arriving (the broker is asked to wait three quarters of it): the
+	// rest must cover the network's round trip, or every fetch of a quiet
+	// partition times out, and with a far broker every fetch at all.
 	MaxWait  time.Duration `yaml:"max_wait"`
 	MinBytes int           `yaml:"min_bytes"`
 	MaxBytes int           `yaml:"max_bytes"`
@@ -83,6 +87,14 @@ const (
 // FormatAuto detects the format of each record.
 const FormatAuto = "auto"
 
+// DefaultMaxWait is kafka.max_wait's default: a quiet partition's fetch
+// waits 1.5 s for records and leaves half a second for the round trip to
+// the broker. It adds no latency (records end a fetch's wait at once);
+// 100 ms, the default until it was found, left 25 ms for the round trip
+// of a quiet partition's fetch, and a broker 150 ms away was never read
+// (TestFarBrokerIsRead).
+const DefaultMaxWait = 2 * time.Second
+
 // DefaultConfig returns the defaults of DESIGN.md and of this package.
 func DefaultConfig() Config {
 	return Config{
@@ -96,7 +108,7 @@ func DefaultConfig() Config {
 		SessionTimeout:    10 * time.Second,
 		HeartbeatInterval: time.Second,
 		RebalanceTimeout:  30 * time.Second,
-		MaxWait:           100 * time.Millisecond,
+		MaxWait:           DefaultMaxWait,
 		MinBytes:          1,
 		MaxBytes:          8 << 20,
 	}

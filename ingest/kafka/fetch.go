@@ -60,7 +60,10 @@ func (f *fetcher) run(ctx context.Context, out chan<- record) error {
 		ReadBackoffMin: 50 * time.Millisecond,
 		ReadBackoffMax: 2 * time.Second,
 	})
-	defer r.Close()
+	// Close waits for the fetch in flight, which on a quiet partition
+	// lasts up to max_wait: a stop or a rebalance does not wait for it.
+	// What that fetch brings is dropped with the reader.
+	defer func() { go r.Close() }()
 	if err := r.SetOffset(f.start); err != nil {
 		return fmt.Errorf("partition %d: setting offset %d: %w", f.partition, f.start, err)
 	}
