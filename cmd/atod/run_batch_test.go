@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -109,4 +111,64 @@ func metricValue(t *testing.T, page, name string) float64 {
 	}
 	t.Fatalf("/metrics has no %s", name)
 	return 0
+}
+
+// Records whose Kafka timestamps lag the clock (a shipper that stamps
+// them with the log line's time, seconds behind) make a partition count
+// as working off a backlog for good. Its alerts must still come while the
+// traffic flows, not once a catch-up batch has filled or the traffic has
+// stopped: a brute force among a steady trickle of sign-ins is alerted
+// on while the trickle goes on.
+func TestLaggingTimestampsStillAlertPromptly(t *testing.T) {
+	broker := startKafka(t, 1)
+	cfg := testRunConfig(broker)
+	cfg.Detector.Lateness = 10 * time.Second
+	startRun(t, cfg)
+
+	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: testTopic, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	start := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	send := func(line []byte) {
+		// Stamped a minute back, as a shipper stamps a log line's time.
+		if err := w.WriteMessages(context.Background(), kafka.Message{Value: line, Time: time.Now().Add(-time.Minute)}); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, line := range bruteForce(1, 12, start) {
+		send(line)
+	}
+	// Then a sign-in every 10 ms, each a second of event time later, so
+	// that event time carries the attack past the lateness, and no gap
+	// reaches max_hold.
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			at := start.Add(2*time.Minute + time.Duration(i)*time.Second)
+			send(fmt.Appendf(nil, `{"time":%q,"user":"other%d@example.org","ip":"198.51.100.%d","outcome":"success","id":"t%d"}`,
+				at.Format(time.RFC3339), i%50, 1+i%200, i))
+		}
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	client := &kafka.Client{Addr: kafka.TCP(broker), Timeout: 10 * time.Second}
+	for {
+		recs, err := readAll(client, testAlerts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no alert after 15 s of steady traffic with lagging timestamps")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	<-stopped
 }

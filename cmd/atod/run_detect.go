@@ -291,10 +291,13 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 	lp.lastArrival = now
 	var err error
 	switch {
-	case lp.backlog:
-		// Push ran the full batches; the rest waits for more events, or
-		// for Tick once the backlog is worked off.
-	case d.maxHold == 0:
+	case lp.backlog && b.Behind > 0:
+		// Push ran the full batches; the rest waits for the records that
+		// wait in Kafka, or for Tick once the backlog is worked off. A
+		// partition behind by its timestamps alone drains: they may lag
+		// for good (a shipper stamping records with the log line's time),
+		// and its alerts would wait for a catch-up batch to fill.
+	case d.maxHold == 0 && !lp.backlog:
 		err = lp.pipe.Advance(ctx, lp.hold.all())
 	default:
 		err = lp.pipe.Drain(ctx)
