@@ -42,28 +42,28 @@ func TestCatchUpBatchSize(t *testing.T) {
 }
 
 // A partition working off a backlog keeps its partial batch from Tick
-// while its batches keep coming, and while records were said to wait in
-// Kafka behind its last batch, up to catchUpBehind; then, or once it keeps
-// up, Tick releases what it holds.
+// while its batches keep coming, and while more than a batch of records
+// was said to wait in Kafka behind its last batch, up to catchUpBehind;
+// then, or once it keeps up, Tick releases what it holds.
 func TestCatchingUp(t *testing.T) {
 	now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	const maxHold = 50 * time.Millisecond
 	for _, c := range []struct {
 		backlog bool
-		behind  int64
+		waiting bool
 		quiet   time.Duration
 		want    bool
 	}{
-		{false, 0, 0, false},
-		{false, 100_000, 0, false},
-		{true, 0, 10 * time.Millisecond, true},
-		{true, 0, 200 * time.Millisecond, false},
-		{true, 5000, 200 * time.Millisecond, true},
-		{true, 5000, catchUpBehind, false},
+		{false, false, 0, false},
+		{false, true, 0, false},
+		{true, false, 10 * time.Millisecond, true},
+		{true, false, 200 * time.Millisecond, false},
+		{true, true, 200 * time.Millisecond, true},
+		{true, true, catchUpBehind, false},
 	} {
-		lp := &livePartition{backlog: c.backlog, behind: c.behind, lastArrival: now.Add(-c.quiet)}
+		lp := &livePartition{backlog: c.backlog, waiting: c.waiting, lastArrival: now.Add(-c.quiet)}
 		if got := lp.catchingUp(now, maxHold); got != c.want {
-			t.Errorf("backlog %v, %d behind, quiet %s: catching up %v, want %v", c.backlog, c.behind, c.quiet, got, c.want)
+			t.Errorf("backlog %v, records waiting %v, quiet %s: catching up %v, want %v", c.backlog, c.waiting, c.quiet, got, c.want)
 		}
 	}
 }

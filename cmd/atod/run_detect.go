@@ -75,10 +75,11 @@ type livePartition struct {
 	lateSum     int64 // pipe.Late() already counted
 	conflictSum int64 // pipe.Conflicts() already counted
 	// backlog is set while the partition works off a backlog (see
-	// batchSize); behind is how many records waited in Kafka behind its
-	// last batch, and lastArrival is when that batch came.
+	// batchSize); waiting while more than an ordinary batch of records
+	// waited in Kafka behind its last batch; lastArrival is when that
+	// batch came.
 	backlog     bool
-	behind      int64
+	waiting     bool
 	lastArrival time.Time
 }
 
@@ -269,8 +270,8 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 	lp := d.partition(b.Partition)
 	// A backlog gets bigger batches, from this call's first event on.
 	now := d.now()
-	lp.backlog = lagsClock(b, now) || b.Behind >= int64(d.batchSize(false))
-	lp.behind = b.Behind
+	lp.waiting = b.Behind >= int64(d.batchSize(false))
+	lp.backlog = lagsClock(b, now) || lp.waiting
 	lp.pipe.SetBatchSize(d.batchSize(lp.backlog))
 	newest := time.Time{}
 	for i := range b.Events {
@@ -291,12 +292,13 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 	lp.lastArrival = now
 	var err error
 	switch {
-	case lp.backlog && b.Behind > 0:
-		// Push ran the full batches; the rest waits for the records that
-		// wait in Kafka, or for Tick once the backlog is worked off. A
-		// partition behind by its timestamps alone drains: they may lag
-		// for good (a shipper stamping records with the log line's time),
-		// and its alerts would wait for a catch-up batch to fill.
+	case lp.waiting:
+		// More than a batch of records waits in Kafka: Push ran the full
+		// batches, and the rest waits for those records, or for Tick once
+		// the backlog is worked off. A partition behind by its timestamps
+		// alone drains: they may lag for good (a shipper stamping records
+		// with the log line's time), and its alerts would wait for a
+		// catch-up batch to fill.
 	case d.maxHold == 0 && !lp.backlog:
 		err = lp.pipe.Advance(ctx, lp.hold.all())
 	default:
@@ -378,8 +380,8 @@ func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.
 
 // catchingUp reports whether a partition is working off a backlog and
 // still bringing events: its last batch came less than maxHold ago, or
-// records waited in Kafka behind it and it came less than catchUpBehind
-// ago. The second matters because the gaps between a partition's batches
+// more than a batch of records waited in Kafka behind it and it came less
+// than catchUpBehind ago. The second matters because the gaps between a partition's batches
 // are set by how long the one goroutine that detects takes over the other
 // partitions' batches, not by the partition: releasing its partial batch
 // each time a gap passed max_hold made a drained backlog cost a Redis load
@@ -390,7 +392,7 @@ func (lp *livePartition) catchingUp(now time.Time, maxHold time.Duration) bool {
 		return false
 	}
 	quiet := now.Sub(lp.lastArrival)
-	return quiet < maxHold || lp.behind > 0 && quiet < catchUpBehind
+	return quiet < maxHold || lp.waiting && quiet < catchUpBehind
 }
 
 // settle ends a Handle, Tick or Revoke: it waits for the state of the
