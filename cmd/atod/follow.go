@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -25,12 +26,26 @@ type followConfig struct {
 	PositionFile string `yaml:"position_file"` // resume point across restarts; "" starts at the end each time
 	FromStart    bool   `yaml:"from_start"`    // without a saved position, read the file from its start
 	Format       string `yaml:"format"`        // a --format name; "" or auto detects per line
+	// MaxFuture dead-letters a line whose event is further ahead of the
+	// clock (see kafka.max_future); nil: 24h, 0: off.
+	MaxFuture *time.Duration `yaml:"max_future"`
+}
+
+// maxFuture is follow.max_future with its default.
+func (f *followConfig) maxFuture() time.Duration {
+	if f.MaxFuture == nil {
+		return 24 * time.Hour
+	}
+	return *f.MaxFuture
 }
 
 func (f *followConfig) validate() error {
 	var errs []error
 	if f.Path == "" {
 		errs = append(errs, errors.New("follow.path: required"))
+	}
+	if f.MaxFuture != nil && *f.MaxFuture < 0 {
+		errs = append(errs, fmt.Errorf("follow.max_future: must not be negative (0 turns the check off), got %s", *f.MaxFuture))
 	}
 	if _, err := followFormat(f.Format, syslog.Options{}); err != nil {
 		errs = append(errs, fmt.Errorf("follow.format: %w", err))
@@ -113,7 +128,7 @@ func runFollow(ctx context.Context, cfg *fileConfig, log *zap.Logger, stdout io.
 		return pipe.Flush(ctx)
 	})
 	src := tail.Source{Format: format, Config: tail.Config{Path: cfg.Follow.Path, PositionFile: cfg.Follow.PositionFile,
-		FromStart: cfg.Follow.FromStart, Log: log}}
+		FromStart: cfg.Follow.FromStart, MaxFuture: cfg.Follow.maxFuture(), Log: log}}
 	log.Info("atod run following a file", zap.String("path", cfg.Follow.Path), zap.String("format", format.Name))
 	stats, err := src.Run(ctx, handle, nil)
 	log.Info("stopped following", zap.Int64("lines", stats.Lines), zap.Int64("events", stats.Events),

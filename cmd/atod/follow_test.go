@@ -79,3 +79,35 @@ follow:
 		t.Errorf("the restart read old lines again: %s", second)
 	}
 }
+
+// follow.max_future is 24 h unless set; 0 turns it off, and a negative
+// value is refused with the key named.
+func TestFollowMaxFuture(t *testing.T) {
+	dir := t.TempDir()
+	load := func(extra string) (fileConfig, error) {
+		p := filepath.Join(dir, "atod.yaml")
+		if err := os.WriteFile(p, []byte("follow:\n  path: x.log\n"+extra), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return loadConfig(p)
+	}
+	for _, c := range []struct {
+		extra string
+		want  time.Duration
+	}{{"", 24 * time.Hour}, {"  max_future: 0s\n", 0}, {"  max_future: 2h\n", 2 * time.Hour}} {
+		cfg, err := load(c.extra)
+		if err != nil {
+			t.Fatalf("%q: %v", c.extra, err)
+		}
+		if got := cfg.Follow.maxFuture(); got != c.want {
+			t.Errorf("%q: max_future %s, want %s", c.extra, got, c.want)
+		}
+	}
+	cfg, err := load("  max_future: -1h\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Follow.validate(); err == nil || !strings.Contains(err.Error(), "follow.max_future") {
+		t.Errorf("negative max_future: %v, want an error naming follow.max_future", err)
+	}
+}

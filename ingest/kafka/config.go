@@ -46,6 +46,13 @@ type Config struct {
 	MaxWait  time.Duration `yaml:"max_wait"`
 	MinBytes int           `yaml:"min_bytes"`
 	MaxBytes int           `yaml:"max_bytes"`
+	// MaxFuture is how far ahead of this machine's clock an event's time
+	// may be; a record with an event later than that is dead-lettered. A
+	// source whose clock runs days ahead would otherwise carry its
+	// partition's event time with it: every later event of the partition
+	// would count as late, and memory state would expire every account at
+	// once. 0 turns the check off.
+	MaxFuture time.Duration `yaml:"max_future"`
 	// CommitInterval is the least time between two offset commits; 0 (the
 	// default) commits after every round of records handled. Events handled
 	// but not yet committed are read and handled again after a crash, and
@@ -109,6 +116,7 @@ func DefaultConfig() Config {
 		HeartbeatInterval: time.Second,
 		RebalanceTimeout:  30 * time.Second,
 		MaxWait:           DefaultMaxWait,
+		MaxFuture:         24 * time.Hour,
 		MinBytes:          1,
 		MaxBytes:          8 << 20,
 	}
@@ -159,6 +167,9 @@ func (c *Config) Validate(formats []string) error {
 	}
 	if c.CommitInterval < 0 {
 		bad("commit_interval", "must not be negative, got %s", c.CommitInterval)
+	}
+	if c.MaxFuture < 0 {
+		bad("max_future", "must not be negative (0 turns the check off), got %s", c.MaxFuture)
 	}
 	if c.HeartbeatInterval >= c.SessionTimeout && c.SessionTimeout > 0 {
 		bad("heartbeat_interval", "%s is not below kafka.session_timeout %s", c.HeartbeatInterval, c.SessionTimeout)

@@ -80,6 +80,9 @@ func (f *fetcher) run(ctx context.Context, out chan<- record) error {
 		var skip bool
 		var parts ingest.PartErrors
 		events, parts, skip, err = f.dec.decode(m.Value, events[:0])
+		if ferr := f.inFuture(events); err == nil && ferr != nil {
+			err, parts = ferr, nil // the whole record, once
+		}
 		if len(parts) > 0 {
 			rec.parts, rec.msg = parts, m
 		}
@@ -104,6 +107,24 @@ func (f *fetcher) run(ctx context.Context, out chan<- record) error {
 			return nil
 		}
 	}
+}
+
+// inFuture refuses a record with an event more than kafka.max_future
+// ahead of the clock. An envelope goes to the dead-letter topic whole:
+// its events carry no bytes of their own to dead-letter apart, and a
+// clock that far off is the source's, not one event's.
+func (f *fetcher) inFuture(events []ingest.Event) error {
+	if f.cfg.MaxFuture <= 0 {
+		return nil
+	}
+	limit := time.Now().Add(f.cfg.MaxFuture)
+	for i := range events {
+		if events[i].Time.After(limit) {
+			return fmt.Errorf("event time %s is more than kafka.max_future (%s) ahead of this clock",
+				events[i].Time.Format(time.RFC3339), f.cfg.MaxFuture)
+		}
+	}
+	return nil
 }
 
 // logError turns kafka-go's error lines into debug lines: it logs every

@@ -103,6 +103,7 @@ func TestConfigValidate(t *testing.T) {
 		{mod(func(c *Config) { c.Start = "middle" }), "kafka.start"},
 		{mod(func(c *Config) { c.Format = "xml" }), "kafka.format"},
 		{mod(func(c *Config) { c.CommitInterval = -time.Second }), "kafka.commit_interval"},
+		{mod(func(c *Config) { c.MaxFuture = -time.Second }), "kafka.max_future"},
 		{mod(func(c *Config) { c.HeartbeatInterval = c.SessionTimeout }), "kafka.heartbeat_interval"},
 		{mod(func(c *Config) { c.TLS.CAFile = "x.pem" }), "kafka.tls.enabled"},
 		{mod(func(c *Config) { c.TLS = TLSConfig{Enabled: true, CAFile: filepath.Join(dir, "none")} }), "kafka.tls.ca_file"},

@@ -49,6 +49,10 @@ type Config struct {
 	// MaxLine bounds a line; longer lines are cut to it. 0 means
 	// DefaultMaxLine.
 	MaxLine int
+	// MaxFuture is how far ahead of the clock an event's time may be; the
+	// line that brought a later one is dead-lettered (see kafka.max_future
+	// for why). 0 turns the check off.
+	MaxFuture time.Duration
 	// Log receives rotation and resume notices; nil means none.
 	Log *zap.Logger
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -37,9 +38,13 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 	}
 	dec := s.Format.New()
 	st := ingest.Stats{Files: 1}
-	var handleErr error
+	var handleErr, futureErr error
 	emit := func(e ingest.Event) {
 		if handleErr != nil {
+			return
+		}
+		if max := s.Config.MaxFuture; max > 0 && e.Time.After(time.Now().Add(max)) {
+			futureErr = fmt.Errorf("event time %s is more than %s ahead of this clock", e.Time.Format(time.RFC3339), max)
 			return
 		}
 		if err := h.Handle(ctx, e); err != nil {
@@ -55,9 +60,13 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 			st.Blank++
 			return nil
 		}
+		futureErr = nil
 		derr := dec.Decode(line, emit)
 		if handleErr != nil {
 			return fmt.Errorf("%s:%d: handling event: %w", s.Config.Path, st.Lines, handleErr)
+		}
+		if futureErr != nil && derr == nil {
+			derr = futureErr
 		}
 		var parts ingest.PartErrors
 		switch {

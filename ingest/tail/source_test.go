@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,3 +79,55 @@ func TestSourceDecodesAndCounts(t *testing.T) {
 type deadLetters func(ingest.DeadLetter)
 
 func (f deadLetters) DeadLetter(_ context.Context, d ingest.DeadLetter) error { f(d); return nil }
+
+// A line whose event is further ahead of the clock than MaxFuture is
+// dead-lettered with the reason; the lines around it are handled.
+func TestSourceDeadLettersFarFuture(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "events.jsonl")
+	future := `{"time":"2150-01-01T00:00:00Z","user":"skewed@example.org","ip":"192.0.2.9","outcome":"success"}`
+	lines := `{"time":"2026-03-02T08:00:00Z","user":"a@example.org","ip":"192.0.2.1","outcome":"success"}` + "\n" +
+		future + "\n" +
+		`{"time":"2026-03-02T08:00:01Z","user":"b@example.org","ip":"192.0.2.2","outcome":"success"}` + "\n"
+	if err := os.WriteFile(log, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := &Source{Config: Config{Path: log, FromStart: true, Poll: 5 * time.Millisecond, MaxFuture: 24 * time.Hour},
+		Format: ingest.Canonical}
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var users []string
+	var dead []ingest.DeadLetter
+	done := make(chan error, 1)
+	go func() {
+		_, err := src.Run(ctx, ingest.HandlerFunc(func(_ context.Context, e ingest.Event) error {
+			mu.Lock()
+			users = append(users, e.User)
+			mu.Unlock()
+			return nil
+		}), deadLetters(func(d ingest.DeadLetter) {
+			mu.Lock()
+			dead = append(dead, d)
+			mu.Unlock()
+		}))
+		done <- err
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		n := len(users)
+		mu.Unlock()
+		if n == 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 2 || users[0] != "a@example.org" || users[1] != "b@example.org" {
+		t.Errorf("handled %v, want a and b", users)
+	}
+	if len(dead) != 1 || string(dead[0].Raw) != future || dead[0].Line != 2 || !strings.Contains(dead[0].Reason, "ahead of this clock") {
+		t.Errorf("dead letters %+v, want line 2 with the reason", dead)
+	}
+}

@@ -1,0 +1,86 @@
+package kafka
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// A broker whose fetch answers take longer than a LAN's round trip, as a
+// managed service's in another region does (Event Hubs, Confluent Cloud),
+// or one busy building a large answer: every record is still read, with
+// the default configuration. kafka-go gives a fetch's answer max_wait to
+// begin arriving, and asks the broker to wait up to three quarters of it
+// for records; with max_wait at 100 ms, a broker 150 ms away timed out
+// every fetch, and the consumer read nothing, retrying for ever.
+func TestFarBrokerIsRead(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "in", "dlq"),
+		kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	broker := c.ListenAddrs()[0]
+	const n = 50
+	values := make([]string, n)
+	for i := range values {
+		values[i] = event(i)
+	}
+	writeRecords(t, broker, "in", values...)
+	// Every fetch, from here on, is answered 150 ms late; each partition's
+	// reader has a connection of its own, so sleeping one holds no other.
+	c.ControlKey(int16(kmsg.Fetch), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		c.SleepControl(func() { time.Sleep(150 * time.Millisecond) })
+		return nil, nil, false
+	})
+	h := &fakeHandler{}
+	if err := runUntil(t, testConfig(broker), Options{}, h, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A record whose event is days ahead of the clock goes to the dead-letter
+// topic with the reason, its bytes untouched; those around it are handled.
+// An event within kafka.max_future is an ordinary event.
+func TestFarFutureEventIsDeadLettered(t *testing.T) {
+	broker := startBroker(t, 1, "in", "dlq")
+	soon := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	future := `{"time":"2150-01-01T00:00:00Z","user":"skewed@example.org","ip":"192.0.2.9","outcome":"success","id":"f1"}`
+	writeRecords(t, broker, "in", event(0), future,
+		`{"time":"`+soon+`","user":"soon@example.org","ip":"192.0.2.8","outcome":"success","id":"s1"}`, event(1))
+	h := &fakeHandler{}
+	if err := runUntil(t, testConfig(broker), Options{}, h, 3); err != nil {
+		t.Fatal(err)
+	}
+	var users []string
+	for _, e := range h.got {
+		users = append(users, e.User)
+	}
+	if !slices.Equal(users, []string{"u0@example.org", "soon@example.org", "u1@example.org"}) {
+		t.Errorf("handled the events of %v", users)
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: "dlq", Partition: 0, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := r.ReadMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reason := ""
+	for _, hd := range m.Headers {
+		if hd.Key == HeaderReason {
+			reason = string(hd.Value)
+		}
+	}
+	if string(m.Value) != future || !strings.Contains(reason, "kafka.max_future") {
+		t.Errorf("dead letter %q with reason %q; want the far-future record with a reason naming kafka.max_future", m.Value, reason)
+	}
+}
