@@ -85,7 +85,7 @@ func loadConfig(path string) (fileConfig, error) {
 	dir := filepath.Dir(path)
 	k := &c.Kafka
 	for _, p := range []*string{&c.GeoIP.City, &c.GeoIP.ASN, &c.GeoIP.AnonymousIP,
-		&k.TLS.CAFile, &k.TLS.CertFile, &k.TLS.KeyFile, &k.SASL.PasswordFile} {
+		&k.TLS.CAFile, &k.TLS.CertFile, &k.TLS.KeyFile, &k.SASL.PasswordFile, &c.Ops.TokenFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +25,13 @@ type opsConfig struct {
 	// exits anyway, with an error; the group reads again what was not
 	// committed.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// TokenFile holds a bearer token that /metrics then requires (and
+	// /readyz, for its reasons); ATOD_OPS_TOKEN may carry it instead. A
+	// listen address other machines can reach needs one, or
+	// AllowUnauthenticated (a network that already restricts who reaches
+	// it, a service mesh): see ops_auth.go.
+	TokenFile            string `yaml:"token_file"`
+	AllowUnauthenticated bool   `yaml:"allow_unauthenticated"`
 }
 
 func defaultOpsConfig() opsConfig {
@@ -36,6 +44,9 @@ func (c *opsConfig) validate() error {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 			errs = append(errs, fmt.Errorf("ops.listen: %q is not HOST:PORT", c.Listen))
 		}
+	}
+	if err := c.validateAuth(os.LookupEnv); err != nil {
+		errs = append(errs, err)
 	}
 	if c.ShutdownTimeout < 2*time.Second {
 		errs = append(errs, fmt.Errorf("ops.shutdown_timeout: must be at least 2s, got %s", c.ShutdownTimeout))
@@ -56,16 +67,25 @@ func startOps(cfg opsConfig, reg *prometheus.Registry, ready func() error, log *
 	if cfg.Listen == "" {
 		return nil, nil
 	}
+	token, err := cfg.token(os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("ops.listen: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", requireToken(token, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := ready(); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			// The reason may name internal hosts: only for the token.
+			msg := "not ready"
+			if authorized(token, r) {
+				msg += ": " + err.Error()
+			}
+			http.Error(w, msg, http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
