@@ -317,18 +317,7 @@ func TestDeadLetterPartOfEnvelope(t *testing.T) {
 	if st := c.Stats(); st.DeadLetters != 1 || st.Records != 2 {
 		t.Errorf("stats %+v, want 2 records, 1 dead letter", st)
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: "dlq", Partition: 0, MaxWait: 50 * time.Millisecond})
-	defer r.Close()
-	rctx, rcancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer rcancel()
-	m, err := r.ReadMessage(rctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := map[string]string{}
-	for _, h := range m.Headers {
-		hs[h.Key] = string(h.Value)
-	}
+	m, hs := firstDeadLetter(t, broker)
 	if !bytes.Equal(m.Value, bad) || hs[HeaderPart] != "1/1" || hs[HeaderOffset] != "0" ||
 		!strings.Contains(hs[HeaderReason], "userPrincipalName") {
 		t.Errorf("dead letter %s with headers %v, want the bad record alone, part 1/1 of offset 0, and why", m.Value, hs)
@@ -336,4 +325,23 @@ func TestDeadLetterPartOfEnvelope(t *testing.T) {
 	if c := committed(t, broker, cfg); c.CommittedOffset != 2 {
 		t.Errorf("committed %d, want 2: the envelope is done once its events and its dead letter are", c.CommittedOffset)
 	}
+}
+
+// firstDeadLetter returns the first record of the "dlq" topic and its
+// headers by key.
+func firstDeadLetter(t *testing.T, broker string) (kafka.Message, map[string]string) {
+	t.Helper()
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: "dlq", Partition: 0, MaxWait: 50 * time.Millisecond})
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := r.ReadMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := map[string]string{}
+	for _, h := range m.Headers {
+		hs[h.Key] = string(h.Value)
+	}
+	return m, hs
 }

@@ -1,13 +1,11 @@
 package kafka
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -66,20 +64,8 @@ func TestFarFutureEventIsDeadLettered(t *testing.T) {
 	if !slices.Equal(users, []string{"u0@example.org", "soon@example.org", "u1@example.org"}) {
 		t.Errorf("handled the events of %v", users)
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: "dlq", Partition: 0, MaxWait: 50 * time.Millisecond})
-	defer r.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	m, err := r.ReadMessage(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reason := ""
-	for _, hd := range m.Headers {
-		if hd.Key == HeaderReason {
-			reason = string(hd.Value)
-		}
-	}
+	m, hs := firstDeadLetter(t, broker)
+	reason := hs[HeaderReason]
 	if string(m.Value) != future || !strings.Contains(reason, "kafka.max_future") {
 		t.Errorf("dead letter %q with reason %q; want the far-future record with a reason naming kafka.max_future", m.Value, reason)
 	}

@@ -30,6 +30,22 @@ func TestSourceDecodesAndCounts(t *testing.T) {
 		Config: Config{Path: log, PositionFile: filepath.Join(dir, "pos"), FromStart: true, Poll: 5 * time.Millisecond},
 		Format: dovecot.Format(syslog.Options{Year: 2026}),
 	}
+	events, dead, st := runSource(t, src, func(_, dead int) bool { return dead == 2 })
+	if len(events) != 1 || events[0].Reason != ingest.ReasonBadPassword || events[0].User != "anna" {
+		t.Fatalf("events %+v", events)
+	}
+	if st.Lines != 6 || st.Events != 1 || st.Blank != 1 || st.Skipped != 1 || st.DeadLetters != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+	if dead[0].Line != 5 || dead[0].Source != log {
+		t.Fatalf("dead letter %+v", dead[0])
+	}
+}
+
+// runSource runs src until enough says it has handled enough events and
+// dead letters (or 10 s passed), stops it, and returns what it got.
+func runSource(t *testing.T, src *Source, enough func(events, dead int) bool) ([]ingest.Event, []ingest.DeadLetter, ingest.Stats) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
 	var events []ingest.Event
@@ -50,30 +66,20 @@ func TestSourceDecodesAndCounts(t *testing.T) {
 			mu.Unlock()
 		}))
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		mu.Lock()
-		n := len(dead)
+		ok := enough(len(events), len(dead))
 		mu.Unlock()
-		if n == 2 || time.Now().After(deadline) {
+		if ok || time.Now().After(deadline) {
 			break
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
 	<-done
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(events) != 1 || events[0].Reason != ingest.ReasonBadPassword || events[0].User != "anna" {
-		t.Fatalf("events %+v", events)
-	}
-	if st.Lines != 6 || st.Events != 1 || st.Blank != 1 || st.Skipped != 1 || st.DeadLetters != 2 {
-		t.Fatalf("stats %+v", st)
-	}
-	if dead[0].Line != 5 || dead[0].Source != log {
-		t.Fatalf("dead letter %+v", dead[0])
-	}
+	return events, dead, st
 }
 
 type deadLetters func(ingest.DeadLetter)
@@ -94,35 +100,10 @@ func TestSourceDeadLettersFarFuture(t *testing.T) {
 	}
 	src := &Source{Config: Config{Path: log, FromStart: true, Poll: 5 * time.Millisecond, MaxFuture: 24 * time.Hour},
 		Format: ingest.Canonical}
-	ctx, cancel := context.WithCancel(context.Background())
-	var mu sync.Mutex
+	events, dead, _ := runSource(t, src, func(events, _ int) bool { return events == 2 })
 	var users []string
-	var dead []ingest.DeadLetter
-	done := make(chan error, 1)
-	go func() {
-		_, err := src.Run(ctx, ingest.HandlerFunc(func(_ context.Context, e ingest.Event) error {
-			mu.Lock()
-			users = append(users, e.User)
-			mu.Unlock()
-			return nil
-		}), deadLetters(func(d ingest.DeadLetter) {
-			mu.Lock()
-			dead = append(dead, d)
-			mu.Unlock()
-		}))
-		done <- err
-	}()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		mu.Lock()
-		n := len(users)
-		mu.Unlock()
-		if n == 2 || time.Now().After(deadline) {
-			break
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	for _, e := range events {
+		users = append(users, e.User)
 	}
 	if len(users) != 2 || users[0] != "a@example.org" || users[1] != "b@example.org" {
 		t.Errorf("handled %v, want a and b", users)
