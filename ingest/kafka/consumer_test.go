@@ -31,7 +31,7 @@ func startBroker(t *testing.T, partitions int32, topics ...string) string {
 	return c.ListenAddrs()[0]
 }
 
-func writeRecords(t *testing.T, broker, topic string, values ...string) {
+func writeRecords(t testing.TB, broker, topic string, values ...string) {
 	t.Helper()
 	w := &kafka.Writer{Addr: kafka.TCP(broker), Topic: topic, BatchTimeout: time.Millisecond, RequiredAcks: kafka.RequireAll}
 	defer w.Close()
@@ -115,7 +115,7 @@ func (h *fakeHandler) count() int {
 
 // runUntil runs a consumer until h got n events, then cancels it and
 // returns Run's error.
-func runUntil(t *testing.T, cfg Config, opts Options, h *fakeHandler, n int) error {
+func runUntil(t testing.TB, cfg Config, opts Options, h *fakeHandler, n int) error {
 	t.Helper()
 	h.notify = make(chan struct{}, 1)
 	c, err := New(cfg, opts)

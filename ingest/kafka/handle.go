@@ -2,11 +2,7 @@ package kafka
 
 import (
 	"context"
-	"fmt"
 	"time"
-
-	"github.com/segmentio/kafka-go"
-	"go.uber.org/zap"
 
 	"github.com/atod-project/atod/ingest"
 )
@@ -133,60 +129,4 @@ func (s *session) updateStats(records, events, dead int64) {
 			st.Partitions[p] = ps
 		}
 	})
-}
-
-// commit commits every partition whose commit point moved. A failure is
-// logged once and counted, not returned to the loop: the next interval
-// tries again, and a generation that ended takes its partitions along.
-func (s *session) commit(ctx context.Context) error {
-	s.finished, s.lastCommit = false, time.Now()
-	var offsets []kafka.OffsetCommit
-	for _, p := range s.parts {
-		off, meta, ok := s.tracks[p].commitPoint()
-		if !ok || s.last[p] == (kafka.OffsetCommit{Partition: int(p), Offset: off, Metadata: meta}) {
-			continue
-		}
-		offsets = append(offsets, kafka.OffsetCommit{Partition: int(p), Offset: off, Metadata: meta})
-	}
-	if len(offsets) == 0 {
-		return nil
-	}
-	topic := s.c.cfg.Topic
-	resp, err := s.client.OffsetCommit(ctx, &kafka.OffsetCommitRequest{GroupID: s.gen.GroupID,
-		GenerationID: int(s.gen.ID), MemberID: s.gen.MemberID, Topics: map[string][]kafka.OffsetCommit{topic: offsets}})
-	if err == nil {
-		for _, p := range resp.Topics[topic] {
-			if p.Error != nil {
-				err = fmt.Errorf("partition %d: %w", p.Partition, p.Error)
-				break
-			}
-		}
-	}
-	if err != nil {
-		err = fmt.Errorf("committing offsets: %w", err)
-		s.c.update(func(st *Stats) { st.CommitErrors++ })
-		if !s.commitFailing {
-			s.log.Warn("offset commits failing; retrying", zap.Error(err))
-		}
-		s.commitFailing = true
-		s.c.setHealth(err)
-		return err
-	}
-	if s.commitFailing {
-		s.log.Info("offset commits go through again")
-		s.commitFailing = false
-	}
-	s.c.setHealth(nil)
-	s.c.update(func(st *Stats) {
-		st.Commits++
-		for _, o := range offsets {
-			ps := st.Partitions[int32(o.Partition)]
-			ps.Committed = o.Offset
-			st.Partitions[int32(o.Partition)] = ps
-		}
-	})
-	for _, o := range offsets {
-		s.last[int32(o.Partition)] = o
-	}
-	return nil
 }

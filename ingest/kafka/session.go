@@ -39,6 +39,10 @@ type session struct {
 	finished      bool      // records were finished since the last commit
 	lastCommit    time.Time // of the last commit attempt
 	commitFailing bool
+	// commitDone is the commit in flight's outcome, nil when none
+	// travels; commitAgain asks for one more when it is back (commit.go).
+	commitDone  chan commitResult
+	commitAgain bool
 }
 
 // maxRound is how many records one round hands on at most: enough for
@@ -189,10 +193,12 @@ func (s *session) loop(ctx context.Context, fetchErr <-chan error) error {
 			s.done, err = s.h.Tick(ctx, now, s.done[:0])
 			s.ack(s.done)
 		case <-commit.C:
-			s.commit(ctx)
+			s.startCommit(ctx)
+		case r := <-s.commitDone: // nil, and never ready, when none travels
+			s.commitReturned(ctx, r)
 		}
 		if err == nil && s.finished && time.Since(s.lastCommit) >= s.c.cfg.CommitInterval {
-			s.commit(ctx)
+			s.startCommit(ctx)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -242,6 +248,7 @@ func (s *session) finish(ctx context.Context, loopErr error) error {
 			errs = append(errs, fmt.Errorf("finishing partitions %v: %w", s.parts, err))
 		}
 	}
+	s.awaitCommit(dctx)
 	if err := s.commit(dctx); err != nil {
 		errs = append(errs, err)
 	}
