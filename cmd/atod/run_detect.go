@@ -381,12 +381,13 @@ func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.
 // catchingUp reports whether a partition is working off a backlog and
 // still bringing events: its last batch came less than maxHold ago, or
 // more than a batch of records waited in Kafka behind it and it came less
-// than catchUpBehind ago. The second matters because the gaps between a partition's batches
-// are set by how long the one goroutine that detects takes over the other
-// partitions' batches, not by the partition: releasing its partial batch
-// each time a gap passed max_hold made a drained backlog cost a Redis load
-// and save per account per few thousand events. catchUpBehind bounds the
-// hold when the records said to be waiting do not come (a broker outage).
+// than catchUpBehind ago. The second matters because the gaps between a
+// partition's batches are set by how long the one goroutine that detects
+// takes over the other partitions' batches, not by the partition:
+// releasing its partial batch each time a gap passed max_hold made a
+// drained backlog cost a Redis load and save per account per few thousand
+// events. catchUpBehind bounds the hold when the records said to be
+// waiting do not come (a broker outage).
 func (lp *livePartition) catchingUp(now time.Time, maxHold time.Duration) bool {
 	if !lp.backlog {
 		return false
