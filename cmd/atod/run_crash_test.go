@@ -83,10 +83,17 @@ func TestRunCrashRestart(t *testing.T) {
 	rs := startRedis(t)
 	broker := startKafka(t, 3)
 	lines := staggered(600, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
-	want := detectInMemory(t, testRunConfig(broker), lines)
 	produce(t, broker, lines, userKey)
-	path := writeRunConfig(t, broker, rs.addr)
+	crashRestart(t, broker, rs.addr, lines)
+}
 
+// crashRestart kills an atod process a third of the way through the
+// alerts of lines, already in the broker's input topic, starts another,
+// and checks that the alerts are replay's, each once.
+func crashRestart(t *testing.T, broker, redisAddr string, lines [][]byte) {
+	t.Helper()
+	want := detectInMemory(t, testRunConfig(broker), lines)
+	path := writeRunConfig(t, broker, redisAddr)
 	first := startAtod(t, path, "first")
 	waitAlertCount(t, broker, len(want)/3)
 	first.kill()

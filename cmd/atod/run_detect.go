@@ -57,6 +57,8 @@ type liveDetector struct {
 	unflushed []*livePartition
 
 	reappliedSum int64 // eng.Reapplied() already counted
+
+	delivering *delivery // alerts on their way to the topic; see run_deliver.go
 }
 
 // livePartition is one partition's pipeline and hold clock.
@@ -70,6 +72,9 @@ type livePartition struct {
 	// until flush publishes them; undone those batches' events.
 	undelivered []detector.Alert
 	undone      []ingest.Position
+	// publishing are the alerts of the delivery in flight, staged in the
+	// outbox beside newer ones until it lands.
+	publishing  []detector.Alert
 	staged      bool // the outbox holds alerts of this partition
 	outKey      string
 	lateSum     int64 // pipe.Late() already counted
@@ -114,10 +119,11 @@ func (d *liveDetector) partition(p int32) *livePartition {
 			return nil
 		}
 		// The outbox key holds what is not yet published: the alerts of
-		// earlier batches waiting for this call's flush, and these.
+		// the delivery in flight, of earlier batches waiting for a flush,
+		// and these.
 		now := d.now().UTC()
-		staged := make([]detector.Alert, len(lp.undelivered), len(lp.undelivered)+len(as))
-		copy(staged, lp.undelivered)
+		staged := make([]detector.Alert, 0, len(lp.publishing)+len(lp.undelivered)+len(as))
+		staged = append(append(staged, lp.publishing...), lp.undelivered...)
 		for _, a := range as {
 			a.DetectedAt = &now
 			staged = append(staged, a)
@@ -147,78 +153,13 @@ func (d *liveDetector) partition(p int32) *livePartition {
 	return lp
 }
 
-// flush delivers the alerts of the batches processed since the last flush,
-// all partitions' in one publish (a round trip to the brokers each, were it
-// per batch, on the one goroutine that detects), and only then reports
-// their events done. Handle, Tick and Revoke end with it; an error leaves
-// the events undone, to be read again, and the alerts in the outbox.
-func (d *liveDetector) flush(ctx context.Context) error {
-	if len(d.unflushed) == 0 {
-		return nil
-	}
-	var all []detector.Alert
-	for _, lp := range d.unflushed {
-		all = append(all, lp.undelivered...)
-	}
-	if err := d.deliver(ctx, d.unflushed, all); err != nil {
-		return err
-	}
-	for _, lp := range d.unflushed {
-		d.done = append(d.done, lp.undone...)
-		clear(lp.undelivered)
-		lp.undelivered, lp.undone = lp.undelivered[:0], lp.undone[:0]
-	}
-	clear(d.unflushed)
-	d.unflushed = d.unflushed[:0]
-	return nil
-}
-
-// deliver publishes what the Dedup has not seen, then empties the
-// partitions' outboxes.
-func (d *liveDetector) deliver(ctx context.Context, parts []*livePartition, as []detector.Alert) error {
-	fresh := d.dedup.Fresh(as)
-	// Hooks first: their queue is idempotent by alert id, so a crash
-	// between the two hands the alert over again rather than never.
-	if d.resp != nil {
-		for i := range fresh {
-			if _, err := d.resp.Notify(ctx, fresh[i]); err != nil {
-				d.metrics.errors.WithLabelValues("hooks_queue").Inc()
-				return fmt.Errorf("handing alert %s to the hooks' queue: %w", fresh[i].ID, err)
-			}
-		}
-	}
-	if err := d.pub.Publish(ctx, fresh); err != nil {
-		d.metrics.errors.WithLabelValues("kafka_publish").Inc()
-		return err
-	}
-	d.dedup.Remember(fresh...)
-	for i := range fresh {
-		d.metrics.alerts.WithLabelValues(fresh[i].Rule, fresh[i].Action).Inc()
-		if fresh[i].DetectedAt != nil {
-			d.metrics.alertDelay.Observe(max(fresh[i].DetectedAt.Sub(fresh[i].Time), 0).Seconds())
-		}
-	}
-	for _, lp := range parts {
-		if !lp.staged || lp.pipe.Unsaved() {
-			// The outbox also holds the alerts of a batch whose state
-			// may have been saved: they stay until it runs again.
-			continue
-		}
-		if err := d.outbox.Clear(ctx, lp.outKey); err != nil {
-			d.metrics.errors.WithLabelValues("outbox").Inc()
-			return err
-		}
-		lp.staged = false
-	}
-	return nil
-}
-
 // Assign implements ingestkafka.Handler: it learns which alerts the topic
 // already holds from the time the partitions' last commits say work
 // resumed, and delivers what the previous owners left in the outbox.
 func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignment) error {
 	// What an ended generation processed but could not deliver is in the
 	// outbox, and its records are read again: none of it is done.
+	d.abandonDelivery()
 	for _, lp := range d.unflushed {
 		lp.undelivered, lp.undone = nil, nil
 	}
@@ -255,7 +196,7 @@ func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignmen
 	for _, a := range parts {
 		lp := d.parts[a.Partition]
 		recovered += len(d.dedup.Fresh(pending[a.Partition]))
-		if err := d.deliver(ctx, []*livePartition{lp}, pending[a.Partition]); err != nil {
+		if err := d.deliverNow(ctx, lp, pending[a.Partition]); err != nil {
 			return err
 		}
 	}
@@ -375,7 +316,10 @@ func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.
 		delete(d.parts, p)
 		d.metrics.forget(lp.label)
 	}
-	return d.done, errors.Join(err, d.settle(ctx))
+	// The partitions' alerts are delivered before they go: nothing of
+	// theirs travels on.
+	err = errors.Join(err, d.settle(ctx))
+	return d.done, errors.Join(err, d.awaitDelivery(ctx))
 }
 
 // catchingUp reports whether a partition is working off a backlog and
