@@ -111,8 +111,17 @@ func TestRunTwoInstancesOneKilled(t *testing.T) {
 	rs := startRedis(t)
 	broker := startKafka(t, 4)
 	lines := staggered(600, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
+	twoInstancesOneKilled(t, broker, rs.addr, lines)
+}
+
+// twoInstancesOneKilled starts two atod processes in one group, puts
+// lines in the input topic, kills one a third of the way through the
+// alerts, and checks that the survivor ends with replay's alerts, each
+// once.
+func twoInstancesOneKilled(t *testing.T, broker, redisAddr string, lines [][]byte) {
+	t.Helper()
 	want := detectInMemory(t, testRunConfig(broker), lines)
-	path := writeRunConfig(t, broker, rs.addr)
+	path := writeRunConfig(t, broker, redisAddr)
 
 	a := startAtod(t, path, "a")
 	b := startAtod(t, path, "b")

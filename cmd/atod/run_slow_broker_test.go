@@ -122,3 +122,13 @@ func TestRunCrashRestartSlowAlertsBroker(t *testing.T) {
 	broker := slowProduceBroker(t, 3, lines, 100*time.Millisecond)
 	crashRestart(t, broker, rs.addr, lines)
 }
+
+// Two instances while deliveries travel to a slow broker, one killed: the
+// survivor takes over partitions whose last alerts may be in flight or in
+// the outbox, and ends with replay's alerts, each once.
+func TestRunTwoInstancesOneKilledSlowAlertsBroker(t *testing.T) {
+	lines := staggered(600, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
+	rs := startRedis(t)
+	broker := slowProduceBroker(t, 4, nil, 100*time.Millisecond)
+	twoInstancesOneKilled(t, broker, rs.addr, lines)
+}
