@@ -34,7 +34,7 @@ type followConfig struct {
 // maxFuture is follow.max_future with its default.
 func (f *followConfig) maxFuture() time.Duration {
 	if f.MaxFuture == nil {
-		return 24 * time.Hour
+		return ingest.DefaultMaxFuture
 	}
 	return *f.MaxFuture
 }

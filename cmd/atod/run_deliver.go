@@ -183,18 +183,19 @@ func (d *liveDetector) deliverNow(ctx context.Context, lp *livePartition, as []d
 // left waiting behind it: when it returns, every processed batch's alerts
 // are published, or an error says why not.
 func (d *liveDetector) awaitDelivery(ctx context.Context) error {
-	for d.delivering != nil || len(d.unflushed) > 0 {
+	for {
 		if err := d.reapDelivery(ctx, true); err != nil {
 			return err
 		}
+		if len(d.unflushed) == 0 {
+			return nil
+		}
+		// Starts the next delivery, or, with nothing to publish, takes
+		// the rest at once.
 		if err := d.flush(ctx); err != nil {
 			return err
 		}
-		if d.delivering == nil && len(d.unflushed) > 0 {
-			return fmt.Errorf("alerts of %d partitions left undelivered", len(d.unflushed)) // cannot happen: flush takes them
-		}
 	}
-	return nil
 }
 
 // abandonDelivery forgets the delivery in flight, once it has ended, when

@@ -96,30 +96,13 @@ func connectionSetup(cmd redis.Cmder) bool {
 // BenchmarkReplayRedis replays the tenant with the default local cache
 // and reports its hit ratio too (see benchReplayRedis).
 func BenchmarkReplayRedis(b *testing.B) {
-	benchReplayRedis(b, DefaultLocalCacheEntries)
+	benchReplayRedis(b, DefaultLocalCacheEntries, false)
 }
 
 // BenchmarkReplayRedisWriteBehind replays the tenant as atod replay does
 // with Redis: through a WriteBehind, one write at the end.
 func BenchmarkReplayRedisWriteBehind(b *testing.B) {
-	srv := startRedis(b)
-	events := benchEvents(b)
-	cfg := detector.DefaultConfig()
-	var p prefixes
-	var trips roundTrips
-	var elapsed time.Duration
-	for range b.N {
-		b.StopTimer()
-		store := newTestStore(b, testConfig([]string{srv.addr()}, p.next("w")))
-		store.client.AddHook(&trips)
-		wb := detector.NewWriteBehind(store, DefaultLocalCacheEntries)
-		b.StartTimer()
-		start := time.Now()
-		storetest.Replay(b, cfg, wb, events)
-		elapsed += time.Since(start)
-	}
-	reportRate(b, len(events), elapsed)
-	b.ReportMetric(float64(trips.n.Load())*1000/float64(len(events)*b.N), "round-trips/1k-events")
+	benchReplayRedis(b, DefaultLocalCacheEntries, true)
 }
 
 func BenchmarkRedisMemory(b *testing.B) {

@@ -25,13 +25,14 @@ import (
 // redis.local_cache_entries 0: the store as it was before the cache, for
 // comparison in the same run.
 func BenchmarkReplayRedisCacheOff(b *testing.B) {
-	benchReplayRedis(b, 0)
+	benchReplayRedis(b, 0, false)
 }
 
-// benchReplayRedis replays the tenant with a cache of entries and reports
-// the rate, the round trips and, with a cache, hit-ratio: the share of
-// keys a Load took from the cache.
-func benchReplayRedis(b *testing.B, entries int) {
+// benchReplayRedis replays the tenant with a cache of entries, through a
+// WriteBehind with writeBehind, and reports the rate, the round trips and,
+// with a cache and no WriteBehind, hit-ratio: the share of keys a Load
+// took from the cache.
+func benchReplayRedis(b *testing.B, entries int, writeBehind bool) {
 	srv := startRedis(b)
 	events := benchEvents(b)
 	cfg := detector.DefaultConfig()
@@ -45,9 +46,13 @@ func benchReplayRedis(b *testing.B, entries int) {
 		c.LocalCacheEntries = entries
 		store := newTestStore(b, c)
 		store.client.AddHook(&trips)
+		var replayed detector.Store = store
+		if writeBehind {
+			replayed = detector.NewWriteBehind(store, entries)
+		}
 		b.StartTimer()
 		start := time.Now()
-		storetest.Replay(b, cfg, store, events)
+		storetest.Replay(b, cfg, replayed, events)
 		elapsed += time.Since(start)
 		if store.cache != nil {
 			hits += store.cache.hits
@@ -56,7 +61,7 @@ func benchReplayRedis(b *testing.B, entries int) {
 	}
 	reportRate(b, len(events), elapsed)
 	b.ReportMetric(float64(trips.n.Load())*1000/float64(len(events)*b.N), "round-trips/1k-events")
-	if entries > 0 {
+	if entries > 0 && !writeBehind {
 		b.ReportMetric(float64(hits)/float64(hits+misses), "hit-ratio")
 	}
 }

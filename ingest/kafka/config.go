@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/atod-project/atod/ingest"
 )
 
 // Config is the kafka section of atod's configuration, less alerts_topic,
@@ -47,11 +49,8 @@ type Config struct {
 	MinBytes int           `yaml:"min_bytes"`
 	MaxBytes int           `yaml:"max_bytes"`
 	// MaxFuture is how far ahead of this machine's clock an event's time
-	// may be; a record with an event later than that is dead-lettered. A
-	// source whose clock runs days ahead would otherwise carry its
-	// partition's event time with it: every later event of the partition
-	// would count as late, and memory state would expire every account at
-	// once. 0 turns the check off.
+	// may be; a record with an event later than that is dead-lettered (see
+	// ingest.DefaultMaxFuture for why). 0 turns the check off.
 	MaxFuture time.Duration `yaml:"max_future"`
 	// CommitInterval is the least time between two offset commits; 0 (the
 	// default) commits after every round of records handled. Events handled
@@ -116,7 +115,7 @@ func DefaultConfig() Config {
 		HeartbeatInterval: time.Second,
 		RebalanceTimeout:  30 * time.Second,
 		MaxWait:           DefaultMaxWait,
-		MaxFuture:         24 * time.Hour,
+		MaxFuture:         ingest.DefaultMaxFuture,
 		MinBytes:          1,
 		MaxBytes:          8 << 20,
 	}

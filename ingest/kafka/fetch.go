@@ -114,14 +114,10 @@ func (f *fetcher) run(ctx context.Context, out chan<- record) error {
 // its events carry no bytes of their own to dead-letter apart, and a
 // clock that far off is the source's, not one event's.
 func (f *fetcher) inFuture(events []ingest.Event) error {
-	if f.cfg.MaxFuture <= 0 {
-		return nil
-	}
-	limit := time.Now().Add(f.cfg.MaxFuture)
+	now := time.Now()
 	for i := range events {
-		if events[i].Time.After(limit) {
-			return fmt.Errorf("event time %s is more than kafka.max_future (%s) ahead of this clock",
-				events[i].Time.Format(time.RFC3339), f.cfg.MaxFuture)
+		if err := ingest.TooFarAhead(events[i].Time, now, f.cfg.MaxFuture); err != nil {
+			return fmt.Errorf("kafka.max_future: %w", err)
 		}
 	}
 	return nil

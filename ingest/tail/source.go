@@ -43,8 +43,7 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 		if handleErr != nil {
 			return
 		}
-		if max := s.Config.MaxFuture; max > 0 && e.Time.After(time.Now().Add(max)) {
-			futureErr = fmt.Errorf("event time %s is more than %s ahead of this clock", e.Time.Format(time.RFC3339), max)
+		if futureErr = ingest.TooFarAhead(e.Time, time.Now(), s.Config.MaxFuture); futureErr != nil {
 			return
 		}
 		if err := h.Handle(ctx, e); err != nil {
