@@ -16,7 +16,7 @@ import (
 // password spray: kept in the organisation's state only.
 type SprayAttempt struct {
 	Time    time.Time
-	User    string
+	User    string `store:"account"` // sealed by a pseudonymising store
 	IP      netip.Addr
 	EventID string
 }

@@ -145,7 +145,9 @@ type AddrState struct {
 
 // AddrUser is one account's recent attempts from an address.
 type AddrUser struct {
-	User      string
+	// User is the account's name. The tag asks a store that keeps
+	// pseudonymous keys to keep it sealed too (see detector/redisstore).
+	User      string `store:"account"`
 	First     time.Time
 	Last      time.Time
 	Failures  int

@@ -61,9 +61,10 @@ type field struct {
 
 // newCodec returns the codec of T, which must be a struct; the top-level
 // fields named in skip are neither written nor read (the store keeps the
-// key and the revision elsewhere).
-func newCodec[T any](skip ...string) (*codec[T], error) {
-	bd := builder{plans: make(map[reflect.Type]*plan)}
+// key and the revision elsewhere). String fields tagged `store:"account"`
+// are sealed with seal (see sealer), or kept in clear when it is nil.
+func newCodec[T any](seal *sealer, skip ...string) (*codec[T], error) {
+	bd := builder{plans: make(map[reflect.Type]*plan), seal: seal}
 	t := reflect.TypeFor[T]()
 	if t.Kind() != reflect.Struct {
 		return nil, fmt.Errorf("codec of %s: not a struct", t)
@@ -122,7 +123,10 @@ var (
 	unmarshalerType = reflect.TypeFor[encoding.BinaryUnmarshaler]()
 )
 
-type builder struct{ plans map[reflect.Type]*plan }
+type builder struct {
+	plans map[reflect.Type]*plan
+	seal  *sealer
+}
 
 // plan returns the plan of t; a type that contains itself gets the plan
 // under construction.
@@ -181,6 +185,9 @@ func (bd *builder) fillStruct(p *plan, t reflect.Type, skip ...string) error {
 			continue
 		}
 		fp, err := bd.plan(sf.Type)
+		if err == nil && sf.Tag.Get("store") == "account" {
+			fp, err = bd.accountPlan(sf.Type)
+		}
 		if err != nil {
 			return fmt.Errorf("%s.%s: %w", t, sf.Name, err)
 		}

@@ -71,11 +71,11 @@ func BenchmarkCodec(b *testing.B) {
 func demoCodecs(tb testing.TB) ([]detector.UserState, []detector.AddrState, *codec[detector.UserState], *codec[detector.AddrState]) {
 	tb.Helper()
 	us, as := demoStates(tb)
-	uc, err := newCodec[detector.UserState]("User", "Rev")
+	uc, err := newCodec[detector.UserState](nil, "User", "Rev")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ac, err := newCodec[detector.AddrState]("Addr", "Rev")
+	ac, err := newCodec[detector.AddrState](nil, "Addr", "Rev")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -112,7 +112,7 @@ func randomColState(r *rand.Rand) colState {
 }
 
 func TestColumnsRoundTrip(t *testing.T) {
-	c, err := newCodec[colState]()
+	c, err := newCodec[colState](nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func countModes(t *testing.T, root *plan, b []byte, modes map[int]int) {
 
 // A run longer than a one-byte count, and lists that must go by rows.
 func TestColumnsEdges(t *testing.T) {
-	c, err := newCodec[colState]()
+	c, err := newCodec[colState](nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestColumnsDemo(t *testing.T) {
 // Three sessions-like elements: event ids share a prefix, hashes are 8
 // bytes each, a coordinate repeats.
 func TestColumnsPack(t *testing.T) {
-	c, _ := newCodec[colState]()
+	c, _ := newCodec[colState](nil)
 	seen := time.UnixMilli(1_772_652_739_863).UTC()
 	in := colState{Seen: seen, Cols: []colProbe{
 		{S: "ev-0001468", U: 1<<64 - 1, F: 48.1351},

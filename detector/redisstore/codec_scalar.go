@@ -3,6 +3,7 @@ package redisstore
 import (
 	"encoding"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -74,6 +75,47 @@ func decString(r *reader, v reflect.Value) error {
 	s, err := decodeString(b)
 	v.SetString(s)
 	return err
+}
+
+// accountName is the plans map's key for the plan of account names, which
+// are strings stored differently (see builder.accountPlan).
+type accountName string
+
+// accountPlan returns the plan of a field tagged `store:"account"`: a
+// string sealed with the builder's sealer, or in clear without one. Either
+// way a value in clear (from before names were sealed) still decodes.
+func (bd *builder) accountPlan(t reflect.Type) (*plan, error) {
+	if t.Kind() != reflect.String {
+		return nil, fmt.Errorf(`store:"account" on a %s, not a string`, t)
+	}
+	key := reflect.TypeFor[accountName]()
+	if p, ok := bd.plans[key]; ok {
+		return p, nil
+	}
+	seal := bd.seal
+	p := &plan{typ: t, kind: reflect.String, wt: wireBytes, zero: reflect.Value.IsZero}
+	p.enc = func(e *encoder, v reflect.Value) {
+		if seal == nil {
+			e.b = appendString(e.b, v.String())
+			return
+		}
+		e.b = append(e.b, seal.seal(v.String())...)
+	}
+	p.dec = func(r *reader, v reflect.Value) error {
+		b := r.rest()
+		if r.v1 || len(b) == 0 || b[0] != strSealed {
+			return decString(r, v)
+		}
+		r.consumeAll()
+		if seal == nil {
+			return errors.New("a sealed account name, and no pseudonym key to open it")
+		}
+		name, err := seal.open(b)
+		v.SetString(name)
+		return err
+	}
+	bd.plans[key] = p
+	return p, nil
 }
 
 // Values are read and set through pointers where they are addressable

@@ -127,7 +127,8 @@ func TestStringRoundTrip(t *testing.T) {
 		{"0b5c6a4e-8f0e-4d5b-9a1c-3f2e1d0c9b8", 35},    // short
 		{"\x00", 2},
 		{"\x01", 2},
-		{"\x02", 1},
+		{"\x02", 2}, // the sealed-name marker
+		{"\x03", 1},
 		{"\x00" + uuid[:16], 18}, // 17 bytes that start like a UUID marker
 		{"\x01\x01", 3},
 		{"ev-0007472", 10},

@@ -7,7 +7,8 @@ import (
 
 // Strings are their bytes, except that a canonical UUID (36 characters,
 // lowercase hex, as most identity providers write event ids) is stored as
-// its 16 bytes behind a marker byte: 17 bytes instead of 36. A string that
+// its 16 bytes behind a marker byte: 17 bytes instead of 36, and that an
+// account name may be sealed (strSealed, see sealer). A string that
 // happens to start with a byte that could be read as a marker gets an
 // escape byte in front. Any other spelling of a UUID (uppercase, braces)
 // is kept as it is, so every string comes back unchanged.
@@ -22,7 +23,7 @@ func appendString(b []byte, s string) []byte {
 			return append(append(b, strUUID), u[:]...)
 		}
 	}
-	if len(s) > 0 && s[0] <= strEscape {
+	if len(s) > 0 && s[0] <= strSealed {
 		b = append(b, strEscape)
 	}
 	return append(b, s...)
@@ -41,7 +42,7 @@ func decodeString(b []byte) (string, error) {
 		}
 		return formatUUID(b[1:]), nil
 	case strEscape:
-		if len(b) < 2 || b[1] > strEscape {
+		if len(b) < 2 || b[1] > strSealed {
 			return "", errBadString // not what appendString writes
 		}
 		return string(b[1:]), nil

@@ -41,7 +41,7 @@ type kitchenSink struct {
 
 func roundTrip[T any](t *testing.T, seeds int) {
 	t.Helper()
-	c, err := newCodec[T]()
+	c, err := newCodec[T](nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +79,11 @@ func TestCodecRoundTrip(t *testing.T) {
 func FuzzCodecRoundTrip(f *testing.F) {
 	f.Add(uint64(1), []byte{})
 	f.Add(uint64(2), []byte{0x0a, 0x03, 'a', 'b', 'c'})
-	users, err := newCodec[detector.UserState]()
+	users, err := newCodec[detector.UserState](nil)
 	if err != nil {
 		f.Fatal(err)
 	}
-	sink, err := newCodec[kitchenSink]()
+	sink, err := newCodec[kitchenSink](nil)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -120,8 +120,8 @@ type v2 struct {
 }
 
 func TestCodecVersions(t *testing.T) {
-	c1, _ := newCodec[v1]()
-	c2, err := newCodec[v2]()
+	c1, _ := newCodec[v1](nil)
+	c2, err := newCodec[v2](nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestCodecRefusesUnstorableTypes(t *testing.T) {
 		OK bool
 		F  func()
 	}
-	if _, err := newCodec[bad](); err == nil || !strings.Contains(err.Error(), "F") {
+	if _, err := newCodec[bad](nil); err == nil || !strings.Contains(err.Error(), "F") {
 		t.Fatalf("newCodec of a func field: %v", err)
 	}
 }
@@ -183,14 +183,15 @@ func FuzzCodecDecode(f *testing.F) {
 		b, _ := hex.DecodeString(golden)
 		f.Add(append([]byte{formatV1}, b...))
 	}
-	users, _ := newCodec[detector.UserState]()
-	addrs, _ := newCodec[detector.AddrState]()
-	sink, _ := newCodec[kitchenSink]()
-	cols, err := newCodec[colState]()
+	users, _ := newCodec[detector.UserState](nil)
+	addrs, _ := newCodec[detector.AddrState](nil)
+	sink, _ := newCodec[kitchenSink](nil)
+	cols, err := newCodec[colState](nil)
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, b := range [][]byte{encodeSeed(users, &u), encodeSeed(addrs, &a), encodeSeed(sink, &k)} {
+	sealedAddrs, _ := newCodec[detector.AddrState](newSealer([]byte("a pseudonym key of 32 bytes.....")))
+	for _, b := range [][]byte{encodeSeed(users, &u), encodeSeed(addrs, &a), encodeSeed(sink, &k), encodeSeed(sealedAddrs, &a)} {
 		f.Add(b)
 	}
 	for seed := range uint64(8) {
@@ -202,6 +203,7 @@ func FuzzCodecDecode(f *testing.F) {
 		stable(t, addrs, body)
 		stable(t, sink, body)
 		stable(t, cols, body)
+		stable(t, sealedAddrs, body)
 	})
 }
 

@@ -84,7 +84,7 @@ func TestDecodeFormatV1(t *testing.T) {
 
 func decodeV1Golden[T any](t *testing.T, name, golden string, want T, skip ...string) {
 	t.Helper()
-	c, err := newCodec[T](skip...)
+	c, err := newCodec[T](nil, skip...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func decodeV1Golden[T any](t *testing.T, name, golden string, want T, skip ...st
 }
 
 func TestUnknownFormat(t *testing.T) {
-	c, _ := newCodec[detector.AddrState]("Addr", "Rev")
+	c, _ := newCodec[detector.AddrState](nil, "Addr", "Rev")
 	var a detector.AddrState
 	for _, raw := range [][]byte{{5, 3, 0}, {5}, {5, 0}} {
 		if rev, err := decodeInto(c, raw, nil, &a); !errors.Is(err, errUnknownFormat) || rev != 5 {

@@ -111,11 +111,15 @@ func New(cfg Config, opts Options) (*Store, error) {
 	}
 	// The key says whose state a value is, and the revision heads the
 	// value; neither is in the body.
-	users, err := newCodec[detector.UserState]("User", "Rev")
+	var seal *sealer
+	if pseudonymKey != nil {
+		seal = newSealer(pseudonymKey)
+	}
+	users, err := newCodec[detector.UserState](seal, "User", "Rev")
 	if err != nil {
 		return nil, fmt.Errorf("detector.UserState: %w", err)
 	}
-	addrs, err := newCodec[detector.AddrState]("Addr", "Rev")
+	addrs, err := newCodec[detector.AddrState](seal, "Addr", "Rev")
 	if err != nil {
 		return nil, fmt.Errorf("detector.AddrState: %w", err)
 	}
