@@ -203,6 +203,7 @@ func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Aler
 	}
 	if ev.Time.After(u.Seen) {
 		u.Seen = ev.Time
+		u.forgetStale(&e.cfg)
 	}
 	if a != nil {
 		if expired(a.Seen, ev.Time, e.cfg.AddrRetention) {

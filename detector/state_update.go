@@ -1,6 +1,7 @@
 package detector
 
 import (
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -37,6 +38,35 @@ func (u *UserState) knows(ip netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// sessionMemory is how long an unused session id is worth remembering:
+// the longest journey on Earth (half its circumference) at the fastest
+// travel, plus the allowed lateness. A session used again after that can
+// never have moved too fast, so sessionHijack can only update it, and
+// forgetting it changes no alert.
+func (c *Config) sessionMemory() time.Duration {
+	return c.Travel.travelTime(math.Pi*earthRadiusKm) + c.Lateness
+}
+
+// forgetStale drops, as of the account's newest event, what no rule can
+// use any more: failures older than every window that counts them (plus
+// the allowed lateness, so that an event late within it finds what it
+// would have found) and sessions unused for longer than sessionMemory.
+// Personal data that no rule needs is not kept; on the demo tenant this
+// was a sixth of what an account stores.
+func (u *UserState) forgetStale(c *Config) {
+	cut := u.Seen.Add(-c.maxUserWindow() - c.Lateness)
+	i := 0
+	for i < len(u.Failures) && u.Failures[i].Time.Before(cut) {
+		i++
+	}
+	u.Failures = dropFront(u.Failures, i)
+	cut = u.Seen.Add(-c.sessionMemory())
+	stale := func(s Session) bool { return s.Last.Before(cut) }
+	if slices.ContainsFunc(u.Sessions, stale) {
+		u.Sessions = slices.DeleteFunc(u.Sessions, stale)
+	}
 }
 
 // addFailure records a failed sign-in and forgets failures older than keep.
