@@ -81,12 +81,19 @@ func (c *fileConfig) validateRun() error {
 	if c.Kafka.BatchEvents < 1 || c.Kafka.BatchEvents > maxBatchEvents {
 		errs = append(errs, fmt.Errorf("kafka.batch_events: must be between 1 and %d, got %d", maxBatchEvents, c.Kafka.BatchEvents))
 	}
+	if c.Kafka.CatchUpEvents < 1 || c.Kafka.CatchUpEvents > maxCatchUpEvents {
+		errs = append(errs, fmt.Errorf("kafka.catch_up_events: must be between 1 and %d, got %d", maxCatchUpEvents, c.Kafka.CatchUpEvents))
+	}
 	return errors.Join(errs...)
 }
 
 // maxBatchEvents bounds kafka.batch_events: a batch's keys go to Redis in
 // one read and one round trip of scripts, and its events wait for it.
 const maxBatchEvents = 65536
+
+// maxCatchUpEvents bounds kafka.catch_up_events: about 1 GB per partition
+// catching up.
+const maxCatchUpEvents = 1 << 20
 
 func validAlertsTopic(t string) bool {
 	probe := ingestkafka.DefaultConfig()
@@ -151,7 +158,7 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 	defer func() { err = errors.Join(err, pub.Close()) }()
 
 	det := &liveDetector{eng: eng, enr: enr, pub: pub, resp: resp, outbox: outbox, dedup: alerts.NewDelivered(cfg.Detector.IncidentGap, dedupRemembered),
-		keyBase: cfg.Kafka.Group + "/" + cfg.Kafka.Topic, maxHold: cfg.Kafka.MaxHold, batch: cfg.Kafka.BatchEvents, lateness: cfg.Detector.Lateness,
+		keyBase: cfg.Kafka.Group + "/" + cfg.Kafka.Topic, maxHold: cfg.Kafka.MaxHold, batch: cfg.Kafka.BatchEvents, catchUp: cfg.Kafka.CatchUpEvents, lateness: cfg.Detector.Lateness,
 		log: log.Named("live"), metrics: metrics, now: time.Now, parts: map[int32]*livePartition{}}
 
 	ops, err := startOps(cfg.Ops, reg, func() error { return ready(consumer, store, outbox) }, log)
@@ -164,7 +171,7 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 	}
 	log.Info("atod run started", zap.Strings("brokers", cfg.Kafka.Brokers), zap.String("topic", cfg.Kafka.Topic),
 		zap.String("group", cfg.Kafka.Group), zap.String("alerts_topic", cfg.Kafka.AlertsTopic),
-		zap.Duration("lateness", cfg.Detector.Lateness), zap.Duration("max_hold", cfg.Kafka.MaxHold), zap.Int("batch_events", cfg.Kafka.BatchEvents))
+		zap.Duration("lateness", cfg.Detector.Lateness), zap.Duration("max_hold", cfg.Kafka.MaxHold), zap.Int("batch_events", cfg.Kafka.BatchEvents), zap.Int("catch_up_events", cfg.Kafka.CatchUpEvents))
 	return runBounded(ctx, cfg.Ops.ShutdownTimeout, log, func() error { return consumer.Run(ctx, det) })
 }
 

@@ -39,6 +39,14 @@ func TestCatchUpBatchSize(t *testing.T) {
 			t.Errorf("batch_events %d, backlog %v: %d, want %d", c.batch, c.backlog, got, c.want)
 		}
 	}
+	// kafka.catch_up_events replaces the default.
+	d := &liveDetector{batch: 100, catchUp: 100_000}
+	if got := d.batchSize(true); got != 100_000 {
+		t.Errorf("catch_up_events 100000: a backlog's batch is %d", got)
+	}
+	if got := d.batchSize(false); got != 100 {
+		t.Errorf("catch_up_events 100000: an ordinary batch is %d", got)
+	}
 }
 
 // A partition working off a backlog keeps its partial batch from Tick

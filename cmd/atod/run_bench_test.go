@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"testing"
@@ -42,23 +43,34 @@ func liveBenchEvents(n, accounts int, start time.Time, rate float64) [][]byte {
 // same topic from the same broker as a consumer group in the same run.
 // ATOD_BENCH_REDIS_RTT puts that round-trip time between atod and Redis;
 // ATOD_BENCH_CPUPROFILE=FILE profiles atod's part of the run only (-cpuprofile
-// would take in the production of the topic and plain kafka-go's read).
+// would take in the production of the topic and plain kafka-go's read);
+// ATOD_BENCH_EVENTS and ATOD_BENCH_ACCOUNTS set the number of events
+// (200,000) and of accounts they spread over (20,000), ATOD_BENCH_CATCH_UP
+// kafka.catch_up_events. heap_growth_MB is the most the heap's live and
+// not yet collected objects grew while atod ran, sampled: what atod held
+// (the broker in this process holds the topic throughout).
 func BenchmarkRunThroughput(b *testing.B) {
-	const n = 200_000
+	n := envInt(b, "ATOD_BENCH_EVENTS", 200_000)
 	rs := startRedis(b)
 	broker := startKafka(b, 6)
-	produce(b, broker, liveBenchEvents(n, 20_000, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), 2000), userKey)
+	accounts := envInt(b, "ATOD_BENCH_ACCOUNTS", 20_000)
+	produce(b, broker, liveBenchEvents(n, accounts, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), 2000), userKey)
 	b.ResetTimer()
 	for i := range b.N {
 		start := time.Now()
 		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: testTopic, GroupID: fmt.Sprintf("plain%d", i),
 			MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 100 * time.Millisecond, CommitInterval: time.Second, StartOffset: kafka.FirstOffset})
-		for range n {
+		var plainHalf time.Time
+		for j := range n {
 			if _, err := r.ReadMessage(context.Background()); err != nil {
 				b.Fatal(err)
 			}
+			if j == n/2 {
+				plainHalf = time.Now()
+			}
 		}
 		plain := time.Since(start)
+		plainSecond := time.Since(plainHalf)
 		r.Close()
 
 		cfg := testRunConfig(broker)
@@ -68,23 +80,46 @@ func BenchmarkRunThroughput(b *testing.B) {
 			cfg.Redis.KeyPrefix = fmt.Sprintf("bench%d:", i)
 		}
 		cfg.Ops.Listen = ""
+		if v := os.Getenv("ATOD_BENCH_CATCH_UP"); v != "" {
+			cfg.Kafka.CatchUpEvents = envInt(b, "ATOD_BENCH_CATCH_UP", catchUpBatch)
+		}
+		peak := sampleHeap()
 		start = time.Now()
 		if f := os.Getenv("ATOD_BENCH_CPUPROFILE"); f != "" {
 			profileCPU(b, f)
 		}
 		stop := startRun(b, cfg)
 		client := &kafka.Client{Addr: kafka.TCP(broker)}
-		for !allCommittedGroup(client, cfg.Kafka.Group) {
+		var half time.Time
+		var atHalf int64
+		for {
+			done, ok := committedCount(client, cfg.Kafka.Group)
+			if ok && half.IsZero() && done >= int64(n/2) {
+				half, atHalf = time.Now(), done
+			}
+			if ok && done >= int64(n) {
+				break
+			}
 			time.Sleep(5 * time.Millisecond)
 		}
 		live := time.Since(start)
+		liveSecond := time.Since(half)
+		b.ReportMetric(peak()/1e6, "heap_growth_MB")
 		pprof.StopCPUProfile()
 		if err := stop(); err != nil {
 			b.Fatal(err)
 		}
-		b.ReportMetric(n/live.Seconds(), "atod_events/s")
-		b.ReportMetric(n/plain.Seconds(), "kafkago_events/s")
+		b.ReportMetric(float64(n)/live.Seconds(), "atod_events/s")
+		b.ReportMetric(float64(n)/plain.Seconds(), "kafkago_events/s")
 		b.ReportMetric(plain.Seconds()/live.Seconds(), "ratio")
+		// The second half of each read: without the group's join and
+		// the first sight of every account (with as many events per
+		// account as the first half, most are seen by then).
+		steady := float64(int64(n)-atHalf) / liveSecond.Seconds()
+		steadyPlain := float64(n-n/2-1) / plainSecond.Seconds()
+		b.ReportMetric(steady, "atod_2nd_half_events/s")
+		b.ReportMetric(steadyPlain, "kafkago_2nd_half_events/s")
+		b.ReportMetric(steady/steadyPlain, "2nd_half_ratio")
 	}
 }
 
@@ -100,9 +135,58 @@ func profileCPU(b *testing.B, file string) {
 	}
 }
 
-func allCommittedGroup(client *kafka.Client, group string) bool {
-	ok := allCommitted(nil, client, group)
-	return ok
+// sampleHeap samples the heap's objects every 20 ms until the returned
+// function is called, which reports their peak above the first sample.
+func sampleHeap() (peak func() float64) {
+	read := func() float64 {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		metrics.Read(s)
+		return float64(s[0].Value.Uint64())
+	}
+	base, most := read(), 0.0
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			most = max(most, read()-base)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() float64 {
+		close(done)
+		<-finished
+		return most
+	}
+}
+
+// committedCount is how many records of the test topic group has
+// committed: its offsets, summed over the partitions (each starts at 0).
+func committedCount(client *kafka.Client, group string) (int64, bool) {
+	ctx := context.Background()
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{testTopic}})
+	if err != nil || len(meta.Topics) == 0 {
+		return 0, false
+	}
+	var parts []int
+	for _, p := range meta.Topics[0].Partitions {
+		parts = append(parts, p.ID)
+	}
+	com, err := client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{testTopic: parts}})
+	if err != nil || com.Error != nil {
+		return 0, false
+	}
+	var sum int64
+	for _, c := range com.Topics[testTopic] {
+		sum += max(c.CommittedOffset, 0)
+	}
+	return sum, true
 }
 
 // BenchmarkRunLatency offers live events at 20,000/s for a few seconds,
@@ -195,3 +279,7 @@ func latencyRun(b *testing.B, hold time.Duration, rate int, d time.Duration) (p5
 }
 
 var _ = zap.NewNop
+
+func allCommittedGroup(client *kafka.Client, group string) bool {
+	return allCommitted(nil, client, group)
+}

@@ -45,6 +45,7 @@ type liveDetector struct {
 	keyBase  string // outbox key prefix: group and topic
 	maxHold  time.Duration
 	batch    int           // kafka.batch_events; 0: the Pipeline's default
+	catchUp  int           // kafka.catch_up_events; 0: catchUpBatch
 	lateness time.Duration // detector.lateness, for the watermark metric
 	log      *zap.Logger
 	metrics  *runMetrics
@@ -113,7 +114,7 @@ func (d *liveDetector) partition(p int32) *livePartition {
 		return nil
 	})
 	lp.pipe.SetBatchSize(d.batchSize(false))
-	lp.pipe.SetReleaseSize(catchUpBatch)
+	lp.pipe.SetReleaseSize(d.catchUpSize())
 	lp.pipe.BeforeSave(func(ctx context.Context, as []detector.Alert) error {
 		if len(as) == 0 && !lp.staged {
 			return nil
@@ -256,17 +257,30 @@ func lagsClock(b ingestkafka.Batch, now time.Time) bool {
 	return !b.Newest.IsZero() && now.Sub(b.Newest) > catchUpBehind
 }
 
-// catchUpBatch is the least batch a partition working off a backlog gets,
-// and the most events any partition hands the engine at once of what is
-// ready (detector.Pipeline.SetReleaseSize): latency no longer counts
-// there, and with Redis state each batch loads and saves each account and
-// address it touches once. BenchmarkRunThroughput, 200,000 events over
-// 20,000 accounts: 95,000 – 96,000 events/s at 8,192, 112,000 – 113,000
-// at 32,768, 106,000 – 117,000 at 65,536.
+// catchUpBatch is the default of kafka.catch_up_events: the least batch a
+// partition working off a backlog gets, and the most events any partition
+// hands the engine at once of what is ready
+// (detector.Pipeline.SetReleaseSize). Latency no longer counts there, and
+// with Redis state each batch loads and saves each account and address it
+// touches once, so the batch should be large beside the accounts of a
+// partition. BenchmarkRunThroughput, 200,000 events over 20,000 accounts:
+// 95,000 – 96,000 events/s at 8,192, 112,000 – 113,000 at 32,768,
+// 106,000 – 117,000 at 65,536; 3,000,000 events over 100,000 accounts (six
+// partitions): 113,000 – 126,000 at 32,768, 128,000 – 167,000 at 65,536,
+// 140,000 – 168,000 at 131,072 (BENCHMARKS.md). The default holds some
+// 200 MB of batches when six partitions catch up (about 1 KB per event).
 const catchUpBatch = 32768
 
+// catchUpSize is kafka.catch_up_events, or its default.
+func (d *liveDetector) catchUpSize() int {
+	if d.catchUp > 0 {
+		return d.catchUp
+	}
+	return catchUpBatch
+}
+
 // batchSize is a partition's batch: kafka.batch_events (the Pipeline's
-// default when unset), and at least catchUpBatch while it works off a
+// default when unset), and at least kafka.catch_up_events while it works off a
 // backlog: its records lag the clock (see catchUpBehind), or more than an
 // ordinary batch of them wait in Kafka behind the ones at hand.
 func (d *liveDetector) batchSize(backlog bool) int {
@@ -275,7 +289,7 @@ func (d *liveDetector) batchSize(backlog bool) int {
 		n = detector.DefaultBatchSize
 	}
 	if backlog {
-		n = max(n, catchUpBatch)
+		n = max(n, d.catchUpSize())
 	}
 	return n
 }
