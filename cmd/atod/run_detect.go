@@ -266,9 +266,9 @@ func lagsClock(b ingestkafka.Batch, now time.Time) bool {
 // partition. BenchmarkRunThroughput, 200,000 events over 20,000 accounts:
 // 95,000 – 96,000 events/s at 8,192, 112,000 – 113,000 at 32,768,
 // 106,000 – 117,000 at 65,536; 3,000,000 events over 100,000 accounts (six
-// partitions): 113,000 – 126,000 at 32,768, 128,000 – 167,000 at 65,536,
-// 140,000 – 168,000 at 131,072 (BENCHMARKS.md). The default holds some
-// 200 MB of batches when six partitions catch up (about 1 KB per event).
+// partitions): 97,000 at 32,768, 123,000 at 65,536, 187,000 – 188,000 at
+// 131,072 (BENCHMARKS.md). The default holds some 200 MB of batches when
+// six partitions catch up (about 1 KB per event).
 const catchUpBatch = 32768
 
 // catchUpSize is kafka.catch_up_events, or its default.
