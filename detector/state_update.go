@@ -54,7 +54,7 @@ func (c *Config) sessionMemory() time.Duration {
 // the allowed lateness, so that an event late within it finds what it
 // would have found) and sessions unused for longer than sessionMemory.
 // Personal data that no rule needs is not kept; on the demo tenant this
-// was a sixth of what an account stores.
+// was a fifth of what an account stores.
 func (u *UserState) forgetStale(c *Config) {
 	cut := u.Seen.Add(-c.maxUserWindow() - c.Lateness)
 	i := 0
