@@ -50,14 +50,15 @@ type kafkaConfig struct {
 	// BatchEvents is how many events of a partition the rules take at
 	// once: with Redis state each batch costs a read and a compare-and-set
 	// round trip, so bigger batches trade latency for throughput. A
-	// partition working off a backlog gets at least CatchUpEvents.
+	// partition working off a backlog gets a bigger one (CatchUpEvents).
 	BatchEvents int `yaml:"batch_events"`
-	// CatchUpEvents is the batch of a partition working off a backlog,
-	// and the most events of what is ready the rules take at once: a
-	// bigger one loads and saves each account and address once for more
+	// CatchUpEvents is shared by the partitions this instance holds: each
+	// gets an even part of it as its batch while it works off a backlog,
+	// and as the most events of what is ready the rules take at once. A
+	// bigger batch loads and saves each account and address once for more
 	// events, which pays when a partition has many accounts, and costs
-	// memory (about 1 KB per event per partition catching up). A bigger
-	// batch_events is kept.
+	// memory, about 1 KB per event, bounded by this whatever the number
+	// of partitions. A bigger batch_events is kept.
 	CatchUpEvents int `yaml:"catch_up_events"`
 }
 
@@ -66,7 +67,7 @@ func defaultFileConfig() fileConfig {
 	c.Detector = detector.DefaultConfig()
 	c.Redis = redisstore.DefaultConfig()
 	c.Kafka = kafkaConfig{Config: ingestkafka.DefaultConfig(), AlertsTopic: "atod-alerts", MaxHold: defaultMaxHold,
-		BatchEvents: detector.DefaultBatchSize, CatchUpEvents: catchUpBatch}
+		BatchEvents: detector.DefaultBatchSize, CatchUpEvents: defaultCatchUpEvents}
 	c.Ops = defaultOpsConfig()
 	c.Hooks = defaultHooksConfig()
 	return c

@@ -14,8 +14,9 @@ import (
 )
 
 // A partition gets kafka.batch_events (512 by default) while it keeps up,
-// and catchUpBatch while its records lag the clock or more than a batch of
-// them wait in Kafka; a configured size above catchUpBatch is kept.
+// and its part of kafka.catch_up_events while its records lag the clock or
+// more than a batch of them wait in Kafka; a configured size above that
+// is kept.
 func TestCatchUpBatchSize(t *testing.T) {
 	now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	fresh := ingestkafka.Batch{Newest: now.Add(-time.Second)}
@@ -29,23 +30,34 @@ func TestCatchUpBatchSize(t *testing.T) {
 		want    int
 	}{
 		{0, false, detector.DefaultBatchSize},
-		{0, true, catchUpBatch},
+		{0, true, defaultCatchUpEvents},
 		{100, false, 100},
-		{100, true, catchUpBatch},
-		{2 * catchUpBatch, true, 2 * catchUpBatch},
+		{100, true, defaultCatchUpEvents},
+		{2 * defaultCatchUpEvents, true, 2 * defaultCatchUpEvents},
 	} {
 		d := &liveDetector{batch: c.batch}
 		if got := d.batchSize(c.backlog); got != c.want {
 			t.Errorf("batch_events %d, backlog %v: %d, want %d", c.batch, c.backlog, got, c.want)
 		}
 	}
-	// kafka.catch_up_events replaces the default.
-	d := &liveDetector{batch: 100, catchUp: 100_000}
-	if got := d.batchSize(true); got != 100_000 {
-		t.Errorf("catch_up_events 100000: a backlog's batch is %d", got)
-	}
-	if got := d.batchSize(false); got != 100 {
-		t.Errorf("catch_up_events 100000: an ordinary batch is %d", got)
+	// kafka.catch_up_events is shared by the partitions held, down to an
+	// ordinary batch each.
+	for _, c := range []struct{ catchUp, parts, want int }{
+		{100_000, 0, 100_000},
+		{100_000, 4, 25_000},
+		{0, 6, defaultCatchUpEvents / 6},
+		{100_000, 1000, detector.DefaultBatchSize},
+	} {
+		d := &liveDetector{batch: 100, catchUp: c.catchUp, parts: map[int32]*livePartition{}}
+		for p := range c.parts {
+			d.parts[int32(p)] = &livePartition{}
+		}
+		if got := d.batchSize(true); got != c.want {
+			t.Errorf("catch_up_events %d over %d partitions: a backlog's batch is %d, want %d", c.catchUp, c.parts, got, c.want)
+		}
+		if got := d.batchSize(false); got != 100 {
+			t.Errorf("catch_up_events %d: an ordinary batch is %d", c.catchUp, got)
+		}
 	}
 }
 
@@ -100,7 +112,7 @@ func TestRunWorksOffBacklogInBigBatches(t *testing.T) {
 	processed := metricValue(t, metrics, "atod_events_processed_total")
 	if events != n || processed != n || batches > 16 {
 		t.Errorf("%v events (%v processed) in %v batches; want %d in at most 16 (2 partitions of %d events, batches up to %d)",
-			events, processed, batches, n, n/2, catchUpBatch)
+			events, processed, batches, n, n/2, defaultCatchUpEvents)
 	}
 }
 

@@ -92,7 +92,7 @@ func BenchmarkRunThroughput(b *testing.B) {
 		}
 		cfg.Ops.Listen = ""
 		if v := os.Getenv("ATOD_BENCH_CATCH_UP"); v != "" {
-			cfg.Kafka.CatchUpEvents = envInt(b, "ATOD_BENCH_CATCH_UP", catchUpBatch)
+			cfg.Kafka.CatchUpEvents = envInt(b, "ATOD_BENCH_CATCH_UP", defaultCatchUpEvents)
 		}
 		peak := sampleHeap()
 		start = time.Now()

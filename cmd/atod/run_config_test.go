@@ -8,7 +8,7 @@ import (
 )
 
 // kafka.batch_events and catch_up_events are read from the file, default
-// to the Pipeline's batch and catchUpBatch, and a value out of range stops
+// to the Pipeline's batch and defaultCatchUpEvents, and a value out of range stops
 // atod run with the key named.
 func TestRunBatchEvents(t *testing.T) {
 	cfg := testRunConfig("127.0.0.1:9092")
@@ -27,8 +27,8 @@ func TestRunBatchEvents(t *testing.T) {
 	}
 
 	cfg.Kafka.BatchEvents = 512
-	if cfg.Kafka.CatchUpEvents != catchUpBatch {
-		t.Errorf("default catch_up_events %d, want %d", cfg.Kafka.CatchUpEvents, catchUpBatch)
+	if cfg.Kafka.CatchUpEvents != defaultCatchUpEvents {
+		t.Errorf("default catch_up_events %d, want %d", cfg.Kafka.CatchUpEvents, defaultCatchUpEvents)
 	}
 	for _, n := range []int{0, -1, maxCatchUpEvents + 1} {
 		cfg.Kafka.CatchUpEvents = n

@@ -45,7 +45,7 @@ type liveDetector struct {
 	keyBase  string // outbox key prefix: group and topic
 	maxHold  time.Duration
 	batch    int           // kafka.batch_events; 0: the Pipeline's default
-	catchUp  int           // kafka.catch_up_events; 0: catchUpBatch
+	catchUp  int           // kafka.catch_up_events; 0: defaultCatchUpEvents
 	lateness time.Duration // detector.lateness, for the watermark metric
 	log      *zap.Logger
 	metrics  *runMetrics
@@ -188,6 +188,9 @@ func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignmen
 		pending[a.Partition], lp.staged = as, len(as) > 0
 	}
 	since = since.Add(-clockMargin)
+	for _, lp := range d.parts {
+		lp.pipe.SetReleaseSize(d.catchUpSize()) // shared by the partitions now held
+	}
 	published, err := d.pub.Recent(ctx, since)
 	if err != nil {
 		return fmt.Errorf("reading back recent alerts: %w", err)
@@ -257,30 +260,32 @@ func lagsClock(b ingestkafka.Batch, now time.Time) bool {
 	return !b.Newest.IsZero() && now.Sub(b.Newest) > catchUpBehind
 }
 
-// catchUpBatch is the default of kafka.catch_up_events: the least batch a
-// partition working off a backlog gets, and the most events any partition
-// hands the engine at once of what is ready
-// (detector.Pipeline.SetReleaseSize). Latency no longer counts there, and
-// with Redis state each batch loads and saves each account and address it
-// touches once, so the batch should be large beside the accounts of a
-// partition. BenchmarkRunThroughput, 200,000 events over 20,000 accounts:
-// 95,000 – 96,000 events/s at 8,192, 112,000 – 113,000 at 32,768,
-// 106,000 – 117,000 at 65,536; 3,000,000 events over 100,000 accounts (six
-// partitions): 97,000 at 32,768, 123,000 at 65,536, 187,000 – 188,000 at
-// 131,072 (BENCHMARKS.md). The default holds some 200 MB of batches when
-// six partitions catch up (about 1 KB per event).
-const catchUpBatch = 32768
+// defaultCatchUpEvents is the default of kafka.catch_up_events: the
+// events that the partitions an instance holds share as their batches
+// while they work off a backlog, and as the most events any of them hands
+// the engine at once of what is ready (detector.Pipeline.SetReleaseSize).
+// Latency no longer counts there, and with Redis state each batch loads
+// and saves each account and address it touches once, so a batch should
+// be large beside the accounts of its partition; shared, their memory
+// stays bounded however many partitions an instance is given (about 1 KB
+// an event: some 260 MB). Six partitions get 43,690 each.
+// BenchmarkRunThroughput, 3,000,000 events over 100,000 accounts and six
+// partitions, per-partition batches of 32,768: 97,000 events/s; 43,690
+// (this default): 120,000; 131,072: 187,000 – 200,000 (BENCHMARKS.md).
+const defaultCatchUpEvents = 1 << 18
 
-// catchUpSize is kafka.catch_up_events, or its default.
+// catchUpSize is a partition's batch while it works off a backlog: its
+// part of kafka.catch_up_events, at least an ordinary batch.
 func (d *liveDetector) catchUpSize() int {
-	if d.catchUp > 0 {
-		return d.catchUp
+	total := d.catchUp
+	if total <= 0 {
+		total = defaultCatchUpEvents
 	}
-	return catchUpBatch
+	return max(total/max(len(d.parts), 1), detector.DefaultBatchSize)
 }
 
 // batchSize is a partition's batch: kafka.batch_events (the Pipeline's
-// default when unset), and at least kafka.catch_up_events while it works off a
+// default when unset), and at least its part of kafka.catch_up_events while it works off a
 // backlog: its records lag the clock (see catchUpBehind), or more than an
 // ordinary batch of them wait in Kafka behind the ones at hand.
 func (d *liveDetector) batchSize(backlog bool) int {
