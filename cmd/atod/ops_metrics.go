@@ -53,7 +53,7 @@ func newRunMetrics(reg prometheus.Registerer, consumer *ingestkafka.Consumer) *r
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 3600}}),
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "atod_batch_events",
 			Help: "Events per batch the rules ran on: kafka.batch_events or fewer while partitions keep up, " +
-				"up to 32,768 while one works off a backlog (with Redis state each batch loads and saves each account and address it touches once).",
+				"up to its part of kafka.catch_up_events while one works off a backlog (with Redis state each batch loads and saves each account and address it touches once).",
 			Buckets: prometheus.ExponentialBuckets(1, 8, 7)}),
 	}
 	for _, c := range []prometheus.Collector{m.processed, m.alerts, m.late, m.reapplied, m.conflicts, m.errors, m.held, m.watermark, m.latency, m.alertDelay, m.batch,
