@@ -285,9 +285,10 @@ func (d *liveDetector) catchUpSize() int {
 }
 
 // batchSize is a partition's batch: kafka.batch_events (the Pipeline's
-// default when unset), and at least its part of kafka.catch_up_events while it works off a
-// backlog: its records lag the clock (see catchUpBehind), or more than an
-// ordinary batch of them wait in Kafka behind the ones at hand.
+// default when unset), and at least its part of kafka.catch_up_events
+// while it works off a backlog: its records lag the clock (see
+// catchUpBehind), or more than an ordinary batch of them wait in Kafka
+// behind the ones at hand.
 func (d *liveDetector) batchSize(backlog bool) int {
 	n := d.batch
 	if n <= 0 {
