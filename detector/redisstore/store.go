@@ -243,6 +243,39 @@ func (s *Store) fromCache(keys []string) (raws [][]byte, missing []int) {
 	return raws, missing
 }
 
+// maxGetKeys bounds the keys of one MGET: a command holds the whole server
+// while it runs, and a partition catching up may load a few hundred
+// thousand keys at once (kafka.catch_up_events). Bigger loads are several
+// MGETs in one pipeline, so that other clients are served between them.
+const maxGetKeys = 4096
+
+// mget reads keys from a single node into raws, maxGetKeys at a time in
+// one round trip.
+func (s *Store) mget(ctx context.Context, keys []string, raws [][]byte) error {
+	var cmds []*redis.SliceCmd
+	if len(keys) <= maxGetKeys {
+		cmds = append(cmds, s.client.MGet(ctx, keys...))
+	} else {
+		pipe := s.client.Pipeline()
+		for i := 0; i < len(keys); i += maxGetKeys {
+			cmds = append(cmds, pipe.MGet(ctx, keys[i:min(i+maxGetKeys, len(keys))]...))
+		}
+		_, _ = pipe.Exec(ctx) // errors are per command, below
+	}
+	for c, cmd := range cmds {
+		vals, err := cmd.Result()
+		if err != nil {
+			return s.redisError(ctx, fmt.Sprintf("load of %d keys", len(keys)), err)
+		}
+		for i, v := range vals {
+			if str, ok := v.(string); ok {
+				raws[c*maxGetKeys+i] = []byte(str)
+			}
+		}
+	}
+	return nil
+}
+
 // get fetches keys in one round trip: one MGET from a single node, a
 // pipeline of GETs that the client sends to each Cluster node. An absent
 // key gives nil.
@@ -252,16 +285,7 @@ func (s *Store) get(ctx context.Context, keys []string) ([][]byte, error) {
 		return raws, nil
 	}
 	if s.single {
-		vals, err := s.client.MGet(ctx, keys...).Result()
-		if err != nil {
-			return nil, s.redisError(ctx, fmt.Sprintf("load of %d keys", len(keys)), err)
-		}
-		for i, v := range vals {
-			if str, ok := v.(string); ok {
-				raws[i] = []byte(str)
-			}
-		}
-		return raws, nil
+		return raws, s.mget(ctx, keys, raws)
 	}
 	pipe := s.client.Pipeline()
 	cmds := make([]*redis.StringCmd, len(keys))

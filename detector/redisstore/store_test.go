@@ -206,3 +206,53 @@ func TestUnreachableIsUnavailable(t *testing.T) {
 		t.Fatalf("Load after Close: %v, want a final error", err)
 	}
 }
+
+// A load of more keys than one MGET takes (a partition catching up) reads
+// every one of them, in order.
+func TestLoadManyKeys(t *testing.T) {
+	srv := startRedis(t)
+	cfg := testConfig([]string{srv.addr()}, "many:")
+	cfg.LocalCacheEntries = 0 // every Load reads Redis
+	store := newTestStore(t, cfg)
+	ctx := context.Background()
+	const n = 2*maxGetKeys + 100
+	names := make([]string, n)
+	for i := range names {
+		names[i] = "user" + strconv.Itoa(i) + "@example.org"
+	}
+	users, _, err := store.Load(ctx, names, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	for i, u := range users {
+		if i%3 != 0 { // every third is saved; the others stay absent
+			continue
+		}
+		u.Seen = base.Add(time.Duration(i) * time.Second)
+		u.Logins = i
+	}
+	var saved []*detector.UserState
+	for i, u := range users {
+		if i%3 == 0 {
+			saved = append(saved, u)
+		}
+	}
+	if err := store.Save(ctx, saved, nil); err != nil {
+		t.Fatal(err)
+	}
+	again := newTestStore(t, cfg)
+	got, _, err := again.Load(ctx, names, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, u := range got {
+		want := 0
+		if i%3 == 0 {
+			want = i
+		}
+		if u.User != names[i] || u.Logins != want || (i%3 == 0) == (u.Rev == 0) {
+			t.Fatalf("key %d: %s, logins %d, rev %d; want %s, logins %d", i, u.User, u.Logins, u.Rev, names[i], want)
+		}
+	}
+}
