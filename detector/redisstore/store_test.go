@@ -225,18 +225,11 @@ func TestLoadManyKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
-	for i, u := range users {
-		if i%3 != 0 { // every third is saved; the others stay absent
-			continue
-		}
-		u.Seen = base.Add(time.Duration(i) * time.Second)
-		u.Logins = i
-	}
-	var saved []*detector.UserState
-	for i, u := range users {
-		if i%3 == 0 {
-			saved = append(saved, u)
-		}
+	var saved []*detector.UserState // every third; the others stay absent
+	for i := 0; i < n; i += 3 {
+		u := users[i]
+		u.Seen, u.Logins = base.Add(time.Duration(i)*time.Second), i
+		saved = append(saved, u)
 	}
 	if err := store.Save(ctx, saved, nil); err != nil {
 		t.Fatal(err)
