@@ -56,26 +56,23 @@ func (c *Config) sessionMemory() time.Duration {
 // Personal data that no rule needs is not kept; on the demo tenant this
 // was a fifth of what an account stores.
 func (u *UserState) forgetStale(c *Config) {
-	cut := u.Seen.Add(-c.maxUserWindow() - c.Lateness)
+	u.Failures = dropFront(u.Failures, u.failuresBefore(u.Seen.Add(-c.maxUserWindow()-c.Lateness)))
+	cut := u.Seen.Add(-c.sessionMemory())
+	u.Sessions = slices.DeleteFunc(u.Sessions, func(s Session) bool { return s.Last.Before(cut) })
+}
+
+// failuresBefore counts the failures, oldest first, before cut.
+func (u *UserState) failuresBefore(cut time.Time) int {
 	i := 0
 	for i < len(u.Failures) && u.Failures[i].Time.Before(cut) {
 		i++
 	}
-	u.Failures = dropFront(u.Failures, i)
-	cut = u.Seen.Add(-c.sessionMemory())
-	stale := func(s Session) bool { return s.Last.Before(cut) }
-	if slices.ContainsFunc(u.Sessions, stale) {
-		u.Sessions = slices.DeleteFunc(u.Sessions, stale)
-	}
+	return i
 }
 
 // addFailure records a failed sign-in and forgets failures older than keep.
 func (u *UserState) addFailure(ev *enrich.Event, keep time.Duration) {
-	cut := ev.Time.Add(-keep)
-	i := 0
-	for i < len(u.Failures) && u.Failures[i].Time.Before(cut) {
-		i++
-	}
+	i := u.failuresBefore(ev.Time.Add(-keep))
 	if len(u.Failures)-i >= maxFailures {
 		i++
 	}

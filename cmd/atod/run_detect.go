@@ -114,7 +114,6 @@ func (d *liveDetector) partition(p int32) *livePartition {
 		return nil
 	})
 	lp.pipe.SetBatchSize(d.batchSize(false))
-	lp.pipe.SetReleaseSize(d.catchUpSize())
 	lp.pipe.BeforeSave(func(ctx context.Context, as []detector.Alert) error {
 		if len(as) == 0 && !lp.staged {
 			return nil
@@ -188,9 +187,6 @@ func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignmen
 		pending[a.Partition], lp.staged = as, len(as) > 0
 	}
 	since = since.Add(-clockMargin)
-	for _, lp := range d.parts {
-		lp.pipe.SetReleaseSize(d.catchUpSize()) // shared by the partitions now held
-	}
 	published, err := d.pub.Recent(ctx, since)
 	if err != nil {
 		return fmt.Errorf("reading back recent alerts: %w", err)
@@ -218,6 +214,7 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 	lp.waiting = b.Behind >= int64(d.batchSize(false))
 	lp.backlog = lagsClock(b, now) || lp.waiting
 	lp.pipe.SetBatchSize(d.batchSize(lp.backlog))
+	lp.pipe.SetReleaseSize(d.catchUpSize()) // shared by the partitions now held
 	newest := time.Time{}
 	for i := range b.Events {
 		ev := d.enr.Enrich(b.Events[i])
