@@ -8,10 +8,14 @@ import (
 	"os"
 	"runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 
@@ -95,9 +99,13 @@ func BenchmarkRunThroughput(b *testing.B) {
 			cfg.Kafka.CatchUpEvents = envInt(b, "ATOD_BENCH_CATCH_UP", defaultCatchUpEvents)
 		}
 		peak := sampleHeap()
+		redisBefore := redisWork(b, rs.addr)
 		start = time.Now()
 		if f := os.Getenv("ATOD_BENCH_CPUPROFILE"); f != "" {
 			profileCPU(b, f)
+		}
+		if f := os.Getenv("ATOD_BENCH_TRACE"); f != "" {
+			traceRun(b, f)
 		}
 		stop := startRun(b, cfg)
 		client := &kafka.Client{Addr: kafka.TCP(broker)}
@@ -107,6 +115,9 @@ func BenchmarkRunThroughput(b *testing.B) {
 			done, ok := committedCount(client, cfg.Kafka.Group)
 			if ok && half.IsZero() && done >= int64(n/2) {
 				half, atHalf = time.Now(), done
+				if f := os.Getenv("ATOD_BENCH_HEAPPROFILE"); f != "" {
+					profileHeap(b, f)
+				}
 			}
 			if ok && done >= int64(n) {
 				break
@@ -116,7 +127,13 @@ func BenchmarkRunThroughput(b *testing.B) {
 		live := time.Since(start)
 		liveSecond := time.Since(half)
 		b.ReportMetric(peak()/1e6, "heap_growth_MB")
+		if os.Getenv("ATOD_BENCH_MEMORY") == "" {
+			w := redisWork(b, rs.addr).minus(redisBefore)
+			b.ReportMetric(w.cpu.Seconds(), "redis_cpu_s")
+			b.ReportMetric(w.scripts.Seconds(), "redis_script_s")
+		}
 		pprof.StopCPUProfile()
+		trace.Stop()
 		if err := stop(); err != nil {
 			b.Fatal(err)
 		}
@@ -142,6 +159,65 @@ func profileCPU(b *testing.B, file string) {
 	}
 	b.Cleanup(func() { f.Close() })
 	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// redisUse is what a redis-server has done so far: its CPU time (user and
+// system) and the time its scripts ran (EVAL and EVALSHA).
+type redisUse struct{ cpu, scripts time.Duration }
+
+func (u redisUse) minus(v redisUse) redisUse { return redisUse{u.cpu - v.cpu, u.scripts - v.scripts} }
+
+// redisWork reads redisUse from the server at addr (INFO cpu and
+// commandstats), so that a benchmark can say how busy Redis was.
+func redisWork(b *testing.B, addr string) redisUse {
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	info, err := c.Info(context.Background(), "cpu", "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var u redisUse
+	for line := range strings.Lines(info) {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+		switch k {
+		case "used_cpu_user", "used_cpu_sys":
+			f, _ := strconv.ParseFloat(v, 64)
+			u.cpu += time.Duration(f * float64(time.Second))
+		case "cmdstat_eval", "cmdstat_evalsha":
+			for f := range strings.SplitSeq(v, ",") {
+				if us, ok := strings.CutPrefix(f, "usec="); ok {
+					n, _ := strconv.ParseInt(us, 10, 64)
+					u.scripts += time.Duration(n) * time.Microsecond
+				}
+			}
+		}
+	}
+	return u
+}
+
+// profileHeap writes a profile of the heap's live objects to file.
+func profileHeap(b *testing.B, file string) {
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// traceRun writes an execution trace to file until trace.Stop: where
+// atod's goroutines wait (go tool trace -pprof=sync FILE, and net, syscall).
+func traceRun(b *testing.B, file string) {
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	if err := trace.Start(f); err != nil {
 		b.Fatal(err)
 	}
 }
