@@ -70,7 +70,7 @@ func (p *Pipeline) BatchSize() int { return p.batchSize }
 func (p *Pipeline) Push(ctx context.Context, e enrich.Event) error {
 	var due bool
 	if p.ready, due = p.Order(&e, p.ready); due {
-		return p.process(ctx)
+		return p.processAtLeast(ctx, p.batchSize)
 	}
 	return nil
 }
@@ -111,7 +111,7 @@ func (p *Pipeline) OrderFlush(ready []enrich.Event) []enrich.Event {
 // batch's alerts may wait for its state to be saved: call Settle at the
 // end of the input.
 func (p *Pipeline) Process(ctx context.Context, events []enrich.Event) error {
-	_, err := p.processEvents(ctx, events, p.batchSize)
+	_, err := p.processEvents(ctx, events, p.batchSize, 1)
 	return err
 }
 
@@ -125,8 +125,14 @@ func (p *Pipeline) Conflicts() int64 { return p.conflicts }
 
 // process runs the rules over the ready events and keeps those an error
 // left unprocessed.
-func (p *Pipeline) process(ctx context.Context) error {
-	done, err := p.processEvents(ctx, p.ready, max(p.batchSize, p.releaseSize))
+func (p *Pipeline) process(ctx context.Context) error { return p.processAtLeast(ctx, 1) }
+
+// processAtLeast is process that leaves ready events fewer than least for
+// later. Push passes its batch size: one event released beyond a full
+// batch made a batch of its own, which settled the full batch's write at
+// once instead of letting it travel while the next batch ran.
+func (p *Pipeline) processAtLeast(ctx context.Context, least int) error {
+	done, err := p.processEvents(ctx, p.ready, max(p.batchSize, p.releaseSize), least)
 	n := copy(p.ready, p.ready[done:])
 	clear(p.ready[n:])
 	p.ready = p.ready[:n]
@@ -134,13 +140,13 @@ func (p *Pipeline) process(ctx context.Context) error {
 }
 
 // processEvents runs the rules over events size at a time, since
-// advancing a watermark or flushing may release far more than a batch, and
-// reports how many it processed.
-func (p *Pipeline) processEvents(ctx context.Context, events []enrich.Event, size int) (done int, err error) {
+// advancing a watermark or flushing may release far more than a batch,
+// until fewer than least are left, and reports how many it processed.
+func (p *Pipeline) processEvents(ctx context.Context, events []enrich.Event, size, least int) (done int, err error) {
 	if err := p.processUnsaved(ctx); err != nil {
 		return 0, err
 	}
-	for done < len(events) {
+	for len(events)-done >= max(least, 1) {
 		batch := events[done:min(done+size, len(events))]
 		switch {
 		case p.window != nil:

@@ -26,7 +26,8 @@ type SaverAhead interface {
 	SavesAhead() bool
 	// SaveAhead does what Save does up to sending the write and returns;
 	// the states may change from then on. wait blocks until the write is
-	// done and returns what Save would have. The caller waits for one
+	// done and returns what Save would have; it is called once, maybe on
+	// another goroutine (Engine.Saved). The caller waits for one
 	// SaveAhead before the next, or a Save.
 	SaveAhead(ctx context.Context, users []*UserState, addrs []*AddrState) (wait func() error)
 }
@@ -38,8 +39,12 @@ type SaverAhead interface {
 // wrote (an address, the organisation), so a refused write drops the batch
 // run after it whatever its Pipeline, as it does within one.
 type inflight struct {
-	owner  *Pipeline // the Pipeline that ran it: its emit, hooks and buffers
-	wait   func() error
+	owner *Pipeline // the Pipeline that ran it: its emit, hooks and buffers
+	wait  func() error
+	// landed is closed once wait has returned err, when Saved ran it on a
+	// goroutine; nil until then.
+	landed chan struct{}
+	err    error
 	events []enrich.Event // a copy: the caller reuses its batches
 	alerts []Alert
 	stats  EngineStats // the engine's before the batch
@@ -198,7 +203,7 @@ func (p *Pipeline) finish(ctx context.Context, f *inflight) error {
 // recycle keeps a settled batch's buffers for the Pipeline's next batch.
 func (p *Pipeline) recycle(f *inflight) {
 	clear(f.events)
-	f.events, f.wait, f.owner = f.events[:0], nil, nil
+	f.events, f.wait, f.landed, f.err, f.owner = f.events[:0], nil, nil, nil, nil
 	p.spare = f
 }
 
@@ -206,3 +211,39 @@ func (p *Pipeline) recycle(f *inflight) {
 func (e *Engine) saveAhead(ctx context.Context, s SaverAhead) (wait func() error) {
 	return s.SaveAhead(ctx, e.saveUsers, e.addrs)
 }
+
+// Saved reports whether Settle would return without waiting: no batch's
+// state is on its way to the store, or its write is done. Live mode asks
+// while it works off a backlog, where waiting for each batch's write
+// before fetching the next kept Redis and the rules from overlapping. The
+// first call for a batch has its wait run on a goroutine of its own from
+// then on (see SaverAhead).
+func (e *Engine) Saved() bool {
+	f := e.flight
+	if f == nil {
+		return true
+	}
+	if f.landed == nil {
+		landed, wait := make(chan struct{}), f.wait
+		f.landed = landed
+		go func() {
+			f.err = wait()
+			close(landed)
+		}()
+		f.wait = func() error {
+			<-landed
+			return f.err
+		}
+	}
+	select {
+	case <-f.landed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Saving reports whether the batch whose state is on its way to the store
+// is one of this Pipeline's: its alerts are staged (BeforeSave) but not
+// yet processed, so live mode must not clear its outbox.
+func (p *Pipeline) Saving() bool { return p.eng.flight != nil && p.eng.flight.owner == p }

@@ -201,3 +201,91 @@ func TestAbandonForgetsTheBatchInFlight(t *testing.T) {
 		t.Errorf("next batch: last hook %q, %d events; want b's batch done, 1", got, eng.Stats().Events)
 	}
 }
+
+// gatedStore is a store that saves ahead, whose writes land only when
+// the test closes gate.
+type gatedStore struct {
+	refusingStore
+	gate chan struct{}
+}
+
+func (s *gatedStore) SavesAhead() bool { return true }
+
+func (s *gatedStore) SaveAhead(context.Context, []*UserState, []*AddrState) func() error {
+	return func() error {
+		<-s.gate
+		return nil
+	}
+}
+
+// Saved tells, without waiting, whether the write in flight has landed,
+// and Saving which Pipeline's batch it is.
+func TestSavedWithoutWaiting(t *testing.T) {
+	store := &gatedStore{gate: make(chan struct{})}
+	var hooks []string
+	eng, ps := livePipelines(t, store, 2, &hooks)
+	if !eng.Saved() || ps[0].Saving() {
+		t.Fatal("an engine with nothing in flight is not saved")
+	}
+	runEach(t, ps, "a@x")
+	if eng.Saved() || !ps[0].Saving() || ps[1].Saving() {
+		t.Fatalf("write in flight: Saved %v, Saving %v and %v; want false, true, false", eng.Saved(), ps[0].Saving(), ps[1].Saving())
+	}
+	if got := strings.Join(hooks, ", "); got != "stage 0" {
+		t.Errorf("hooks before the write landed: %s; want only the staging", got)
+	}
+	close(store.gate)
+	deadline := time.Now().Add(10 * time.Second)
+	for !eng.Saved() {
+		if time.Now().After(deadline) {
+			t.Fatal("the write landed, and Saved still says it has not")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := eng.Settle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := hooks[len(hooks)-1]; got != "done 0 a@x" || ps[0].Saving() {
+		t.Errorf("after Settle: last hook %q, Saving %v; want a's batch done, not saving", got, ps[0].Saving())
+	}
+}
+
+// Push runs whole batches only: an event released beyond a full batch
+// waits for the next one (or Drain) rather than making a batch of its own,
+// which would settle the full batch's write at once.
+func TestPushRunsWholeBatches(t *testing.T) {
+	eng, err := NewEngine(DefaultConfig(), NewMemoryStore(0, 0), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batches []int
+	p := NewPipeline(eng, func(context.Context, Alert) error { return nil })
+	p.SetBatchSize(3)
+	p.OnProcessed(func(_ context.Context, evs []enrich.Event) error {
+		batches = append(batches, len(evs))
+		return nil
+	})
+	ctx := context.Background()
+	// Four events within the lateness are held; one far later releases
+	// all four at once.
+	for i := range 4 {
+		if err := p.Push(ctx, ev(user("a@x"), at(time.Duration(i)*time.Second))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(batches) != 0 {
+		t.Fatalf("batches %v before the watermark passed; want none", batches)
+	}
+	if err := p.Push(ctx, ev(user("a@x"), at(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(batches) != "[3]" {
+		t.Errorf("batches after the push that released four events: %v; want [3]", batches)
+	}
+	if err := p.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(batches) != "[3 1]" {
+		t.Errorf("batches after Drain: %v; want [3 1]", batches)
+	}
+}

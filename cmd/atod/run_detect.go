@@ -247,7 +247,11 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 		err = lp.pipe.Drain(ctx)
 	}
 	d.count(lp)
-	return d.done, errors.Join(err, d.settle(ctx))
+	// With more records waiting, the next call comes at once and runs its
+	// batch while this one's state travels: waiting for that write here
+	// kept Redis and the rules from ever overlapping while a backlog is
+	// worked off (a third of the detector's time, BENCHMARKS.md).
+	return d.done, errors.Join(err, d.settle(ctx, !lp.waiting))
 }
 
 // lagsClock reports whether a batch's records are older than
@@ -308,12 +312,24 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 			lp.hold.skip(now, d.maxHold)
 		} else if wm, ok := lp.hold.due(now, d.maxHold); ok {
 			if err := lp.pipe.Advance(ctx, wm); err != nil {
-				return d.done, errors.Join(err, d.settle(ctx))
+				return d.done, errors.Join(err, d.settle(ctx, true))
 			}
 		}
 		d.count(lp)
 	}
-	return d.done, d.settle(ctx)
+	return d.done, d.settle(ctx, !d.catchingUp(now))
+}
+
+// catchingUp reports whether any partition is working off a backlog and
+// still bringing events: its next batch comes soon, and settles the
+// write in flight then.
+func (d *liveDetector) catchingUp(now time.Time) bool {
+	for _, lp := range d.parts {
+		if lp.catchingUp(now, d.maxHold) {
+			return true
+		}
+	}
+	return false
 }
 
 // Revoke implements ingestkafka.Handler: it processes every held event
@@ -335,7 +351,7 @@ func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.
 	}
 	// The partitions' alerts are delivered before they go: nothing of
 	// theirs travels on.
-	err = errors.Join(err, d.settle(ctx))
+	err = errors.Join(err, d.settle(ctx, true))
 	return d.done, errors.Join(err, d.awaitDelivery(ctx))
 }
 
@@ -357,12 +373,16 @@ func (lp *livePartition) catchingUp(now time.Time, maxHold time.Duration) bool {
 	return quiet < maxHold || lp.waiting && quiet < catchUpBehind
 }
 
-// settle ends a Handle, Tick or Revoke: it waits for the state of the
-// batch saved ahead, which may be another partition's (see
-// detector.SaverAhead: while one partition's compare-and-set travels, the
-// next partition's batch runs), and then flushes. A batch's events are
-// done only once its state is saved and its alerts published.
-func (d *liveDetector) settle(ctx context.Context) error {
+// settle ends a Handle, Tick or Revoke: it finishes the batch saved
+// ahead, which may be another partition's (see detector.SaverAhead: while
+// one partition's compare-and-set travels, the next partition's batch
+// runs), and then flushes. A batch's events are done only once its state
+// is saved and its alerts published. Without wait, a write still
+// travelling is left to the next batch, or call, to finish.
+func (d *liveDetector) settle(ctx context.Context, wait bool) error {
+	if !wait && !d.eng.Saved() {
+		return d.flush(ctx)
+	}
 	if err := d.eng.Settle(ctx); err != nil {
 		return errors.Join(err, d.flush(ctx))
 	}
