@@ -272,7 +272,8 @@ func lagsClock(b ingestkafka.Batch, now time.Time) bool {
 // an event: some 260 MB). Six partitions get 43,690 each.
 // BenchmarkRunThroughput, 3,000,000 events over 100,000 accounts and six
 // partitions, per-partition batches of 32,768: 97,000 events/s; 43,690
-// (this default): 120,000; 131,072: 187,000 – 200,000 (BENCHMARKS.md).
+// (this default): 120,000, and 122,000 – 147,000 once a batch's write
+// overlapped the next batch; 131,072: 160,000 – 200,000 (BENCHMARKS.md).
 const defaultCatchUpEvents = 1 << 18
 
 // catchUpSize is a partition's batch while it works off a backlog: its
