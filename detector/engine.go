@@ -46,6 +46,7 @@ type Engine struct {
 
 	// trackPos: see TrackPositions.
 	trackPos bool
+	stale    staleAfter // cfg.staleAfter(), for forgetStale
 
 	warmSink uint64 // see warm
 }
@@ -81,6 +82,7 @@ func NewEngine(cfg Config, store Store, log *zap.Logger) (*Engine, error) {
 		scratchUsers: make(map[string]int),
 		scratchAddrs: make(map[netip.Addr]int),
 		stats:        EngineStats{ByRule: make(map[string]int64)},
+		stale:        cfg.staleAfter(),
 	}, nil
 }
 
@@ -203,7 +205,7 @@ func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Aler
 	}
 	if ev.Time.After(u.Seen) {
 		u.Seen = ev.Time
-		u.forgetStale(&e.cfg)
+		u.forgetStale(e.stale)
 	}
 	if a != nil {
 		if expired(a.Seen, ev.Time, e.cfg.AddrRetention) {

@@ -55,10 +55,23 @@ func (c *Config) sessionMemory() time.Duration {
 // would have found) and sessions unused for longer than sessionMemory.
 // Personal data that no rule needs is not kept; on the demo tenant this
 // was a fifth of what an account stores.
-func (u *UserState) forgetStale(c *Config) {
-	u.Failures = dropFront(u.Failures, u.failuresBefore(u.Seen.Add(-c.maxUserWindow()-c.Lateness)))
-	cut := u.Seen.Add(-c.sessionMemory())
-	u.Sessions = slices.DeleteFunc(u.Sessions, func(s Session) bool { return s.Last.Before(cut) })
+// k holds the two spans, computed once per Engine (staleAfter): this runs
+// for most events.
+func (u *UserState) forgetStale(k staleAfter) {
+	if len(u.Failures) > 0 {
+		u.Failures = dropFront(u.Failures, u.failuresBefore(u.Seen.Add(-k.failures)))
+	}
+	if len(u.Sessions) > 0 {
+		cut := u.Seen.Add(-k.sessions)
+		u.Sessions = slices.DeleteFunc(u.Sessions, func(s Session) bool { return s.Last.Before(cut) })
+	}
+}
+
+// staleAfter is how long forgetStale keeps failures and unused sessions.
+type staleAfter struct{ failures, sessions time.Duration }
+
+func (c *Config) staleAfter() staleAfter {
+	return staleAfter{failures: c.maxUserWindow() + c.Lateness, sessions: c.sessionMemory()}
 }
 
 // failuresBefore counts the failures, oldest first, before cut.
