@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/atod-project/atod/alerts/internal/box"
 	"github.com/atod-project/atod/detector"
 )
 
@@ -80,6 +81,7 @@ type RedisOutbox struct {
 	client redis.UniversalClient
 	prefix string
 	ttl    time.Duration
+	box    *box.Box // see SealWith; nil: in clear
 }
 
 // NewRedisOutbox returns an outbox whose Redis keys start with prefix; the
@@ -92,6 +94,12 @@ func NewRedisOutbox(client redis.UniversalClient, prefix string, ttl time.Durati
 	return &RedisOutbox{client: client, prefix: prefix, ttl: ttl}
 }
 
+// SealWith has the outbox keep its alerts sealed, with keys derived from
+// secret (the state store's RecordKey): staged alerts name accounts and
+// their addresses, and stay while the brokers are away. Alerts staged in
+// clear before are still read. nil keeps them in clear.
+func (r *RedisOutbox) SealWith(secret []byte) { r.box = box.New(secret, "outbox") }
+
 func (r *RedisOutbox) key(k string) string { return r.prefix + "outbox:{" + k + "}" }
 
 // Stage implements Outbox.
@@ -103,7 +111,7 @@ func (r *RedisOutbox) Stage(ctx context.Context, key string, as []detector.Alert
 	if err != nil {
 		return fmt.Errorf("encoding %d alerts for the outbox: %w", len(as), err)
 	}
-	if err := r.client.Set(ctx, r.key(key), raw, r.ttl).Err(); err != nil {
+	if err := r.client.Set(ctx, r.key(key), r.box.Seal(raw, r.key(key)), r.ttl).Err(); err != nil {
 		return fmt.Errorf("staging %d alerts in redis outbox %s: %w", len(as), key, err)
 	}
 	return nil
@@ -117,6 +125,9 @@ func (r *RedisOutbox) Pending(ctx context.Context, key string) ([]detector.Alert
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading redis outbox %s: %w", key, err)
+	}
+	if raw, err = r.box.Open(raw, r.key(key)); err != nil {
+		return nil, fmt.Errorf("opening redis outbox %s: %w", key, err)
 	}
 	var as []detector.Alert
 	if err := json.Unmarshal(raw, &as); err != nil {

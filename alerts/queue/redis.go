@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/atod-project/atod/alerts"
+	"github.com/atod-project/atod/alerts/internal/box"
 )
 
 // RedisConfig is hooks.queue for live mode; the connection itself is the
@@ -63,6 +64,7 @@ type Redis struct {
 	c   redis.UniversalClient
 	cfg RedisConfig
 	now func() time.Time
+	box *box.Box // see SealWith; nil: in clear
 }
 
 var (
@@ -81,9 +83,21 @@ func NewRedis(c redis.UniversalClient, cfg RedisConfig, now func() time.Time) (*
 	return &Redis{c: c, cfg: cfg, now: now}, nil
 }
 
+// SealWith has the queue keep job ids only as keyed pseudonyms (in key
+// names and sets, where a settled job's id stays for the retention) and
+// job bodies sealed, with keys derived from secret (the state store's
+// RecordKey): a revocation job's id names its account, and its body the
+// alert. Jobs stored in clear before are still read. Call it before the
+// queue is used; nil keeps everything in clear.
+func (q *Redis) SealWith(secret []byte) { q.box = box.New(secret, "hooks queue") }
+
 func (q *Redis) key(parts ...string) string {
 	return q.cfg.KeyPrefix + "{hooks}:" + strings.Join(parts, ":")
 }
+
+// member is how a job id is kept in Redis: its key name and its entry in
+// the due and lease sets.
+func (q *Redis) member(id string) string { return q.box.Name(id) }
 
 // Enqueue implements alerts.Queue.
 func (q *Redis) Enqueue(ctx context.Context, j alerts.Job) (bool, error) {
@@ -95,8 +109,9 @@ func (q *Redis) Enqueue(ctx context.Context, j alerts.Job) (bool, error) {
 	if !slices.Contains(alerts.AllKinds(), j.Kind) {
 		return false, fmt.Errorf("enqueueing job %s: unknown kind %q", j.ID, j.Kind)
 	}
-	n, err := enqueueScript.Run(ctx, q.c, []string{q.key("job", j.ID), q.key("due", j.Kind), q.key("wake", j.Kind)},
-		body, ms(q.now()), j.ID, q.cfg.Retention.Milliseconds()).Int()
+	m := q.member(j.ID)
+	n, err := enqueueScript.Run(ctx, q.c, []string{q.key("job", m), q.key("due", j.Kind), q.key("wake", j.Kind)},
+		q.box.Seal(body, m), ms(q.now()), m, q.cfg.Retention.Milliseconds()).Int()
 	if err != nil {
 		return false, fmt.Errorf("enqueueing job %s: %w", j.ID, err)
 	}
@@ -165,7 +180,7 @@ func (q *Redis) Claim(ctx context.Context, lease time.Duration, kinds ...string)
 }
 
 // take completes a claim: it gives the job a lease token and reads it.
-// ok is false when the job was settled meanwhile.
+// ok is false when the job was settled meanwhile. id is the job's member.
 func (q *Redis) take(ctx context.Context, id, kind string) (alerts.Job, bool, error) {
 	token := newToken()
 	res, err := takeScript.Run(ctx, q.c, []string{q.key("job", id), q.key("lease", kind)}, token, id).Slice()
@@ -176,8 +191,12 @@ func (q *Redis) take(ctx context.Context, id, kind string) (alerts.Job, bool, er
 		return alerts.Job{}, false, fmt.Errorf("claiming job %s: %w", id, err)
 	}
 	var j alerts.Job
-	body, _ := res[0].(string)
-	if err := json.Unmarshal([]byte(body), &j); err != nil {
+	sealed, _ := res[0].(string)
+	body, err := q.box.Open([]byte(sealed), id)
+	if err != nil {
+		return alerts.Job{}, false, fmt.Errorf("opening job %s: %w", id, err)
+	}
+	if err := json.Unmarshal(body, &j); err != nil {
 		return alerts.Job{}, false, fmt.Errorf("decoding job %s: %w", id, err)
 	}
 	attempts, _ := res[1].(int64)
@@ -187,22 +206,33 @@ func (q *Redis) take(ctx context.Context, id, kind string) (alerts.Job, bool, er
 
 // Extend implements alerts.Queue.
 func (q *Redis) Extend(ctx context.Context, j alerts.Job, lease time.Duration) error {
-	return q.settle(ctx, extendScript, j, []string{q.key("job", j.ID), q.key("lease", j.Kind)}, ms(q.now().Add(lease)))
+	return q.settle(ctx, extendScript, j, func(m string) []string { return []string{q.key("job", m), q.key("lease", j.Kind)} },
+		ms(q.now().Add(lease)))
 }
 
 // Done implements alerts.Queue.
 func (q *Redis) Done(ctx context.Context, j alerts.Job) error {
-	return q.settle(ctx, doneScript, j, []string{q.key("job", j.ID), q.key("lease", j.Kind)}, q.cfg.Retention.Milliseconds())
+	return q.settle(ctx, doneScript, j, func(m string) []string { return []string{q.key("job", m), q.key("lease", j.Kind)} },
+		q.cfg.Retention.Milliseconds())
 }
 
 // Retry implements alerts.Queue.
 func (q *Redis) Retry(ctx context.Context, j alerts.Job, due time.Time) error {
-	return q.settle(ctx, retryScript, j, []string{q.key("job", j.ID), q.key("lease", j.Kind), q.key("due", j.Kind),
-		q.key("wake", j.Kind)}, ms(due))
+	return q.settle(ctx, retryScript, j, func(m string) []string {
+		return []string{q.key("job", m), q.key("lease", j.Kind), q.key("due", j.Kind), q.key("wake", j.Kind)}
+	}, ms(due))
 }
 
-func (q *Redis) settle(ctx context.Context, s *redis.Script, j alerts.Job, keys []string, arg int64) error {
-	n, err := s.Run(ctx, q.c, keys, j.Lease, j.ID, arg).Int()
+// settle runs a script that ends or extends j's lease; keys are its keys
+// for the job's member.
+func (q *Redis) settle(ctx context.Context, s *redis.Script, j alerts.Job, keys func(member string) []string, arg int64) error {
+	m := q.member(j.ID)
+	n, err := s.Run(ctx, q.c, keys(m), j.Lease, m, arg).Int()
+	if err == nil && n == 0 && m != j.ID {
+		// A job enqueued in clear, by an atod from before SealWith, is
+		// kept under its id.
+		n, err = s.Run(ctx, q.c, keys(j.ID), j.Lease, j.ID, arg).Int()
+	}
 	if err != nil {
 		return fmt.Errorf("job %s: %w", j.ID, err)
 	}

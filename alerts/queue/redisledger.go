@@ -12,11 +12,12 @@ import (
 
 // Admit implements alerts.Ledger in one script, so that instances sharing
 // the Redis never admit more than the limit between them. Account names
-// appear in key names only hashed.
+// appear in key names only hashed: keyed (see SealWith), so that hashing a
+// list of addresses does not tell whom atod revoked.
 func (q *Redis) Admit(ctx context.Context, r alerts.AdmitRequest) (alerts.Admission, error) {
-	tenant := hashName(r.Tenant)
+	tenant := q.hashName(r.Tenant)
 	keys := []string{q.key("decision", r.Decision), q.key("window", tenant),
-		q.key("cooldown", tenant, hashName(strings.ToLower(r.User))), q.key("tripped", tenant)}
+		q.key("cooldown", tenant, q.hashName(strings.ToLower(r.User))), q.key("tripped", tenant)}
 	res, err := admitScript.Run(ctx, q.c, keys, ms(r.Now), r.Window.Milliseconds(), r.Max,
 		r.Cooldown.Milliseconds(), q.cfg.Retention.Milliseconds(), r.Decision).Slice()
 	if err != nil {
@@ -31,7 +32,10 @@ func (q *Redis) Admit(ctx context.Context, r alerts.AdmitRequest) (alerts.Admiss
 	return alerts.Admission{Verdict: verdict, Duplicate: dup == 1, Tripped: tripped == 1}, nil
 }
 
-func hashName(s string) string {
+func (q *Redis) hashName(s string) string {
+	if q.box != nil {
+		return q.box.Name(s)
+	}
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:12])
 }

@@ -92,7 +92,7 @@ func runFollow(ctx context.Context, cfg *fileConfig, log *zap.Logger, stdout io.
 		return usageError{err}
 	}
 	defer enr.Close()
-	store, client, closeStore, err := openStore(ctx, cfg, log)
+	store, rs, closeStore, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -103,7 +103,8 @@ func runFollow(ctx context.Context, cfg *fileConfig, log *zap.Logger, stdout io.
 	}
 	var resp *response
 	if cfg.hasResponse() {
-		if resp, err = newResponse(cfg, responseOptions{Log: log, Redis: client}); err != nil {
+		client, recordKey := besideState(rs)
+		if resp, err = newResponse(cfg, responseOptions{Log: log, Redis: client, RecordKey: recordKey}); err != nil {
 			return usageError{err}
 		}
 		resp.start(ctx)

@@ -31,6 +31,9 @@ type responseOptions struct {
 	// Redis holds the queue and the safety limits' ledger (live mode);
 	// nil keeps both in memory (replay), where a restart forgets them.
 	Redis redis.UniversalClient
+	// RecordKey seals the queue's jobs and pseudonymises their ids (the
+	// state store's RecordKey); nil keeps them in clear.
+	RecordKey []byte
 	// Extra are sinks built by the command itself (run's Kafka topic).
 	Extra          []alerts.Integration
 	Stdout, Stderr io.Writer             // for "-" paths; nil: the process's
@@ -93,6 +96,7 @@ func newResponse(cfg *fileConfig, o responseOptions) (_ *response, err error) {
 		if err != nil {
 			return nil, prefixed("hooks.", err)
 		}
+		rq.SealWith(o.RecordKey)
 		q, ledger = rq, rq
 	} else {
 		r.memory = queue.NewMemory(cfg.Hooks.Queue.Retention, nil)

@@ -130,7 +130,7 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 	}
 	metrics = newRunMetrics(reg, consumer)
 
-	store, outbox, client, closeStore, err := openRunStore(ctx, cfg, log, metrics.errors)
+	store, outbox, rs, closeStore, err := openRunStore(ctx, cfg, log, metrics.errors)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,8 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 	// queue before the offsets of its events are committed.
 	var resp *response
 	if cfg.hasResponse() {
-		if resp, err = newResponse(cfg, responseOptions{Log: log, Redis: client, Metrics: reg}); err != nil {
+		client, recordKey := besideState(rs)
+		if resp, err = newResponse(cfg, responseOptions{Log: log, Redis: client, RecordKey: recordKey, Metrics: reg}); err != nil {
 			return usageError{err}
 		}
 		resp.start(ctx)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/atod-project/atod/alerts"
@@ -20,9 +19,10 @@ import (
 // beside the state (see alerts.Outbox) and counts Redis errors: Redis
 // when redis.addrs names servers, else process memory for both.
 //
-// The Redis client is returned too (nil with memory state): the hooks'
-// durable queue lives beside the state.
-func openRunStore(ctx context.Context, cfg *fileConfig, log *zap.Logger, errs *prometheus.CounterVec) (detector.Store, alerts.Outbox, redis.UniversalClient, func() error, error) {
+// The Redis store is returned too (nil with memory state): the hooks'
+// durable queue lives beside the state (see besideState). The outbox seals
+// its alerts with the store's RecordKey.
+func openRunStore(ctx context.Context, cfg *fileConfig, log *zap.Logger, errs *prometheus.CounterVec) (detector.Store, alerts.Outbox, *redisstore.Store, func() error, error) {
 	det := &cfg.Detector
 	if len(cfg.Redis.Addrs) == 0 {
 		log.Warn("no redis.addrs: detector state and staged alerts live in memory; a restart forgets them")
@@ -34,9 +34,11 @@ func openRunStore(ctx context.Context, cfg *fileConfig, log *zap.Logger, errs *p
 	}
 	counted := countingStore{Store: rs, errs: errs.WithLabelValues("redis")}
 	store := redisstore.NewRetrier(counted, log, cfg.Redis.RetryBackoffMin, cfg.Redis.RetryBackoffMax)
-	outbox := &retryingOutbox{Outbox: alerts.NewRedisOutbox(rs.Client(), cfg.Redis.KeyPrefix, 0), log: log,
+	ro := alerts.NewRedisOutbox(rs.Client(), cfg.Redis.KeyPrefix, 0)
+	ro.SealWith(rs.RecordKey())
+	outbox := &retryingOutbox{Outbox: ro, log: log,
 		errs: errs.WithLabelValues("outbox"), min: cfg.Redis.RetryBackoffMin, max: cfg.Redis.RetryBackoffMax}
-	return store, outbox, rs.Client(), rs.Close, nil
+	return store, outbox, rs, rs.Close, nil
 }
 
 // countingStore counts the store's failures for /metrics; conflicts are

@@ -14,18 +14,29 @@ import (
 // openStore returns the detector's state store: Redis when redis.addrs (or
 // --redis-addr) names servers, else process memory. A Redis store that
 // goes away later pauses detection until it is back (redisstore.Retrier).
-// The Redis client is returned too (nil with memory state), for what lives
-// beside the state (the hooks' queue); closeStore releases the connections.
-func openStore(ctx context.Context, cfg *fileConfig, log *zap.Logger) (store detector.Store, client redis.UniversalClient, closeStore func() error, err error) {
+// The Redis store is returned too (nil with memory state), for what lives
+// beside the state (the hooks' queue: see besideState); closeStore
+// releases the connections.
+func openStore(ctx context.Context, cfg *fileConfig, log *zap.Logger) (store detector.Store, rs *redisstore.Store, closeStore func() error, err error) {
 	det := &cfg.Detector
 	if len(cfg.Redis.Addrs) == 0 {
 		return detector.NewMemoryStore(det.UserRetention, det.AddrRetention), nil, func() error { return nil }, nil
 	}
-	rs, err := connectRedis(ctx, cfg, log)
+	rs, err = connectRedis(ctx, cfg, log)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return redisstore.NewRetrier(rs, log, cfg.Redis.RetryBackoffMin, cfg.Redis.RetryBackoffMax), rs.Client(), rs.Close, nil
+	return redisstore.NewRetrier(rs, log, cfg.Redis.RetryBackoffMin, cfg.Redis.RetryBackoffMax), rs, rs.Close, nil
+}
+
+// besideState is what the hooks' queue takes of the state's Redis: its
+// client and the key that seals its records; nil and nil with memory
+// state.
+func besideState(rs *redisstore.Store) (redis.UniversalClient, []byte) {
+	if rs == nil {
+		return nil, nil
+	}
+	return rs.Client(), rs.RecordKey()
 }
 
 // connectRedis opens the Redis store of redis.addrs and checks that it

@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -50,6 +52,8 @@ type Store struct {
 	pending map[string]pendingWrite
 	// cache holds the values last saved; nil: none kept.
 	cache *stateCache
+	// records: see RecordKey.
+	records []byte
 }
 
 var _ detector.Store = (*Store)(nil)
@@ -153,7 +157,23 @@ func New(cfg Config, opts Options) (*Store, error) {
 		loaded:  make(map[string]loadedValue),
 		pending: make(map[string]pendingWrite),
 		cache:   newStateCache(cfg.LocalCacheEntries),
+		records: recordKey(pseudonymKey),
 	}, nil
+}
+
+// RecordKey returns a key derived from the pseudonym key for what atod
+// keeps beside the state in the same Redis (the hooks' queue, the alert
+// outbox), so that those records name no account in clear either; nil
+// when keys are in clear (redis.allow_plain_keys).
+func (s *Store) RecordKey() []byte { return s.records }
+
+func recordKey(pseudonymKey []byte) []byte {
+	if pseudonymKey == nil {
+		return nil
+	}
+	m := hmac.New(sha256.New, pseudonymKey)
+	m.Write([]byte("atod records beside the state"))
+	return m.Sum(nil)
 }
 
 // Ping checks that Redis answers; its error wraps ErrUnavailable when it
