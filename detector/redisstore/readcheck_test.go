@@ -109,3 +109,44 @@ func TestDroppedLoadLeavesNoChecks(t *testing.T) {
 		t.Fatalf("save of a batch that did not read the org: %v", err)
 	}
 }
+
+// A Save finds each state's key among the last Load's by walking its
+// answer; states saved out of that order, or not loaded by this Store at
+// all, are still written under their own keys, and only the keys left
+// out are checked as read: another instance's change to one of those
+// refuses the Save.
+func TestSaveFindsKeysOutOfLoadOrder(t *testing.T) {
+	a, b, users := twoStoresAnnaAndOrg(t)
+	ctx := context.Background()
+	names := append(users, "bert@example.org")
+	us, _, err := a.Load(ctx, names, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// bert before anna, and a state this Store never handed out.
+	us[2].Logins, us[0].Logins = 7, 5
+	carl := &detector.UserState{User: "carl@example.org", Logins: 3}
+	if err := a.Save(ctx, []*detector.UserState{us[2], us[0], carl}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := b.Load(ctx, []string{"anna@example.org", "bert@example.org", "carl@example.org", "org@example.org"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int{5, 7, 3, 1} {
+		if got[i].Logins != want {
+			t.Errorf("%s: %d logins, want %d", got[i].User, got[i].Logins, want)
+		}
+	}
+	// The org was only read: b changes it, and a's next Save that read it
+	// is refused.
+	us, _, err = a.Load(ctx, names, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setLogins(t, b, "org@example.org", 9)
+	us[2].Logins++
+	if err := a.Save(ctx, []*detector.UserState{us[2], us[0]}, nil); !errors.Is(err, detector.ErrConflict) {
+		t.Errorf("save after another instance changed a key only read: %v; want ErrConflict", err)
+	}
+}

@@ -165,8 +165,10 @@ func (s *Store) prepareAll(users []*detector.UserState, addrs []*detector.AddrSt
 	var err error
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	f := s.newLoadFinder()
 	for _, u := range users {
-		if arena, err = prepare(s, arena, &writes, s.users, u, s.keys.user(u.User), &u.Rev, s.userTTL); err != nil {
+		key := f.user(u)
+		if arena, err = prepare(s, arena, &writes, s.users, u, key, &u.Rev, s.userTTL); err != nil {
 			break
 		}
 	}
@@ -174,13 +176,64 @@ func (s *Store) prepareAll(users []*detector.UserState, addrs []*detector.AddrSt
 		if err != nil {
 			break
 		}
-		arena, err = prepare(s, arena, &writes, s.addrs, a, s.keys.addr(a.Addr), &a.Rev, s.addrTTL)
+		arena, err = prepare(s, arena, &writes, s.addrs, a, f.addr(a), &a.Rev, s.addrTTL)
 	}
 	if err != nil {
 		s.dropAll(users, addrs)
 		return nil, err
 	}
-	return s.readChecks(writes), nil
+	return s.readChecks(writes, f), nil
+}
+
+// loadFinder finds the key of each state a Save writes among the last
+// Load's, and notes it as written, so that readChecks knows which keys
+// the batch only read. The engine saves states of the last Load in its
+// order, some left out: they are found by walking that Load's answer
+// alongside, without hashing a name each (in live mode the store's map
+// lookups were about 1 µs an event, BENCHMARKS.md); any other by name.
+type loadFinder struct {
+	s       *Store
+	written []bool          // by index into s.reads
+	other   map[string]bool // keys written that the last Load did not hand out
+	ui, ai  int
+}
+
+func (s *Store) newLoadFinder() *loadFinder {
+	return &loadFinder{s: s, written: make([]bool, len(s.reads))}
+}
+
+func (f *loadFinder) user(u *detector.UserState) string {
+	last := f.s.lastUsers
+	for f.ui < len(last) && last[f.ui] != u {
+		f.ui++
+	}
+	if f.ui < len(last) && f.ui < len(f.s.reads) {
+		f.written[f.ui] = true
+		return f.s.reads[f.ui]
+	}
+	f.ui = 0 // out of order: look the rest up from the start
+	return f.byName(f.s.keys.user(u.User))
+}
+
+func (f *loadFinder) addr(a *detector.AddrState) string {
+	last, base := f.s.lastAddrs, len(f.s.lastUsers)
+	for f.ai < len(last) && last[f.ai] != a {
+		f.ai++
+	}
+	if i := base + f.ai; f.ai < len(last) && i < len(f.s.reads) {
+		f.written[i] = true
+		return f.s.reads[i]
+	}
+	f.ai = 0
+	return f.byName(f.s.keys.addr(a.Addr))
+}
+
+func (f *loadFinder) byName(key string) string {
+	if f.other == nil {
+		f.other = make(map[string]bool)
+	}
+	f.other[key] = true
+	return key
 }
 
 // readChecks adds to writes a check of each key the batch loaded and does
@@ -192,21 +245,14 @@ func (s *Store) prepareAll(users []*detector.UserState, addrs []*detector.AddrSt
 // state; and so the key's value can stay in the cache, where the next
 // batch finds it without a round trip (behind the compare-and-set of the
 // batch before, in a single-threaded Redis). s.mu is held.
-func (s *Store) readChecks(writes []write) []write {
-	if len(s.reads) == 0 {
-		return writes
-	}
-	seen := make(map[string]bool, len(writes))
-	for _, w := range writes {
-		seen[w.key] = true
-	}
-	for _, k := range s.reads {
-		lv, ok := s.loaded[k]
-		if seen[k] || !ok {
+func (s *Store) readChecks(writes []write, f *loadFinder) []write {
+	for i, k := range s.reads {
+		if f.written[i] || f.other[k] {
 			continue
 		}
-		seen[k] = true
-		writes = append(writes, write{key: k, expect: revPrefix(lv.rev), read: lv.raw})
+		if lv, ok := s.loaded[k]; ok {
+			writes = append(writes, write{key: k, expect: revPrefix(lv.rev), read: lv.raw})
+		}
 	}
 	return writes
 }
@@ -217,6 +263,7 @@ func (s *Store) readChecks(writes []write) []write {
 func (s *Store) forgetReads() {
 	clear(s.reads)
 	s.reads = s.reads[:0]
+	s.lastUsers, s.lastAddrs = nil, nil
 }
 
 // prepare encodes one state into arena and adds its write; s.mu is held.

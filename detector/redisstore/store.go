@@ -44,6 +44,10 @@ type Store struct {
 	mu sync.Mutex
 	// loaded is what each key held when last loaded, for Save.
 	loaded map[string]loadedValue
+	// lastUsers and lastAddrs are the states the last Load handed out, in
+	// the order of reads (see loadFinder).
+	lastUsers []*detector.UserState
+	lastAddrs []*detector.AddrState
 	// reads are the keys of the last Load: those the next Save does not
 	// write it checks (see readChecks).
 	reads []string
@@ -242,6 +246,9 @@ func (s *Store) Load(ctx context.Context, users []string, addrs []netip.Addr) ([
 		a.Addr, a.Rev = ip, rev
 		as[i] = a
 	}
+	s.mu.Lock()
+	s.lastUsers, s.lastAddrs = us, as
+	s.mu.Unlock()
 	return us, as, nil
 }
 

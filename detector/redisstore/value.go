@@ -100,6 +100,7 @@ func (s *Store) remember(keys []string, raws [][]byte) [][]byte {
 	// loaded again, by every later Save.
 	clear(s.reads)
 	s.reads = s.reads[:0]
+	s.lastUsers, s.lastAddrs = nil, nil // set by Load once decoded
 	for i, k := range keys {
 		var lv loadedValue
 		if raws[i] != nil {
