@@ -111,7 +111,8 @@ func (r *RedisOutbox) Stage(ctx context.Context, key string, as []detector.Alert
 	if err != nil {
 		return fmt.Errorf("encoding %d alerts for the outbox: %w", len(as), err)
 	}
-	if err := r.client.Set(ctx, r.key(key), r.box.Seal(raw, r.key(key)), r.ttl).Err(); err != nil {
+	k := r.key(key)
+	if err := r.client.Set(ctx, k, r.box.Seal(raw, k), r.ttl).Err(); err != nil {
 		return fmt.Errorf("staging %d alerts in redis outbox %s: %w", len(as), key, err)
 	}
 	return nil
@@ -119,14 +120,15 @@ func (r *RedisOutbox) Stage(ctx context.Context, key string, as []detector.Alert
 
 // Pending implements Outbox.
 func (r *RedisOutbox) Pending(ctx context.Context, key string) ([]detector.Alert, error) {
-	raw, err := r.client.Get(ctx, r.key(key)).Bytes()
+	k := r.key(key)
+	raw, err := r.client.Get(ctx, k).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading redis outbox %s: %w", key, err)
 	}
-	if raw, err = r.box.Open(raw, r.key(key)); err != nil {
+	if raw, err = r.box.Open(raw, k); err != nil {
 		return nil, fmt.Errorf("opening redis outbox %s: %w", key, err)
 	}
 	var as []detector.Alert

@@ -153,14 +153,20 @@ func BenchmarkRunThroughput(b *testing.B) {
 
 // profileCPU writes a CPU profile to file until pprof.StopCPUProfile.
 func profileCPU(b *testing.B, file string) {
+	if err := pprof.StartCPUProfile(benchFile(b, file)); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchFile creates file for a profile or trace, closed when the
+// benchmark ends.
+func benchFile(b *testing.B, file string) *os.File {
 	f, err := os.Create(file)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { f.Close() })
-	if err := pprof.StartCPUProfile(f); err != nil {
-		b.Fatal(err)
-	}
+	return f
 }
 
 // redisUse is what a redis-server has done so far: its CPU time (user and
@@ -199,12 +205,7 @@ func redisWork(b *testing.B, addr string) redisUse {
 
 // profileHeap writes a profile of the heap's live objects to file.
 func profileHeap(b *testing.B, file string) {
-	f, err := os.Create(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+	if err := pprof.Lookup("heap").WriteTo(benchFile(b, file), 0); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -212,12 +213,7 @@ func profileHeap(b *testing.B, file string) {
 // traceRun writes an execution trace to file until trace.Stop: where
 // atod's goroutines wait (go tool trace -pprof=sync FILE, and net, syscall).
 func traceRun(b *testing.B, file string) {
-	f, err := os.Create(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { f.Close() })
-	if err := trace.Start(f); err != nil {
+	if err := trace.Start(benchFile(b, file)); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -308,8 +308,12 @@ func (d *liveDetector) batchSize(backlog bool) int {
 // backlog that stopped is an idle partition, and its events are released).
 func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Position) ([]ingest.Position, error) {
 	d.done = done
+	// While a partition still catches up its next batch comes soon, and
+	// settles the write in flight then.
+	catching := false
 	for _, lp := range d.parts {
 		if lp.catchingUp(now, d.maxHold) {
+			catching = true
 			lp.hold.skip(now, d.maxHold)
 		} else if wm, ok := lp.hold.due(now, d.maxHold); ok {
 			if err := lp.pipe.Advance(ctx, wm); err != nil {
@@ -318,19 +322,7 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 		}
 		d.count(lp)
 	}
-	return d.done, d.settle(ctx, !d.catchingUp(now))
-}
-
-// catchingUp reports whether any partition is working off a backlog and
-// still bringing events: its next batch comes soon, and settles the
-// write in flight then.
-func (d *liveDetector) catchingUp(now time.Time) bool {
-	for _, lp := range d.parts {
-		if lp.catchingUp(now, d.maxHold) {
-			return true
-		}
-	}
-	return false
+	return d.done, d.settle(ctx, !catching)
 }
 
 // Revoke implements ingestkafka.Handler: it processes every held event

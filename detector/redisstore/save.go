@@ -193,40 +193,49 @@ func (s *Store) prepareAll(users []*detector.UserState, addrs []*detector.AddrSt
 // store's map lookups, cache misses, took about 1 µs an event of the live
 // loop in a profile); any other by name.
 type loadFinder struct {
-	s       *Store
-	written []bool          // by index into s.reads
-	other   map[string]bool // keys written that the last Load did not hand out
-	ui, ai  int
+	s      *Store
+	wrote  []bool          // by index into s.reads
+	other  map[string]bool // keys written that the last Load did not hand out
+	ui, ai int
 }
 
 func (s *Store) newLoadFinder() *loadFinder {
-	return &loadFinder{s: s, written: make([]bool, len(s.reads))}
+	return &loadFinder{s: s, wrote: make([]bool, len(s.reads))}
 }
 
 func (f *loadFinder) user(u *detector.UserState) string {
-	last := f.s.lastUsers
-	for f.ui < len(last) && last[f.ui] != u {
-		f.ui++
+	if i, ok := walk(f.s.lastUsers, &f.ui, u); ok {
+		return f.written(i)
 	}
-	if f.ui < len(last) && f.ui < len(f.s.reads) {
-		f.written[f.ui] = true
-		return f.s.reads[f.ui]
-	}
-	f.ui = 0 // out of order: look the rest up from the start
 	return f.byName(f.s.keys.user(u.User))
 }
 
 func (f *loadFinder) addr(a *detector.AddrState) string {
-	last, base := f.s.lastAddrs, len(f.s.lastUsers)
-	for f.ai < len(last) && last[f.ai] != a {
-		f.ai++
+	if i, ok := walk(f.s.lastAddrs, &f.ai, a); ok {
+		return f.written(len(f.s.lastUsers) + i)
 	}
-	if i := base + f.ai; f.ai < len(last) && i < len(f.s.reads) {
-		f.written[i] = true
-		return f.s.reads[i]
-	}
-	f.ai = 0
 	return f.byName(f.s.keys.addr(a.Addr))
+}
+
+// walk finds v in last from *at on, where the walk stopped before, and
+// leaves *at there; when v is not there (saved out of order), it starts
+// the next walk from the beginning.
+func walk[S any](last []*S, at *int, v *S) (int, bool) {
+	for *at < len(last) && last[*at] != v {
+		*at++
+	}
+	if *at < len(last) {
+		return *at, true
+	}
+	*at = 0
+	return 0, false
+}
+
+// written notes the key at index i of the last Load as written and
+// returns it.
+func (f *loadFinder) written(i int) string {
+	f.wrote[i] = true
+	return f.s.reads[i]
 }
 
 func (f *loadFinder) byName(key string) string {
@@ -248,7 +257,7 @@ func (f *loadFinder) byName(key string) string {
 // batch before, in a single-threaded Redis). s.mu is held.
 func (s *Store) readChecks(writes []write, f *loadFinder) []write {
 	for i, k := range s.reads {
-		if f.written[i] || f.other[k] {
+		if f.wrote[i] || f.other[k] {
 			continue
 		}
 		if lv, ok := s.loaded[k]; ok {

@@ -42,16 +42,11 @@ const (
 var errBadSeal = errors.New("sealed account name does not open: written with another pseudonym key, or damaged")
 
 func newSealer(secret []byte) *sealer {
-	derive := func(label string) []byte {
-		m := hmac.New(sha256.New, secret)
-		m.Write([]byte("atod seal " + label))
-		return m.Sum(nil)
-	}
-	block, err := aes.NewCipher(derive("encryption")) // 32 bytes: AES-256
+	block, err := aes.NewCipher(derive(secret, "atod seal encryption")) // 32 bytes: AES-256
 	if err != nil {
 		panic(err) // cannot happen with a 32-byte key
 	}
-	ivKey := derive("iv")
+	ivKey := derive(secret, "atod seal iv")
 	s := &sealer{block: block, sealed: make(map[string]string), opened: make(map[string]string)}
 	s.macs.New = func() any { return hmac.New(sha256.New, ivKey) }
 	return s
@@ -130,4 +125,12 @@ func (s *sealer) remember(name, sealed string) {
 	}
 	s.sealed[name] = sealed
 	s.opened[sealed] = name
+}
+
+// derive returns the key for label derived from secret (the pseudonym
+// key): HMAC-SHA256 of the label, 32 bytes.
+func derive(secret []byte, label string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(label))
+	return m.Sum(nil)
 }

@@ -2,8 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -175,9 +173,7 @@ func recordKey(pseudonymKey []byte) []byte {
 	if pseudonymKey == nil {
 		return nil
 	}
-	m := hmac.New(sha256.New, pseudonymKey)
-	m.Write([]byte("atod records beside the state"))
-	return m.Sum(nil)
+	return derive(pseudonymKey, "atod records beside the state")
 }
 
 // Ping checks that Redis answers; its error wraps ErrUnavailable when it
