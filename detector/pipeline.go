@@ -35,7 +35,6 @@ type Pipeline struct {
 	conflicts int64 // batches run again after ErrConflict; see Conflicts
 
 	ahead   SaverAhead     // the store, when it saves ahead; see pipeline_ahead.go
-	spare   *inflight      // a settled batch of this Pipeline's, for its buffers
 	unsaved []enrich.Event // of a batch sent ahead whose rerun failed; see rerun
 
 	window *window // when the store writes behind; see pipeline_window.go

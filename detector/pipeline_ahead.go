@@ -56,11 +56,11 @@ type inflight struct {
 // In live mode the batch's alerts go to beforeSave first, as they do
 // before an ordinary save.
 func (p *Pipeline) processAhead(ctx context.Context, batch []enrich.Event) error {
-	next := p.spare
+	next := p.eng.spare
 	if next == nil {
 		next = &inflight{}
 	}
-	p.spare = nil
+	p.eng.spare = nil
 	next.owner = p
 	next.stats = p.eng.Stats()
 	var err error
@@ -79,7 +79,7 @@ func (p *Pipeline) processAhead(ctx context.Context, batch []enrich.Event) error
 		// This batch ran on states that counted the previous one saved:
 		// it is dropped (settle put the stats back), and runs again after
 		// the previous one did.
-		p.spare = next
+		p.eng.spare = next
 		if err != nil {
 			return err
 		}
@@ -138,7 +138,7 @@ func (e *Engine) settle(ctx context.Context) (refused bool, err error) {
 // drop counts a batch run ahead as not run and keeps its buffers.
 func (p *Pipeline) drop(f *inflight) {
 	p.eng.stats = f.stats
-	p.spare = f
+	p.eng.spare = f
 }
 
 // Abandon forgets the batch in flight, if any, once its write is done:
@@ -200,11 +200,11 @@ func (p *Pipeline) finish(ctx context.Context, f *inflight) error {
 	return p.live.processed(ctx, f.events)
 }
 
-// recycle keeps a settled batch's buffers for the Pipeline's next batch.
+// recycle keeps a settled batch's buffers for the engine's next batch.
 func (p *Pipeline) recycle(f *inflight) {
 	clear(f.events)
 	f.events, f.wait, f.landed, f.err, f.owner = f.events[:0], nil, nil, nil, nil
-	p.spare = f
+	p.eng.spare = f
 }
 
 // saveAhead sends the states run left to save.
