@@ -2,8 +2,10 @@ package redisstore
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/atod-project/atod/detector"
 	"github.com/atod-project/atod/detector/storetest"
@@ -92,4 +94,42 @@ func benchDecode(b *testing.B, uc *codec[detector.UserState], ac *codec[detector
 		_ = uc.decode(ub[i%len(ub)], &u)
 		_ = ac.decode(ab[i%len(ab)], &a)
 	}
+}
+
+// BenchmarkCodecCrowdedAddress encodes and decodes an address that 256
+// accounts (the most an address keeps) failed from, their names sealed:
+// what an address under a credential-stuffing attack costs each batch
+// that touches it. The live benchmark's 250 attacking addresses are such
+// addresses.
+func BenchmarkCodecCrowdedAddress(b *testing.B) {
+	ac, err := newCodec[detector.AddrState](newSealer([]byte("benchmark pseudonym key, 32 B..")), "Addr", "Rev")
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+	a := detector.AddrState{Seen: start.Add(time.Hour)}
+	for i := range 256 {
+		at := start.Add(time.Duration(i) * 13 * time.Second)
+		a.Users = append(a.Users, detector.AddrUser{User: fmt.Sprintf("user%05d@example.org", i*391),
+			First: at, Last: at.Add(time.Duration(i%7) * time.Minute), Failures: 1 + i%3, EventID: fmt.Sprintf("b%d", 1_000_000+i*977)})
+	}
+	buf, err := ac.appendValue(nil, &a)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf, _ = ac.appendValue(buf[:0], &a)
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var d detector.AddrState
+			if err := ac.decode(buf, &d); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

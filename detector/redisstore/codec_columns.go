@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"reflect"
+	"sync"
 )
 
 // A slice of structs is stored by column: its length, then for each field
@@ -42,13 +43,15 @@ func appendStructs(e *encoder, ep *plan, v reflect.Value) {
 	if ep.columnar {
 		e.b = binary.AppendUvarint(e.b, uint64(n)<<1|1)
 		head := len(e.b)
-		var buf [16]reflect.Value
-		elems := buf[:0]
-		for i := range n {
-			elems = append(elems, v.Index(i))
-		}
-		for i := range ep.fields {
-			appendColumn(e, &ep.fields[i], elems)
+		if n <= 16 {
+			var elems [16]reflect.Value
+			var ends [16]int
+			appendColumns(e, ep, v, elems[:0], ends[:0])
+		} else {
+			sc := columnScratches.Get().(*columnScratch)
+			sc.elems, sc.ends = appendColumns(e, ep, v, sc.elems[:0], sc.ends[:0])
+			clear(sc.elems) // they point into the state
+			columnScratches.Put(sc)
 		}
 		if len(e.b)-head >= n {
 			return
@@ -58,6 +61,29 @@ func appendStructs(e *encoder, ep *plan, v reflect.Value) {
 	e.b = append(e.b, 0)
 	appendRows(e, ep, v)
 }
+
+// appendColumns appends the columns of v's elements; elems and ends are
+// buffers, returned for reuse.
+func appendColumns(e *encoder, ep *plan, v reflect.Value, elems []reflect.Value, ends []int) ([]reflect.Value, []int) {
+	for i := range v.Len() {
+		elems = append(elems, v.Index(i))
+	}
+	for i := range ep.fields {
+		ends = appendColumn(e, &ep.fields[i], elems, ends[:0])
+	}
+	return elems, ends
+}
+
+// columnScratch holds the buffers of a long list's columns: an address
+// that hundreds of accounts failed from (credential stuffing) is encoded
+// by every batch that touches it, and growing these per column was a
+// fifth of its encoding (BenchmarkCodecCrowdedAddress).
+type columnScratch struct {
+	elems []reflect.Value
+	ends  []int
+}
+
+var columnScratches = sync.Pool{New: func() any { return new(columnScratch) }}
 
 // columnStats is what appendColumn learns of a column's values for
 // choosing its mode.
@@ -74,7 +100,9 @@ type columnStats struct {
 	shortest             int
 }
 
-func appendColumn(e *encoder, f *field, elems []reflect.Value) {
+// appendColumn appends f's column of elems; ends is a buffer for the
+// column's value ends, returned for reuse.
+func appendColumn(e *encoder, f *field, elems []reflect.Value, ends []int) []int {
 	n := len(elems)
 	mark := len(e.b)
 	e.b = binary.AppendUvarint(e.b, f.id<<2|uint64(f.plan.wt))
@@ -84,13 +112,11 @@ func appendColumn(e *encoder, f *field, elems []reflect.Value) {
 		if bytes.Equal(e.b[at:], f.plan.zeroEnc) {
 			e.b = e.b[:mark]
 		}
-		return
+		return ends
 	}
 	e.b = append(e.b, colPlain)
 	first := len(e.b)
 	st := columnStats{zero: true}
-	var endsBuf [32]int
-	ends := endsBuf[:0] // of each value
 	prev := first
 	for i, el := range elems {
 		at := len(e.b)
@@ -112,10 +138,11 @@ func appendColumn(e *encoder, f *field, elems []reflect.Value) {
 	}
 	if st.zero {
 		e.b = e.b[:mark]
-		return
+		return ends
 	}
 	st.endRun()
 	e.b = packColumn(e.b, first, ends, f.plan.wt, &st)
+	return ends
 }
 
 func (st *columnStats) endRun() {

@@ -75,7 +75,7 @@ func randomProbe(r *rand.Rand, base time.Time) colProbe {
 func randomColState(r *rand.Rand) colState {
 	base := time.UnixMilli(1_772_652_739_863).UTC()
 	list := func() []colProbe {
-		n := []int{0, 1, 2, 3, 8, 200}[r.IntN(6)]
+		n := []int{0, 1, 2, 3, 8, 16, 17, 200}[r.IntN(8)]
 		if n == 0 && r.IntN(2) == 0 {
 			return nil
 		}
