@@ -91,7 +91,7 @@ func (c *fileConfig) validateRun() error {
 // one read and one round trip of scripts, and its events wait for it.
 const maxBatchEvents = 65536
 
-// maxCatchUpEvents bounds kafka.catch_up_events: about 1 GB of batches.
+// maxCatchUpEvents bounds kafka.catch_up_events: about 0.8 GB of batches.
 const maxCatchUpEvents = 1 << 20
 
 func validAlertsTopic(t string) bool {

@@ -268,13 +268,15 @@ func lagsClock(b ingestkafka.Batch, now time.Time) bool {
 // Latency no longer counts there, and with Redis state each batch loads
 // and saves each account and address it touches once, so a batch should
 // be large beside the accounts of its partition; shared, their memory
-// stays bounded however many partitions an instance is given (about 1 KB
-// an event: some 260 MB). Six partitions get 43,690 each.
-// BenchmarkRunThroughput, 3,000,000 events over 100,000 accounts and six
-// partitions, per-partition batches of 32,768: 97,000 events/s; 43,690
-// (this default): 120,000, and 122,000 – 147,000 once a batch's write
-// overlapped the next batch; 131,072: 160,000 – 200,000 (BENCHMARKS.md).
-const defaultCatchUpEvents = 1 << 18
+// stays bounded however many partitions an instance is given (about
+// 0.75 KB of live heap an event: some 390 MB). Six partitions get 87,381
+// each. BenchmarkRunThroughput, 3,000,000 events over 100,000 accounts
+// and six partitions, batches per partition of 43,690 (the default
+// before): 120,000 – 159,000 events/s; 87,381 (this default): 165,000 –
+// 201,000 at the heap the old default took, once the engine kept one
+// spare batch instead of one per partition; 131,072: 192,000 – 221,000
+// (BENCHMARKS.md, session 9).
+const defaultCatchUpEvents = 1 << 19
 
 // catchUpSize is a partition's batch while it works off a backlog: its
 // part of kafka.catch_up_events, at least an ordinary batch.
