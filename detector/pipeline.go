@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/atod-project/atod/enrich"
@@ -67,6 +68,12 @@ func (p *Pipeline) BatchSize() int { return p.batchSize }
 
 // Push adds one event; it runs the rules once a batch of events is due.
 func (p *Pipeline) Push(ctx context.Context, e enrich.Event) error {
+	if cap(p.ready) < p.batchSize {
+		// Grown to a whole batch at once: appending one event at a time
+		// allocates about five times a large batch on the way (1.5 GB
+		// for six partitions' catch-up batches, from a heap profile).
+		p.ready = slices.Grow(p.ready, p.batchSize-len(p.ready))
+	}
 	var due bool
 	if p.ready, due = p.Order(&e, p.ready); due {
 		return p.processAtLeast(ctx, p.batchSize)
