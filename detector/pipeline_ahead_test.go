@@ -289,3 +289,40 @@ func TestPushRunsWholeBatches(t *testing.T) {
 		t.Errorf("batches after Drain: %v; want [3 1]", batches)
 	}
 }
+
+// A partition given a catch-up batch size holds memory for what it has
+// ready, not for the batch it may never fill; and it reaches a large
+// batch by doubling, not by append's small steps.
+func TestPushGrowsReadyToWhatItHolds(t *testing.T) {
+	eng, err := NewEngine(DefaultConfig(), NewMemoryStore(0, 0), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := NewPipeline(eng, func(context.Context, Alert) error { return nil })
+	const batch = 1 << 18
+	p.SetBatchSize(batch)
+	ctx := context.Background()
+	late := DefaultConfig().Lateness
+	push := func(n int) {
+		for range n {
+			// Each event releases the one pushed a lateness before it.
+			if err := p.Push(ctx, ev(user("a@x"), at(late+time.Duration(len(p.ready)+p.Held())*time.Millisecond))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	push(10)
+	if c := cap(p.ready); c > 4096 {
+		t.Errorf("%d events ready: capacity %d, want a few thousand at most", len(p.ready), c)
+	}
+	grows, last := 0, cap(p.ready)
+	for len(p.ready) < 100_000 {
+		push(1)
+		if c := cap(p.ready); c != last {
+			grows, last = grows+1, c
+		}
+	}
+	if grows > 8 || last > batch {
+		t.Errorf("to 100,000 ready events: %d reallocations, capacity %d; want at most 8 (doubling) and at most the batch", grows, last)
+	}
+}
