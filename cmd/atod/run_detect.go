@@ -272,9 +272,9 @@ func lagsClock(b ingestkafka.Batch, now time.Time) bool {
 // 0.75 KB of live heap an event: some 390 MB). Six partitions get 87,381
 // each. BenchmarkRunThroughput, 3,000,000 events over 100,000 accounts
 // and six partitions, batches per partition of 43,690 (the default
-// before): 138,000 – 154,000 events/s; 87,381 (this default): 188,000 –
-// 200,000 for a little more heap, once the engine kept one spare batch
-// instead of one per partition; 131,072: 201,000 – 209,000
+// before): 138,000 – 157,000 events/s; 87,381 (this default): 188,000 –
+// 200,000 for about the same heap, once the engine kept one spare batch
+// instead of one per partition; 131,072: 201,000 – 247,000
 // (BENCHMARKS.md, session 9).
 const defaultCatchUpEvents = 1 << 19
 
