@@ -64,10 +64,13 @@ func ownAddr(u int) string {
 // kafka.catch_up_events. heap_growth_MB is the most the heap's live and
 // not yet collected objects grew while atod ran, sampled: what atod held
 // (the broker in this process holds the topic throughout).
+// ATOD_BENCH_BROKER=process runs the broker in a process of its own (see
+// startKafkaProcess): heap_growth_MB and the CPU profile are then atod's
+// and the plain reader's alone.
 func BenchmarkRunThroughput(b *testing.B) {
 	n := envInt(b, "ATOD_BENCH_EVENTS", 200_000)
 	rs := startRedis(b)
-	broker := startKafka(b, 6)
+	broker := benchKafka(b, 6)
 	accounts := envInt(b, "ATOD_BENCH_ACCOUNTS", 20_000)
 	produce(b, broker, liveBenchEvents(n, accounts, time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), 2000), userKey)
 	b.ResetTimer()
@@ -365,4 +368,18 @@ var _ = zap.NewNop
 
 func allCommittedGroup(client *kafka.Client, group string) bool {
 	return allCommitted(nil, client, group)
+}
+
+// benchKafka is the benchmarks' broker: in this process, or in one of its
+// own with ATOD_BENCH_BROKER=process.
+func benchKafka(b *testing.B, partitions int32) string {
+	switch v := os.Getenv("ATOD_BENCH_BROKER"); v {
+	case "":
+		return startKafka(b, partitions)
+	case "process":
+		return startKafkaProcess(b, partitions)
+	default:
+		b.Fatalf("ATOD_BENCH_BROKER: want process or nothing, got %q", v)
+		return ""
+	}
 }
