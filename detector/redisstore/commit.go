@@ -40,7 +40,6 @@ func (s *Store) Commit(ctx context.Context, users []*detector.UserState, addrs [
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for _, w := range writes {
-			delete(s.loaded, w.key)
 			if s.cache != nil {
 				s.cache.drop(w.key)
 			}

@@ -150,3 +150,41 @@ func TestSaveFindsKeysOutOfLoadOrder(t *testing.T) {
 		t.Errorf("save after another instance changed a key only read: %v; want ErrConflict", err)
 	}
 }
+
+// A state whose Rev is zero though its key exists (a state the rules
+// replaced, or a copy made without it) is saved against the revision the
+// Store loaded for the key, whether the Save finds it in load order or
+// by name: expecting the key absent would refuse every such write.
+func TestSaveOfAStateWithoutItsRevision(t *testing.T) {
+	a, b, users := twoStoresAnnaAndOrg(t)
+	ctx := context.Background()
+	for _, outOfOrder := range []bool{false, true} {
+		us, _, err := a.Load(ctx, users, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if us[0].Rev == 0 {
+			t.Fatalf("%s loaded without a revision: the test needs a stored key", us[0].User)
+		}
+		fresh := &detector.UserState{User: us[0].User, Logins: 40}
+		if outOfOrder {
+			fresh.Logins = 41
+		}
+		save := []*detector.UserState{fresh}
+		if !outOfOrder {
+			// In load order: the Store's own object, its Rev cleared.
+			us[0].Rev, us[0].Logins = 0, 40
+			save = []*detector.UserState{us[0]}
+		}
+		if err := a.Save(ctx, save, nil); err != nil {
+			t.Fatalf("out of order %v: %v", outOfOrder, err)
+		}
+		got, _, err := b.Load(ctx, []string{us[0].User}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0].Logins != save[0].Logins {
+			t.Errorf("out of order %v: %d logins stored, want %d", outOfOrder, got[0].Logins, save[0].Logins)
+		}
+	}
+}

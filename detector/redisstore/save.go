@@ -75,6 +75,7 @@ type write struct {
 	rev    *int64 // the state's Rev, updated on success; nil for a check
 	newRev int64
 	read   []byte // a check's value as loaded, to cache on success
+	before []byte // a write's body as loaded (nil: absent), for failed
 }
 
 // Save implements detector.Store.
@@ -94,7 +95,7 @@ func (s *Store) Save(ctx context.Context, users []*detector.UserState, addrs []*
 		if err == nil {
 			s.landed(w)
 		} else {
-			s.failed(w, s.loaded[w.key].body)
+			s.failed(w, w.before)
 		}
 	}
 	return err
@@ -103,7 +104,6 @@ func (s *Store) Save(ctx context.Context, users []*detector.UserState, addrs []*
 // landed notes a write, or a check, that Redis confirmed, or that a
 // SaveAhead counts on; s.mu is held.
 func (s *Store) landed(w write) {
-	delete(s.loaded, w.key)
 	if w.value == nil {
 		if s.cache != nil && w.read != nil {
 			s.cache.put(w.key, w.read)
@@ -167,8 +167,8 @@ func (s *Store) prepareAll(users []*detector.UserState, addrs []*detector.AddrSt
 	defer s.mu.Unlock()
 	f := s.newLoadFinder()
 	for _, u := range users {
-		key := f.user(u)
-		if arena, err = prepare(s, arena, &writes, s.users, u, key, &u.Rev, s.userTTL); err != nil {
+		key, lv := f.user(u)
+		if arena, err = prepare(arena, &writes, s.users, u, key, lv, &u.Rev, s.userTTL); err != nil {
 			break
 		}
 	}
@@ -176,7 +176,8 @@ func (s *Store) prepareAll(users []*detector.UserState, addrs []*detector.AddrSt
 		if err != nil {
 			break
 		}
-		arena, err = prepare(s, arena, &writes, s.addrs, a, f.addr(a), &a.Rev, s.addrTTL)
+		key, lv := f.addr(a)
+		arena, err = prepare(arena, &writes, s.addrs, a, key, lv, &a.Rev, s.addrTTL)
 	}
 	if err != nil {
 		s.dropAll(users, addrs)
@@ -186,16 +187,16 @@ func (s *Store) prepareAll(users []*detector.UserState, addrs []*detector.AddrSt
 }
 
 // loadFinder finds the key of each state a Save writes among the last
-// Load's, and notes it as written, so that readChecks knows which keys
-// the batch only read. The engine saves states of the last Load in its
-// order, some left out: they are found by walking that Load's answer
-// alongside, without hashing a name each (with 100,000 accounts the
-// store's map lookups, cache misses, took about 1 µs an event of the live
-// loop in a profile); any other by name.
+// Load's, with what the key held then, and notes it as written, so that
+// readChecks knows which keys the batch only read. The engine saves states
+// of the last Load in its order, some left out: they are found by walking
+// that Load's answer alongside, without hashing a name each (with 100,000
+// accounts the store's map lookups, cache misses, took about 1 µs an event
+// of the live loop in a profile); any other by name.
 type loadFinder struct {
 	s      *Store
-	wrote  []bool          // by index into s.reads
-	other  map[string]bool // keys written that the last Load did not hand out
+	wrote  []bool         // by index into s.reads
+	index  map[string]int // s.reads by key, built for the first state saved out of order
 	ui, ai int
 }
 
@@ -203,14 +204,14 @@ func (s *Store) newLoadFinder() *loadFinder {
 	return &loadFinder{s: s, wrote: make([]bool, len(s.reads))}
 }
 
-func (f *loadFinder) user(u *detector.UserState) string {
+func (f *loadFinder) user(u *detector.UserState) (string, loadedValue) {
 	if i, ok := walk(f.s.lastUsers, &f.ui, u); ok {
 		return f.written(i)
 	}
 	return f.byName(f.s.keys.user(u.User))
 }
 
-func (f *loadFinder) addr(a *detector.AddrState) string {
+func (f *loadFinder) addr(a *detector.AddrState) (string, loadedValue) {
 	if i, ok := walk(f.s.lastAddrs, &f.ai, a); ok {
 		return f.written(len(f.s.lastUsers) + i)
 	}
@@ -232,18 +233,25 @@ func walk[S any](last []*S, at *int, v *S) (int, bool) {
 }
 
 // written notes the key at index i of the last Load as written and
-// returns it.
-func (f *loadFinder) written(i int) string {
+// returns it with what it held.
+func (f *loadFinder) written(i int) (string, loadedValue) {
 	f.wrote[i] = true
-	return f.s.reads[i]
+	return f.s.reads[i], f.s.loaded[i]
 }
 
-func (f *loadFinder) byName(key string) string {
-	if f.other == nil {
-		f.other = make(map[string]bool)
+// byName finds key among the last Load's; a key it did not load held
+// nothing this Store knows of.
+func (f *loadFinder) byName(key string) (string, loadedValue) {
+	if f.index == nil {
+		f.index = make(map[string]int, len(f.s.reads))
+		for i, k := range f.s.reads {
+			f.index[k] = i
+		}
 	}
-	f.other[key] = true
-	return key
+	if i, ok := f.index[key]; ok {
+		return f.written(i)
+	}
+	return key, loadedValue{}
 }
 
 // readChecks adds to writes a check of each key the batch loaded and does
@@ -257,10 +265,8 @@ func (f *loadFinder) byName(key string) string {
 // batch before, in a single-threaded Redis). s.mu is held.
 func (s *Store) readChecks(writes []write, f *loadFinder) []write {
 	for i, k := range s.reads {
-		if f.wrote[i] || f.other[k] {
-			continue
-		}
-		if lv, ok := s.loaded[k]; ok {
+		if !f.wrote[i] {
+			lv := s.loaded[i]
 			writes = append(writes, write{key: k, expect: revPrefix(lv.rev), read: lv.raw})
 		}
 	}
@@ -272,19 +278,24 @@ func (s *Store) readChecks(writes []write, f *loadFinder) []write {
 // again); s.mu is held.
 func (s *Store) forgetReads() {
 	clear(s.reads)
-	s.reads = s.reads[:0]
+	clear(s.loaded)
+	s.reads, s.loaded = s.reads[:0], s.loaded[:0]
 	s.lastUsers, s.lastAddrs = nil, nil
 }
 
 // prepare encodes one state into arena and adds its write; s.mu is held.
 // The revision expected is the state's or, when the rules reset the state
-// (and its Rev with it), the one this Store loaded for the key.
-func prepare[T any](s *Store, arena []byte, writes *[]write, c *codec[T], v *T, key string, rev *int64, ttl time.Duration) ([]byte, error) {
+// (and its Rev with it), the one this Store loaded for the key (lv).
+func prepare[T any](arena []byte, writes *[]write, c *codec[T], v *T, key string, lv loadedValue, rev *int64, ttl time.Duration) ([]byte, error) {
 	cur := *rev
 	if cur == 0 {
-		cur = s.loaded[key].rev
+		cur = lv.rev
 	}
-	return encodeWrite(arena, writes, c, v, key, cur, rev, ttl)
+	arena, err := encodeWrite(arena, writes, c, v, key, cur, rev, ttl)
+	if err == nil {
+		(*writes)[len(*writes)-1].before = lv.body
+	}
+	return arena, err
 }
 
 // encodeWrite encodes v into arena, at the revision after cur, and adds

@@ -26,11 +26,9 @@ func (s *Store) SaveAhead(ctx context.Context, users []*detector.UserState, addr
 	if err != nil || len(writes) == 0 {
 		return func() error { return err }
 	}
-	before := make([][]byte, len(writes))
 	s.mu.Lock()
 	s.forgetReads()
-	for i, w := range writes {
-		before[i] = s.loaded[w.key].body
+	for _, w := range writes {
 		s.landed(w)
 	}
 	s.mu.Unlock()
@@ -40,8 +38,8 @@ func (s *Store) SaveAhead(ctx context.Context, users []*detector.UserState, addr
 		err = outcome(writes, applied, changed, err)
 		if err != nil {
 			s.mu.Lock()
-			for i, w := range writes {
-				s.failed(w, before[i])
+			for _, w := range writes {
+				s.failed(w, w.before)
 			}
 			s.mu.Unlock()
 		}

@@ -91,16 +91,11 @@ func (s *Store) remember(keys []string, raws [][]byte) [][]byte {
 	bodies := make([][]byte, len(keys))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.loaded) > 1<<16 { // keys loaded and never saved
-		clear(s.loaded)
-	}
 	// The read set is this Load's: a batch loads once, and a batch that
 	// ran on an earlier Load and was dropped (a refused write ahead of
 	// it) must not leave its keys to be checked, at revisions never
 	// loaded again, by every later Save.
-	clear(s.reads)
-	s.reads = s.reads[:0]
-	s.lastUsers, s.lastAddrs = nil, nil // set by Load once decoded
+	s.forgetReads()
 	for i, k := range keys {
 		var lv loadedValue
 		if raws[i] != nil {
@@ -123,8 +118,8 @@ func (s *Store) remember(keys []string, raws [][]byte) [][]byte {
 			// batch run ahead while the failed write travelled is), and
 			// the rerun's Load must undo the write again.
 		}
-		s.loaded[k] = lv
 		s.reads = append(s.reads, k)
+		s.loaded = append(s.loaded, lv)
 	}
 	return bodies
 }
