@@ -326,3 +326,29 @@ func TestPushGrowsReadyToWhatItHolds(t *testing.T) {
 		t.Errorf("to 100,000 ready events: %d reallocations, capacity %d; want at most 8 (doubling) and at most the batch", grows, last)
 	}
 }
+
+// The engine's Pipelines share the buffers of batches saved ahead: one
+// in flight and one spare, however many partitions run, where a spare
+// per Pipeline held a copy of a whole catch-up batch per partition.
+func TestSaveAheadBuffersAreTheEngines(t *testing.T) {
+	var hooks []string
+	eng, ps := livePipelines(t, &scriptedAheadStore{}, 6, &hooks)
+	seen := map[*inflight]bool{}
+	for round := range 4 {
+		for i, p := range ps {
+			if err := pushRun(context.Background(), p, fmt.Sprintf("u%d@x", i), round*len(ps)+i); err != nil {
+				t.Fatal(err)
+			}
+			seen[eng.flight] = true
+		}
+	}
+	if err := eng.Settle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) > 2 {
+		t.Errorf("24 batches of 6 Pipelines went through %d in-flight buffers; want 2, shared by the engine", len(seen))
+	}
+	if eng.Stats().Events != 24 {
+		t.Errorf("%d events counted; want 24", eng.Stats().Events)
+	}
+}
