@@ -33,8 +33,7 @@ func runBrokerChild(partitions string, in io.Reader, out io.Writer) int {
 		fmt.Fprintf(os.Stderr, "%s: want a partition count, got %q\n", brokerChildEnv, partitions)
 		return 2
 	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(n), testTopic, testAlerts, testDLQ),
-		kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	c, err := kfake.NewCluster(testBrokerOpts(int32(n))...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "starting kfake: %v\n", err)
 		return 1

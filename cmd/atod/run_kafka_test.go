@@ -28,14 +28,19 @@ const (
 // with the tests' topics; cleanup stops it.
 func startKafka(t testing.TB, partitions int32, opts ...kfake.Opt) string {
 	t.Helper()
-	opts = append([]kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic, testAlerts, testDLQ),
-		kfake.GroupMinSessionTimeout(100 * time.Millisecond)}, opts...)
-	c, err := kfake.NewCluster(opts...)
+	c, err := kfake.NewCluster(append(testBrokerOpts(partitions), opts...)...)
 	if err != nil {
 		t.Fatalf("starting kfake: %v", err)
 	}
 	t.Cleanup(c.Close)
 	return c.ListenAddrs()[0]
+}
+
+// testBrokerOpts are the options of the tests' broker, in this process or
+// in one of its own (startKafkaProcess).
+func testBrokerOpts(partitions int32) []kfake.Opt {
+	return []kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(partitions, testTopic, testAlerts, testDLQ),
+		kfake.GroupMinSessionTimeout(100 * time.Millisecond)}
 }
 
 // produce writes each value keyed by key(value), as an atod deployment's

@@ -43,9 +43,9 @@ func appendStructs(e *encoder, ep *plan, v reflect.Value) {
 	if ep.columnar {
 		e.b = binary.AppendUvarint(e.b, uint64(n)<<1|1)
 		head := len(e.b)
-		if n <= 16 {
-			var elems [16]reflect.Value
-			var ends [16]int
+		if n <= shortList {
+			var elems [shortList]reflect.Value
+			var ends [shortList]int
 			appendColumns(e, ep, v, elems[:0], ends[:0])
 		} else {
 			sc := columnScratches.Get().(*columnScratch)
@@ -73,6 +73,9 @@ func appendColumns(e *encoder, ep *plan, v reflect.Value, elems []reflect.Value,
 	}
 	return elems, ends
 }
+
+// shortList is the longest list whose column buffers stay on the stack.
+const shortList = 16
 
 // columnScratch holds the buffers of a long list's columns: an address
 // that hundreds of accounts failed from (credential stuffing) is encoded
