@@ -29,102 +29,122 @@ type record struct {
 	// are in events: each is dead-lettered on its own, with msg's key and
 	// headers.
 	parts ingest.PartErrors
-	msg   kafka.Message
+	// msg is the record as read, kept for the dead-letter topic only:
+	// set when reason or parts is.
+	msg *kafka.Message
 }
+
+// maxChunk bounds the records a fetcher hands the session at once; one
+// fetch of kafka.max_bytes may hold tens of thousands.
+const maxChunk = 1024
 
 // fetcher reads one partition from start, decodes each record and sends
-// it to out, in offset order.
+// the records to the session in chunks, in offset order.
+//
+// It sends a fetch request at a time with kafka-go's Client rather than
+// running a kafka-go Reader: a Reader reads a response from its socket
+// record by record, setting a deadline for each, and hands each record
+// over a channel of its own, which cost about a microsecond an event, a
+// sixth of atod's CPU when catching up (BENCHMARKS.md, session 10). A
+// response here is read whole and its records go to the session a chunk
+// at a time. TLS, SASL and the brokers' addresses come from the Client's
+// Transport (Conn).
 type fetcher struct {
-	conn      *Conn
+	client    *kafka.Client
 	cfg       *Config
 	partition int32
-	start     int64
+	start     int64 // an offset, or kafka.FirstOffset or kafka.LastOffset
 	dec       *decoders
 	log       *zap.Logger
+
+	value []byte // the record being decoded, reused
+	spans []span // the chunk's records' events, by index into its events
 }
 
-// run returns nil when ctx is cancelled, and an error when the partition
-// cannot be read at all (kafka-go retries the rest itself).
-func (f *fetcher) run(ctx context.Context, out chan<- record) error {
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:        f.conn.Brokers,
-		Topic:          f.cfg.Topic,
-		Partition:      int(f.partition),
-		Dialer:         f.conn.Dialer,
-		MinBytes:       f.cfg.MinBytes,
-		MaxBytes:       f.cfg.MaxBytes,
-		MaxWait:        f.cfg.MaxWait,
-		QueueCapacity:  1024,
-		MaxAttempts:    1 << 30, // a broker outage is waited out, not fatal
-		ErrorLogger:    kafka.LoggerFunc(f.logError),
-		ReadBackoffMin: 50 * time.Millisecond,
-		ReadBackoffMax: 2 * time.Second,
-	})
-	// Close waits for the fetch in flight, which on a quiet partition
-	// lasts up to max_wait: a stop or a rebalance does not wait for it.
-	// What that fetch brings is dropped with the reader.
-	defer func() { go r.Close() }()
-	if err := r.SetOffset(f.start); err != nil {
-		return fmt.Errorf("partition %d: setting offset %d: %w", f.partition, f.start, err)
+type span struct{ from, to int }
+
+// run returns when ctx is cancelled. Everything else (a broker out of
+// reach, a leader moving, an offset the broker no longer holds) is logged
+// once and retried, with backoff.
+func (f *fetcher) run(ctx context.Context, out chan<- []record) {
+	offset := f.start
+	if offset < 0 {
+		var err error
+		if offset, err = f.resolve(ctx, offset); err != nil {
+			return // ctx ended
+		}
 	}
-	var events []ingest.Event
+	req := kafka.FetchRequest{Topic: f.cfg.Topic, Partition: int(f.partition),
+		MinBytes: int64(f.cfg.MinBytes), MaxBytes: int64(f.cfg.MaxBytes), MaxWait: f.cfg.MaxWait}
+	doing := fmt.Sprintf("fetching partition %d", f.partition)
 	for {
-		m, err := r.FetchMessage(ctx)
+		var res *kafka.FetchResponse
+		err := retry(ctx, f.log, doing, func() error {
+			req.Offset = offset
+			var err error
+			res, err = f.client.Fetch(ctx, &req)
+			if err == nil && res.Error != nil {
+				err = res.Error
+			}
+			if errors.Is(err, kafka.OffsetOutOfRange) {
+				offset = f.outOfRange(ctx, offset)
+			}
+			return err
+		})
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-				return nil
+			return // ctx ended
+		}
+		if offset, err = f.deliver(ctx, res, offset, out); err != nil {
+			if ctx.Err() != nil {
+				return
 			}
-			return fmt.Errorf("partition %d: fetching: %w", f.partition, err)
-		}
-		rec := record{partition: f.partition, offset: m.Offset, highWater: m.HighWaterMark, time: m.Time, fetched: time.Now()}
-		var skip bool
-		var parts ingest.PartErrors
-		events, parts, skip, err = f.dec.decode(m.Value, events[:0])
-		if ferr := f.inFuture(events); err == nil && ferr != nil {
-			err, parts = ferr, nil // the whole record, once
-		}
-		if len(parts) > 0 {
-			rec.parts, rec.msg = parts, m
-		}
-		switch {
-		case err != nil:
-			rec.reason, rec.msg = err.Error(), m
-		case len(parts) > 0 && len(events) == 0:
-			// Every record of the envelope is unusable: dead-letter
-			// them; nothing to detect on.
-		case skip || len(events) == 0:
-			rec.handled = true
-		default:
-			rec.events = make([]ingest.Event, len(events))
-			for i := range events {
-				events[i].Pos = ingest.Position{Partition: f.partition, Offset: m.Offset}
-			}
-			copy(rec.events, events)
-		}
-		select {
-		case out <- rec:
-		case <-ctx.Done():
-			return nil
+			// A response cut short: what was sent is kept, the rest
+			// fetched again.
+			f.log.Warn("reading a fetched response", zap.Int64("offset", offset), zap.Error(err))
 		}
 	}
 }
 
-// inFuture refuses a record with an event more than kafka.max_future
-// ahead of the clock. An envelope goes to the dead-letter topic whole:
-// its events carry no bytes of their own to dead-letter apart, and a
-// clock that far off is the source's, not one event's.
-func (f *fetcher) inFuture(events []ingest.Event) error {
-	now := time.Now()
-	for i := range events {
-		if err := ingest.TooFarAhead(events[i].Time, now, f.cfg.MaxFuture); err != nil {
-			return fmt.Errorf("kafka.max_future: %w", err)
+// resolve turns kafka.FirstOffset or kafka.LastOffset (a new group's
+// kafka.start_offset) into the partition's offset now.
+func (f *fetcher) resolve(ctx context.Context, which int64) (int64, error) {
+	var offset int64
+	err := retry(ctx, f.log, fmt.Sprintf("finding partition %d's start", f.partition), func() error {
+		first, last, err := f.bounds(ctx)
+		offset = last
+		if which == kafka.FirstOffset {
+			offset = first
 		}
-	}
-	return nil
+		return err
+	})
+	return offset, err
 }
 
-// logError turns kafka-go's error lines into debug lines: it logs every
-// retry of a broker it cannot reach, and the session logs the outage once.
-func (f *fetcher) logError(msg string, args ...any) {
-	f.log.Debug("kafka reader", zap.String("msg", fmt.Sprintf(msg, args...)))
+// bounds returns the partition's first offset and its end.
+func (f *fetcher) bounds(ctx context.Context) (first, last int64, err error) {
+	res, err := f.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{
+		f.cfg.Topic: {kafka.FirstOffsetOf(int(f.partition)), kafka.LastOffsetOf(int(f.partition))}}})
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, p := range res.Topics[f.cfg.Topic] {
+		if p.Partition == int(f.partition) {
+			return p.FirstOffset, p.LastOffset, p.Error
+		}
+	}
+	return 0, 0, fmt.Errorf("listing offsets: no answer for partition %d", f.partition)
+}
+
+// outOfRange answers a fetch refused for offset: before the partition's
+// first record, its records were deleted (by retention, mostly) before
+// atod read them, and reading goes on from the first; beyond its end, the
+// partition is retried where it is, as kafka-go's Reader does.
+func (f *fetcher) outOfRange(ctx context.Context, offset int64) int64 {
+	first, _, err := f.bounds(ctx)
+	if err != nil || offset >= first {
+		return offset
+	}
+	f.log.Warn("records deleted before they were read; reading on from the partition's first",
+		zap.Int64("offset", offset), zap.Int64("first", first), zap.Int64("lost", first-offset))
+	return first
 }

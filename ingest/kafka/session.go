@@ -25,11 +25,11 @@ type session struct {
 	parts  []int32
 	tracks map[int32]*tracker
 	last   map[int32]kafka.OffsetCommit // what was last committed
-	in     chan record
-	recs   []record                 // received and not yet handled: the round, or what finish hands on
-	batch  map[int32][]ingest.Event // per partition, reused
-	newest map[int32]time.Time      // per partition, of the batch
-	behind map[int32]int64          // per partition, after the batch (Batch.Behind)
+	in     chan []record                // chunks from the fetchers
+	recs   []record                     // received and not yet handled: the round, or what finish hands on
+	batch  map[int32][]ingest.Event     // per partition, reused
+	newest map[int32]time.Time          // per partition, of the batch
+	behind map[int32]int64              // per partition, after the batch (Batch.Behind)
 	done   []ingest.Position
 
 	// stopped are the partitions whose records this generation hands on
@@ -45,18 +45,21 @@ type session struct {
 	commitAgain bool
 }
 
-// maxRound is how many records one round hands on at most: enough for
-// the detector's batches, few enough that commits and ticks stay timely.
+// maxRound is how many records one round gathers before it hands them on
+// (it takes whole chunks, so up to maxChunk-1 more): enough for the
+// detector's batches, few enough that commits and ticks stay timely.
 const maxRound = 4096
 
 func newSession(c *Consumer, gen *kafka.Generation, h Handler) *session {
 	s := &session{c: c, gen: gen, h: h, client: c.conn.Client(),
 		tracks: map[int32]*tracker{}, last: map[int32]kafka.OffsetCommit{}, stopped: map[int32]bool{},
-		in: make(chan record, maxRound), batch: map[int32][]ingest.Event{}, newest: map[int32]time.Time{},
+		batch: map[int32][]ingest.Event{}, newest: map[int32]time.Time{},
 		behind: map[int32]int64{}}
 	for _, a := range gen.Assignments[c.cfg.Topic] {
 		s.parts = append(s.parts, int32(a.ID))
 	}
+	// A fetcher may hold one chunk in the channel and build the next.
+	s.in = make(chan []record, len(s.parts)+1)
 	sort.Slice(s.parts, func(i, j int) bool { return s.parts[i] < s.parts[j] })
 	s.log = c.log.With(zap.Int32("generation", gen.ID))
 	return s
@@ -95,15 +98,10 @@ func (s *session) run(ctx, gctx context.Context) error {
 
 	fctx, stopFetch := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	fetchErr := make(chan error, len(fetchers))
 	for _, f := range fetchers {
-		wg.Go(func() {
-			if err := f.run(fctx, s.in); err != nil {
-				fetchErr <- err
-			}
-		})
+		wg.Go(func() { f.run(fctx, s.in) })
 	}
-	loopErr := s.loop(loopCtx, fetchErr)
+	loopErr := s.loop(loopCtx)
 	stopFetch()
 	wg.Wait()
 	return s.finish(ctx, loopErr)
@@ -160,14 +158,14 @@ func (s *session) prepare(ctx context.Context) ([]*fetcher, []Assignment, error)
 			return nil, nil, err
 		}
 		s.tracks[p] = &tracker{}
-		fetchers = append(fetchers, &fetcher{conn: s.c.conn, cfg: cfg, partition: p, start: a.Offset,
+		fetchers = append(fetchers, &fetcher{client: s.client, cfg: cfg, partition: p, start: a.Offset,
 			dec: dec, log: s.log.With(zap.Int32("partition", p))})
 		assigned = append(assigned, Assignment{Partition: p, Since: since})
 	}
 	return fetchers, assigned, nil
 }
 
-func (s *session) loop(ctx context.Context, fetchErr <-chan error) error {
+func (s *session) loop(ctx context.Context) error {
 	tick := time.NewTicker(s.c.opts.Tick)
 	defer tick.Stop()
 	// The ticker retries failed commits and catches what a round did not
@@ -179,16 +177,15 @@ func (s *session) loop(ctx context.Context, fetchErr <-chan error) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case err = <-fetchErr:
-		case r := <-s.in:
+		case rs := <-s.in:
 			if ctx.Err() != nil {
-				// The generation ended while r waited (select picks at
-				// random among ready cases): finish hands r on, with the
+				// The generation ended while rs waited (select picks at
+				// random among ready cases): finish hands rs on, with the
 				// time it has, rather than a round whose every save fails.
-				s.recs = append(s.recs[:0], r)
+				s.recs = append(s.recs[:0], rs...)
 				return nil
 			}
-			err = s.round(ctx, r)
+			err = s.round(ctx, rs)
 		case now := <-tick.C:
 			s.done, err = s.h.Tick(ctx, now, s.done[:0])
 			s.ack(s.done)
@@ -210,12 +207,12 @@ func (s *session) loop(ctx context.Context, fetchErr <-chan error) error {
 }
 
 // round handles first and whatever else the fetchers have ready.
-func (s *session) round(ctx context.Context, first record) error {
-	s.recs = append(s.recs[:0], first)
+func (s *session) round(ctx context.Context, first []record) error {
+	s.recs = append(s.recs[:0], first...)
 	for len(s.recs) < maxRound {
 		select {
-		case r := <-s.in:
-			s.recs = append(s.recs, r)
+		case rs := <-s.in:
+			s.recs = append(s.recs, rs...)
 			continue
 		default:
 		}
@@ -237,7 +234,7 @@ func (s *session) finish(ctx context.Context, loopErr error) error {
 		errs = append(errs, loopErr)
 	} else {
 		for len(s.in) > 0 {
-			s.recs = append(s.recs, <-s.in)
+			s.recs = append(s.recs, <-s.in...)
 		}
 		err := s.handle(dctx)
 		if err == nil {
