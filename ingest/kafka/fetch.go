@@ -59,6 +59,7 @@ type fetcher struct {
 
 	value []byte // the record being decoded, reused
 	spans []span // the chunk's records' events, by index into its events
+	last  int    // records in the last chunk sent
 }
 
 type span struct{ from, to int }

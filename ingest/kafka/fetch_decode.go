@@ -30,6 +30,7 @@ func (f *fetcher) deliver(ctx context.Context, res *kafka.FetchResponse, offset 
 		case <-ctx.Done():
 			return false
 		}
+		f.last = len(chunk)
 		chunk, events, f.spans = nil, nil, f.spans[:0]
 		return true
 	}
@@ -47,6 +48,12 @@ func (f *fetcher) deliver(ctx context.Context, res *kafka.FetchResponse, offset 
 		if r.Offset < offset { // a batch may begin before the offset asked for
 			closeRecord(r)
 			continue
+		}
+		if chunk == nil {
+			// Sized as the last chunk was: a partition catching up fills
+			// whole chunks, and growing them by append cost a fifth of
+			// the decoding.
+			chunk, events = make([]record, 0, f.last), make([]ingest.Event, 0, f.last)
 		}
 		var rec record
 		rec, events, err = f.decode(r, events, fetched)
