@@ -40,11 +40,9 @@ type Config struct {
 	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
 	RebalanceTimeout  time.Duration `yaml:"rebalance_timeout"`
 	// MaxWait bounds how long a fetch of a quiet partition waits for
-	// MinBytes to arrive; records that arrive end the wait at once. It is
-	// also, in kafka-go, how long the broker's answer may take to begin
-	// arriving (the broker is asked to wait three quarters of it): the
-	// rest must cover the network's round trip, or every fetch of a quiet
-	// partition times out, and with a far broker every fetch at all.
+	// MinBytes to arrive; records that arrive end the wait at once.
+	// kafka-go's Client asks the broker for at most 5 s (half its 10 s
+	// request timeout, which leaves the round trip the other half).
 	MaxWait  time.Duration `yaml:"max_wait"`
 	MinBytes int           `yaml:"min_bytes"`
 	MaxBytes int           `yaml:"max_bytes"`
@@ -94,11 +92,11 @@ const (
 const FormatAuto = "auto"
 
 // DefaultMaxWait is kafka.max_wait's default: a quiet partition's fetch
-// waits 1.5 s for records and leaves half a second for the round trip to
-// the broker. It adds no latency (records end a fetch's wait at once);
-// 100 ms, the default until it was found, left 25 ms for the round trip
-// of a quiet partition's fetch, and a broker 150 ms away was never read
-// (TestFarBrokerIsRead).
+// waits up to 2 s for records. It adds no latency (records end a fetch's
+// wait at once). While partitions were read with kafka-go's Reader, whose
+// answer had to begin arriving within max_wait, 100 ms (the default then)
+// left 25 ms for the round trip, and a broker 150 ms away was never read
+// (TestFarBrokerIsRead); the fetcher's requests now have 10 s.
 const DefaultMaxWait = 2 * time.Second
 
 // DefaultConfig returns the defaults of DESIGN.md and of this package.

@@ -13,10 +13,11 @@ import (
 // A broker whose fetch answers take longer than a LAN's round trip, as a
 // managed service's in another region does (Event Hubs, Confluent Cloud),
 // or one busy building a large answer: every record is still read, with
-// the default configuration. kafka-go gives a fetch's answer max_wait to
-// begin arriving, and asks the broker to wait up to three quarters of it
-// for records; with max_wait at 100 ms, a broker 150 ms away timed out
-// every fetch, and the consumer read nothing, retrying for ever.
+// the default configuration and with a max_wait shorter than the round
+// trip. kafka-go's Reader, which read partitions before session 10, gave
+// a fetch's answer max_wait to begin arriving: with 100 ms, a broker
+// 150 ms away timed out every fetch, and the consumer read nothing,
+// retrying for ever.
 func TestFarBrokerIsRead(t *testing.T) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "in", "dlq"),
 		kfake.GroupMinSessionTimeout(100*time.Millisecond))
@@ -38,9 +39,13 @@ func TestFarBrokerIsRead(t *testing.T) {
 		c.SleepControl(func() { time.Sleep(150 * time.Millisecond) })
 		return nil, nil, false
 	})
-	h := &fakeHandler{}
-	if err := runUntil(t, testConfig(broker), Options{}, h, n); err != nil {
-		t.Fatal(err)
+	for _, maxWait := range []time.Duration{DefaultMaxWait, 100 * time.Millisecond} {
+		cfg := testConfig(broker)
+		cfg.MaxWait, cfg.Group = maxWait, "g-"+maxWait.String()
+		h := &fakeHandler{}
+		if err := runUntil(t, cfg, Options{}, h, n); err != nil {
+			t.Fatalf("max_wait %s: %v", maxWait, err)
+		}
 	}
 }
 
