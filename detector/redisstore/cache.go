@@ -15,29 +15,41 @@ package redisstore
 // cache would hand out objects the caller must not change after saving
 // them. A deep copy costs about half a decode (BenchmarkCacheHit).
 //
-// Load takes a key's value out of the cache and Save puts the new one
-// back; a key the batch loaded but did not change (the organisation's
-// pseudo-account, mostly) goes back as it was, once Save has checked that
-// Redis still holds that revision (see readChecks). A value in the cache
-// is stale when another instance wrote the key since: the compare-and-set
-// of Save then fails on its revision, Save drops the batch's keys, and the
-// Pipeline's rerun reads them fresh. Every
-// failed Save drops its keys, so that after a Save whose outcome is unknown
-// the next Load reads Redis and resolves the pending writes (see
-// pendingWrite).
+// Load reads a key's value from the cache and Save puts the new one in
+// its place; a key the batch loaded but did not change (the
+// organisation's pseudo-account, mostly) is put back as it was, once Save
+// has checked that Redis still holds that revision (see readChecks). A
+// value in the cache is stale when another instance wrote the key since:
+// the compare-and-set of Save then fails on its revision, Save drops the
+// batch's keys, and the Pipeline's rerun reads them fresh. Every failed
+// Save drops its keys, so that after a Save whose outcome is unknown the
+// next Load reads Redis and resolves the pending writes (see
+// pendingWrite). A batch that ends before its Save leaves its keys as
+// they were, which is what Redis holds.
 //
-// The bound is an entry count, kept with two generations: entries go into
-// cur, and when cur holds half the bound it becomes old, and the old old is
-// emptied and reused. A key used again is taken out and put back into cur,
-// so what survives is what was saved in the last half to whole bound of
-// writes, about least recently used, with no bookkeeping per hit and no
-// allocation but the value's once both maps have grown. The caller holds
+// The bound is an entry count, kept with generations: each entry carries
+// the generation it was last put in, a generation ends after half the
+// bound of puts, and then the entries of the generation before it go.
+// What survives is what was saved in the last half to whole bound of
+// writes, about least recently used. A read is one map lookup and a put
+// one assignment: a hot path of a Load and a Save per key per batch, where
+// the map is too large for the CPU's caches, and the two generations of
+// maps this replaced cost four or five lookups (8 % of the detector's
+// goroutine when catching up, BENCHMARKS.md session 10). Ending a
+// generation walks the map once, a few steps per put. The caller holds
 // Store.mu.
 type stateCache struct {
-	max, gen int // entries at most, in both maps together; entries of cur before it ages
-	cur, old map[string][]byte
+	max, half int // entries at most; puts in a generation
+	gen       uint32
+	puts      int // in the current generation
+	entries   map[string]cacheEntry
 
 	hits, misses int64
+}
+
+type cacheEntry struct {
+	raw []byte
+	gen uint32
 }
 
 // newStateCache returns a cache of at most max entries, or nil for 0.
@@ -45,47 +57,47 @@ func newStateCache(max int) *stateCache {
 	if max <= 0 {
 		return nil
 	}
-	return &stateCache{max: max, gen: (max + 1) / 2,
-		cur: make(map[string][]byte), old: make(map[string][]byte)}
+	return &stateCache{max: max, half: (max + 1) / 2, entries: make(map[string]cacheEntry)}
 }
 
-// take removes key's value and returns it; nil if the cache had none.
-func (c *stateCache) take(key string) []byte {
-	raw, ok := c.cur[key]
-	if ok {
-		delete(c.cur, key)
-	} else if raw, ok = c.old[key]; ok {
-		delete(c.old, key)
-	}
-	if ok {
-		c.hits++
-	} else {
+// get returns key's value; nil if the cache has none.
+func (c *stateCache) get(key string) []byte {
+	e, ok := c.entries[key]
+	if !ok {
 		c.misses++
+		return nil
 	}
-	return raw
+	c.hits++
+	return e.raw
 }
 
 // put adds or replaces key's value (revision, format and body, as the key
-// holds it), aging or dropping older entries first when the cache is full.
+// holds it), ending a generation first when the current one is full.
 func (c *stateCache) put(key string, raw []byte) {
-	delete(c.old, key)
-	if _, ok := c.cur[key]; !ok {
-		for len(c.cur) >= c.gen || len(c.cur)+len(c.old) >= c.max {
-			if len(c.cur) == 0 { // a bound of 1: no room for an old generation
-				clear(c.old)
-				break
-			}
-			clear(c.old)
-			c.cur, c.old = c.old, c.cur
+	if c.puts >= c.half || len(c.entries) >= c.max {
+		c.age()
+	}
+	c.entries[key] = cacheEntry{raw: raw, gen: c.gen}
+	c.puts++
+}
+
+// age ends the current generation: the entries of the one before go.
+func (c *stateCache) age() {
+	for k, e := range c.entries {
+		if e.gen != c.gen {
+			delete(c.entries, k)
 		}
 	}
-	c.cur[key] = raw
+	c.gen++
+	c.puts = 0
+	if len(c.entries) >= c.max { // a bound of 1: no room for an older generation
+		clear(c.entries)
+	}
 }
 
 // drop removes key's value, if any.
 func (c *stateCache) drop(key string) {
-	delete(c.cur, key)
-	delete(c.old, key)
+	delete(c.entries, key)
 }
 
-func (c *stateCache) len() int { return len(c.cur) + len(c.old) }
+func (c *stateCache) len() int { return len(c.entries) }

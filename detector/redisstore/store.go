@@ -258,7 +258,7 @@ func (s *Store) fromCache(keys []string) (raws [][]byte, missing []int) {
 	defer s.mu.Unlock()
 	for i, k := range keys {
 		if s.cache != nil {
-			raws[i] = s.cache.take(k)
+			raws[i] = s.cache.get(k)
 		}
 		if raws[i] == nil {
 			missing = append(missing, i)
