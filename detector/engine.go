@@ -221,7 +221,11 @@ func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Aler
 			a.Seen = ev.Time
 		}
 	}
-	var found []finding
+	// Room for the findings of one event on the stack: an append that
+	// grew a nil slice was a fifth of onSuccess's time on a tenant of
+	// risky sign-ins.
+	var room [4]finding
+	found := room[:0]
 	if f, ok := e.sessionHijack(ev, u); ok {
 		found = append(found, f)
 	}
