@@ -22,13 +22,20 @@ import (
 
 func startBroker(t *testing.T, partitions int32, topics ...string) string {
 	t.Helper()
+	return startCluster(t, partitions, topics...).ListenAddrs()[0]
+}
+
+// startCluster is startBroker for a test that controls the broker's
+// answers.
+func startCluster(t *testing.T, partitions int32, topics ...string) *kfake.Cluster {
+	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topics...),
 		kfake.GroupMinSessionTimeout(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return c.ListenAddrs()[0]
+	return c
 }
 
 func writeRecords(t testing.TB, broker, topic string, values ...string) {
@@ -117,6 +124,14 @@ func (h *fakeHandler) count() int {
 // returns Run's error.
 func runUntil(t testing.TB, cfg Config, opts Options, h *fakeHandler, n int) error {
 	t.Helper()
+	return runTill(t, cfg, opts, h, n)()
+}
+
+// runTill runs a consumer until h got n events and returns, with the
+// consumer still running, the function that stops it and returns Run's
+// error.
+func runTill(t testing.TB, cfg Config, opts Options, h *fakeHandler, n int) (stop func() error) {
+	t.Helper()
 	h.notify = make(chan struct{}, 1)
 	c, err := New(cfg, opts)
 	if err != nil {
@@ -130,13 +145,17 @@ func runUntil(t testing.TB, cfg Config, opts Options, h *fakeHandler, n int) err
 		select {
 		case <-h.notify:
 		case err := <-done:
+			cancel()
 			t.Fatalf("Run returned early: %v", err)
 		case <-deadline:
+			cancel()
 			t.Fatalf("got %d events, want %d", h.count(), n)
 		}
 	}
-	cancel()
-	return <-done
+	return func() error {
+		cancel()
+		return <-done
+	}
 }
 
 func committed(t *testing.T, broker string, cfg Config) kafka.OffsetFetchPartition {

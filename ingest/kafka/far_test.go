@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -19,12 +18,7 @@ import (
 // 150 ms away timed out every fetch, and the consumer read nothing,
 // retrying for ever.
 func TestFarBrokerIsRead(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "in", "dlq"),
-		kfake.GroupMinSessionTimeout(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	c := startCluster(t, 2, "in", "dlq")
 	broker := c.ListenAddrs()[0]
 	const n = 50
 	values := make([]string, n)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
@@ -143,12 +142,7 @@ func deleteRecordsBefore(t *testing.T, broker, topic string, offset int64) {
 // fetch from beyond it, and so wait for new records, rather than ask for
 // the marker again and again.
 func TestTransactionMarkerIsPassed(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "in", "dlq"),
-		kfake.GroupMinSessionTimeout(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	c := startCluster(t, 1, "in", "dlq")
 	broker := c.ListenAddrs()[0]
 	produceInTransaction(t, broker, "in", event(0), event(1))
 
@@ -160,27 +154,12 @@ func TestTransactionMarkerIsPassed(t *testing.T) {
 	})
 	cfg := testConfig(broker)
 	cfg.MaxWait = time.Second
-	h := &fakeHandler{notify: make(chan struct{}, 1)}
-	cons, err := New(cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- cons.Run(ctx, h) }()
-	deadline := time.After(30 * time.Second)
-	for h.count() < 2 {
-		select {
-		case <-h.notify:
-		case <-deadline:
-			t.Fatalf("got %d events, want 2", h.count())
-		}
-	}
+	h := &fakeHandler{}
+	stop := runTill(t, cfg, Options{}, h, 2)
 	before := fetches.Load()
 	time.Sleep(500 * time.Millisecond)
 	after := fetches.Load()
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	// Waiting for new records, a fetch lasts max_wait (1 s): at most one
