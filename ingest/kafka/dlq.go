@@ -119,7 +119,7 @@ func retry(ctx context.Context, log *zap.Logger, doing string, f func() error) e
 			}
 			return nil
 		}
-		if attempt == 0 {
+		if attempt == 0 && ctx.Err() == nil { // not for a stop or a rebalance
 			log.Warn(doing+" failed; retrying", zap.Error(err))
 		}
 		t := time.NewTimer(wait)

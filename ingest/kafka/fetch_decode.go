@@ -59,6 +59,10 @@ func (f *fetcher) deliver(ctx context.Context, res *kafka.FetchResponse, offset 
 		rec, events, err = f.decode(r, events, fetched)
 		closeRecord(r)
 		if err != nil {
+			// The records before it go on; it is fetched again.
+			if len(chunk) > 0 && !send() {
+				return offset, ctx.Err()
+			}
 			return offset, err
 		}
 		rec.highWater, rec.fetched = res.HighWatermark, fetched

@@ -2,7 +2,10 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -190,5 +193,42 @@ func produceInTransaction(t *testing.T, broker, topic string, values ...string) 
 	}
 	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// failingBytes is a record value whose reading fails, as when a response
+// is cut short.
+type failingBytes struct{}
+
+func (failingBytes) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+func (failingBytes) Close() error             { return nil }
+func (failingBytes) Len() int                 { return 10 }
+
+// A record that cannot be read ends the response there: the records
+// before it are handed on, and the next fetch starts at it.
+func TestDeliverHandsOnWhatPrecedesAnUnreadableRecord(t *testing.T) {
+	f := testFetcher(t)
+	var recs []kafka.Record
+	for off := range int64(5) {
+		r := kafka.Record{Offset: off, Value: kafka.NewBytes([]byte(event(int(off))))}
+		if off == 3 {
+			r.Value = failingBytes{}
+		}
+		recs = append(recs, r)
+	}
+	out := make(chan []record, 10)
+	next, err := f.deliver(context.Background(), &kafka.FetchResponse{HighWatermark: 5, Records: kafka.NewRecordReader(recs...)}, 0, out)
+	if next != 3 || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("deliver = %d, %v; want 3 and the read's error", next, err)
+	}
+	close(out)
+	var got []int64
+	for chunk := range out {
+		for _, r := range chunk {
+			got = append(got, r.offset)
+		}
+	}
+	if !slices.Equal(got, []int64{0, 1, 2}) {
+		t.Errorf("handed on offsets %v, want 0, 1, 2", got)
 	}
 }
