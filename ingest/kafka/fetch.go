@@ -44,8 +44,9 @@ const maxChunk = 1024
 // It sends a fetch request at a time with kafka-go's Client rather than
 // running a kafka-go Reader: a Reader reads a response from its socket
 // record by record, setting a deadline for each, and hands each record
-// over a channel of its own, which cost about a microsecond an event, a
-// sixth of atod's CPU when catching up (BENCHMARKS.md, session 10). A
+// over a channel of its own, which cost about a microsecond an event, an
+// eighth of the process's CPU when catching up (BENCHMARKS.md, session
+// 10). A
 // response here is read whole and its records go to the session a chunk
 // at a time. TLS, SASL and the brokers' addresses come from the Client's
 // Transport (Conn).
