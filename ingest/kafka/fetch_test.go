@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atod-project/atod/ingest"
+	"github.com/atod-project/atod/ingest/entra"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -231,4 +234,68 @@ func TestDeliverHandsOnWhatPrecedesAnUnreadableRecord(t *testing.T) {
 	if !slices.Equal(got, []int64{0, 1, 2}) {
 		t.Errorf("handed on offsets %v, want 0, 1, 2", got)
 	}
+}
+
+// Whatever a topic holds, every record at or past the offset asked for
+// reaches the session once, in order, as events, as handled, or with what
+// the dead-letter topic needs: nothing is dropped and nothing panics.
+// The input is split on newlines into records' values; the canonical
+// format and Entra's envelope are detected.
+func FuzzDeliver(f *testing.F) {
+	f.Add([]byte(event(1) + "\n" + event(2)))
+	f.Add([]byte("not json\n{}\n" + event(3)))
+	f.Add([]byte(`{"records":[{"time":"2026-03-02T08:00:00Z","operationName":"Sign-in activity","category":"SignInLogs","properties":{"userPrincipalName":"a@example.org","ipAddress":"192.0.2.1","status":{"errorCode":0}}},{"bad":1}]}`))
+	f.Add([]byte(`{"time":"2150-01-01T00:00:00Z","user":"far@example.org","ip":"2001:db8::1","outcome":"success","id":"f"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fe := testFetcher(t)
+		dec, err := newDecoders(FormatAuto, []ingest.Format{entra.Format()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fe.dec = dec
+		var recs []kafka.Record
+		values := bytes.Split(data, []byte("\n"))
+		for i, v := range values {
+			recs = append(recs, kafka.Record{Offset: int64(i), Value: kafka.NewBytes(v)})
+		}
+		out := make(chan []record, len(values)+1)
+		next, err := fe.deliver(context.Background(), &kafka.FetchResponse{HighWatermark: int64(len(values)),
+			Records: kafka.NewRecordReader(recs...)}, 0, out)
+		if err != nil || next != int64(len(values)) {
+			t.Fatalf("deliver = %d, %v; want %d, nil", next, err, len(values))
+		}
+		close(out)
+		want := int64(0)
+		for chunk := range out {
+			for _, r := range chunk {
+				if r.offset != want {
+					t.Fatalf("record %d where %d was due", r.offset, want)
+				}
+				want++
+				switch {
+				case r.reason != "":
+					if r.msg == nil || !bytes.Equal(r.msg.Value, values[r.offset]) || len(r.events) > 0 {
+						t.Fatalf("refused record %d: msg %v, %d events", r.offset, r.msg, len(r.events))
+					}
+				case r.handled:
+					if len(r.events) > 0 || len(r.parts) > 0 {
+						t.Fatalf("record %d handled with %d events and %d parts", r.offset, len(r.events), len(r.parts))
+					}
+				case len(r.events) == 0 && len(r.parts) == 0:
+					t.Fatalf("record %d carries nothing and is neither handled nor refused", r.offset)
+				}
+				if len(r.parts) > 0 && r.msg == nil {
+					t.Fatalf("record %d has unusable parts but no message to dead-letter them with", r.offset)
+				}
+				for _, e := range r.events {
+					if e.Pos.Offset != r.offset || e.Pos.Partition != fe.partition {
+						t.Fatalf("record %d holds an event at %+v", r.offset, e.Pos)
+					}
+				}
+			}
+		}
+		if want != int64(len(values)) {
+			t.Fatalf("%d records handed on of %d", want, len(values))
+		}
+	})
 }
