@@ -79,6 +79,7 @@ func (f *fetcher) run(ctx context.Context, out chan<- []record) {
 	req := kafka.FetchRequest{Topic: f.cfg.Topic, Partition: int(f.partition),
 		MinBytes: int64(f.cfg.MinBytes), MaxBytes: int64(f.cfg.MaxBytes), MaxWait: f.cfg.MaxWait}
 	doing := fmt.Sprintf("fetching partition %d", f.partition)
+	stalled := 0 // fetches in a row that moved no further
 	for {
 		var res *kafka.FetchResponse
 		err := retry(ctx, f.log, doing, func() error {
@@ -96,14 +97,43 @@ func (f *fetcher) run(ctx context.Context, out chan<- []record) {
 		if err != nil {
 			return // ctx ended
 		}
-		if offset, err = f.deliver(ctx, res, offset, out); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			// A response cut short: what was sent is kept, the rest
-			// fetched again.
-			f.log.Warn("reading a fetched response", zap.Int64("offset", offset), zap.Error(err))
+		// A response cut short (err) keeps what was sent; the rest is
+		// fetched again.
+		next, err := f.deliver(ctx, res, offset, out)
+		if ctx.Err() != nil {
+			return
 		}
+		if next > offset || res.HighWatermark <= offset && err == nil {
+			if stalled > 0 {
+				f.log.Info("partition moves again", zap.Int64("offset", next), zap.Int("fetches", stalled))
+			}
+			offset, stalled = next, 0
+			continue
+		}
+		// Nothing read past offset though the partition holds more: an
+		// unreadable record, or a batch compaction emptied. Asked again
+		// at once, for ever, such a partition would burn a core and say
+		// nothing; it is retried with backoff, and said once.
+		if stalled == 0 {
+			f.log.Warn("partition makes no progress; retrying", zap.Int64("offset", offset),
+				zap.Int64("high_water", res.HighWatermark), zap.Error(err))
+		}
+		stalled++
+		if !pause(ctx, min(50*time.Millisecond<<min(stalled, 7), 5*time.Second)) {
+			return
+		}
+	}
+}
+
+// pause waits d and reports whether ctx is still live.
+func pause(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -299,3 +299,52 @@ func FuzzDeliver(f *testing.F) {
 		}
 	})
 }
+
+// A broker whose answers hold nothing past the offset asked for, though
+// the partition holds more (a batch that compaction emptied, a record that
+// cannot be read): the fetcher says so once and asks again with backoff,
+// instead of asking again at once, for ever, and saying nothing.
+func TestStalledPartitionIsSaidAndBackedOff(t *testing.T) {
+	c := startCluster(t, 1, "in", "dlq")
+	broker := c.ListenAddrs()[0]
+	var fetches atomic.Int64
+	c.ControlKey(int16(kmsg.Fetch), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		fetches.Add(1)
+		req := kr.(*kmsg.FetchRequest)
+		resp := req.ResponseKind().(*kmsg.FetchResponse)
+		rt := kmsg.NewFetchResponseTopic()
+		rt.Topic, rt.TopicID = "in", req.Topics[0].TopicID
+		rp := kmsg.NewFetchResponseTopicPartition()
+		rp.HighWatermark, rp.LastStableOffset = 5, 5
+		rt.Partitions = append(rt.Partitions, rp)
+		resp.Topics = append(resp.Topics, rt)
+		return resp, nil, true
+	})
+	core, logs := observer.New(zap.InfoLevel)
+	cons, err := New(testConfig(broker), Options{Log: zap.New(core)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- cons.Run(ctx, &fakeHandler{}) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for fetches.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	first := fetches.Load()
+	time.Sleep(time.Second)
+	n := fetches.Load() - first
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Backing off from 100 ms, doubling: about four fetches in a second.
+	if first == 0 || n > 8 {
+		t.Errorf("%d fetches in the second after the first (%d before): no backoff", n, first)
+	}
+	if said := logs.FilterMessage("partition makes no progress; retrying").Len(); said != 1 {
+		t.Errorf("the stall was said %d times, want once", said)
+	}
+}
