@@ -129,7 +129,7 @@ func runUntil(t testing.TB, cfg Config, opts Options, h *fakeHandler, n int) err
 
 // runTill runs a consumer until h got n events and returns, with the
 // consumer still running, the function that stops it and returns Run's
-// error.
+// error (it may be called again).
 func runTill(t testing.TB, cfg Config, opts Options, h *fakeHandler, n int) (stop func() error) {
 	t.Helper()
 	h.notify = make(chan struct{}, 1)
@@ -152,10 +152,10 @@ func runTill(t testing.TB, cfg Config, opts Options, h *fakeHandler, n int) (sto
 			t.Fatalf("got %d events, want %d", h.count(), n)
 		}
 	}
-	return func() error {
+	return sync.OnceValue(func() error {
 		cancel()
 		return <-done
-	}
+	})
 }
 
 func committed(t *testing.T, broker string, cfg Config) kafka.OffsetFetchPartition {

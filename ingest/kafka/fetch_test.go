@@ -14,6 +14,7 @@ import (
 	"github.com/atod-project/atod/ingest"
 	"github.com/atod-project/atod/ingest/entra"
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
@@ -346,5 +347,38 @@ func TestStalledPartitionIsSaidAndBackedOff(t *testing.T) {
 	}
 	if said := logs.FilterMessage("partition makes no progress; retrying").Len(); said != 1 {
 		t.Errorf("the stall was said %d times, want once", said)
+	}
+}
+
+// When a partition's leader moves to another broker, the fetcher finds
+// the new one and reads on: events produced before and after the move
+// all arrive.
+func TestLeaderMoveIsFollowed(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(1, "in", "dlq"),
+		kfake.GroupMinSessionTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	broker := c.ListenAddrs()[0]
+	writeRecords(t, broker, "in", event(0), event(1))
+	h := &fakeHandler{}
+	stop := runTill(t, testConfig(broker), Options{}, h, 2)
+	t.Cleanup(func() { _ = stop() })
+	from := c.LeaderFor("in", 0)
+	if err := c.MoveTopicPartition("in", 0, (from+1)%3); err != nil {
+		t.Fatal(err)
+	}
+	writeRecords(t, broker, "in", event(2), event(3))
+	deadline := time.After(30 * time.Second)
+	for h.count() < 4 {
+		select {
+		case <-h.notify:
+		case <-deadline:
+			t.Fatalf("got %d events after the leader moved from broker %d, want 4", h.count(), from)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }
