@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 )
 
@@ -363,7 +364,7 @@ func TestLeaderMoveIsFollowed(t *testing.T) {
 	broker := c.ListenAddrs()[0]
 	writeRecords(t, broker, "in", event(0), event(1))
 	h := &fakeHandler{}
-	stop := runTill(t, testConfig(broker), Options{}, h, 2)
+	stop := runTill(t, testConfig(broker), Options{Log: zaptest.NewLogger(t)}, h, 2)
 	t.Cleanup(func() { _ = stop() })
 	from := c.LeaderFor("in", 0)
 	if err := c.MoveTopicPartition("in", 0, (from+1)%3); err != nil {

@@ -43,9 +43,16 @@ func NewConn(cfg Config, lookupEnv func(string) (string, bool)) (*Conn, error) {
 		Dialer: &kafka.Dialer{ClientID: cfg.ClientID, Timeout: 10 * time.Second, DualStack: true,
 			TLS: tlsConf, SASLMechanism: mech},
 		Transport: &kafka.Transport{ClientID: cfg.ClientID, DialTimeout: 10 * time.Second,
-			TLS: tlsConf, SASL: mech},
+			TLS: tlsConf, SASL: mech, MetadataTTL: metadataTTL},
 	}, nil
 }
+
+// metadataTTL is how long the Transport trusts its map of partition
+// leaders. Fetches and alert writes go by it, and a partition whose
+// leader moved is not read until the map is renewed: kafka-go's 6 s
+// default held a partition that long in TestLeaderMoveIsFollowed. A
+// metadata request a second is nothing to a broker.
+const metadataTTL = time.Second
 
 // Client returns a kafka-go Client over the brokers.
 func (c *Conn) Client() *kafka.Client {
