@@ -122,12 +122,8 @@ func retry(ctx context.Context, log *zap.Logger, doing string, f func() error) e
 		if attempt == 0 && ctx.Err() == nil { // not for a stop or a rebalance
 			log.Warn(doing+" failed; retrying", zap.Error(err))
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !pause(ctx, wait) {
 			return fmt.Errorf("%s: %w", doing, err)
-		case <-t.C:
 		}
 		wait = min(wait*2, 5*time.Second)
 	}
