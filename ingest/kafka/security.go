@@ -17,7 +17,8 @@ import (
 // Conn is how to reach the brokers, shared by the consumer and every
 // producer atod runs (dead letters, alerts), so that TLS and SASL are set
 // up once. kafka-go takes the same settings in two shapes: a Dialer for
-// readers and groups, a Transport for writers and the Client.
+// the consumer group, a Transport for writers and the Client (which the
+// fetchers use).
 type Conn struct {
 	Brokers   []string
 	Dialer    *kafka.Dialer
