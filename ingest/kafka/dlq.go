@@ -107,10 +107,10 @@ func (s *session) deadLetter(ctx context.Context, recs []*record) error {
 	return nil
 }
 
-// retry calls f until it succeeds or ctx ends, backing off up to 5s, and
+// retry calls f until it succeeds or ctx ends, waiting backoff(n) after
+// its n-th failure in a row, and
 // logs the first failure and the recovery, not every attempt.
 func retry(ctx context.Context, log *zap.Logger, doing string, f func() error) error {
-	wait := 50 * time.Millisecond
 	for attempt := 0; ; attempt++ {
 		err := f()
 		if err == nil {
@@ -122,9 +122,8 @@ func retry(ctx context.Context, log *zap.Logger, doing string, f func() error) e
 		if attempt == 0 && ctx.Err() == nil { // not for a stop or a rebalance
 			log.Warn(doing+" failed; retrying", zap.Error(err))
 		}
-		if !pause(ctx, wait) {
+		if !pause(ctx, backoff(attempt)) {
 			return fmt.Errorf("%s: %w", doing, err)
 		}
-		wait = min(wait*2, 5*time.Second)
 	}
 }

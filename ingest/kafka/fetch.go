@@ -119,10 +119,16 @@ func (f *fetcher) run(ctx context.Context, out chan<- []record) {
 				zap.Int64("high_water", res.HighWatermark), zap.Error(err))
 		}
 		stalled++
-		if !pause(ctx, min(50*time.Millisecond<<min(stalled, 7), 5*time.Second)) {
+		if !pause(ctx, backoff(stalled)) {
 			return
 		}
 	}
+}
+
+// backoff is the wait after the n-th failure in a row (from 0): 50 ms,
+// doubling, at most 5 s.
+func backoff(n int) time.Duration {
+	return min(50*time.Millisecond<<min(n, 7), 5*time.Second)
 }
 
 // pause waits d and reports whether ctx is still live.
