@@ -108,8 +108,8 @@ func (s *session) deadLetter(ctx context.Context, recs []*record) error {
 }
 
 // retry calls f until it succeeds or ctx ends, waiting backoff(n) after
-// its n-th failure in a row, and
-// logs the first failure and the recovery, not every attempt.
+// its n-th failure in a row, and logs the first failure and the
+// recovery, not every attempt.
 func retry(ctx context.Context, log *zap.Logger, doing string, f func() error) error {
 	for attempt := 0; ; attempt++ {
 		err := f()
