@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/detector/internal/halves"
 )
 
 // casScript writes states if each key still holds the revision loaded:
@@ -158,32 +160,52 @@ func (s *Store) failed(w write, before []byte) {
 // prepareAll encodes the states into writes. On an error no key of the
 // batch stays cached.
 func (s *Store) prepareAll(users []*detector.UserState, addrs []*detector.AddrState) ([]write, error) {
-	writes := make([]write, 0, len(users)+len(addrs))
-	// One buffer holds every value of the batch: a few allocations, not
-	// one per state.
-	arena := make([]byte, 0, 256*(len(users)+len(addrs)))
-	var err error
+	n := len(users) + len(addrs)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The keys first, in the states' order, in which the finder walks the
+	// last Load's answer; then the encoding, in halves (see halvesMin).
 	f := s.newLoadFinder()
-	for _, u := range users {
-		key, lv := f.user(u)
-		if arena, err = prepare(arena, &writes, s.users, u, key, lv, &u.Rev, s.userTTL); err != nil {
-			break
-		}
+	found := make([]foundKey, n)
+	for i, u := range users {
+		found[i].key, found[i].lv = f.user(u)
 	}
-	for _, a := range addrs {
-		if err != nil {
-			break
-		}
-		key, lv := f.addr(a)
-		arena, err = prepare(arena, &writes, s.addrs, a, key, lv, &a.Rev, s.addrTTL)
+	for i, a := range addrs {
+		found[len(users)+i].key, found[len(users)+i].lv = f.addr(a)
 	}
-	if err != nil {
+	var parts [2]struct {
+		writes []write
+		err    error
+	}
+	halves.Do(n, halvesMin, func(lo, hi int) {
+		h := &parts[min(lo, 1)] // the half from 0 in parts[0]
+		// One buffer holds every value of the half: a few allocations,
+		// not one per state.
+		arena := make([]byte, 0, 256*(hi-lo))
+		h.writes = make([]write, 0, hi-lo)
+		for i := lo; i < hi && h.err == nil; i++ {
+			k := found[i]
+			if i < len(users) {
+				u := users[i]
+				arena, h.err = prepare(arena, &h.writes, s.users, u, k.key, k.lv, &u.Rev, s.userTTL)
+			} else {
+				a := addrs[i-len(users)]
+				arena, h.err = prepare(arena, &h.writes, s.addrs, a, k.key, k.lv, &a.Rev, s.addrTTL)
+			}
+		}
+	})
+	if err := cmp.Or(parts[0].err, parts[1].err); err != nil {
 		s.dropAll(users, addrs)
 		return nil, err
 	}
+	writes := append(parts[0].writes, parts[1].writes...)
 	return s.readChecks(writes, f), nil
+}
+
+// foundKey is a state's key and what the last Load found there.
+type foundKey struct {
+	key string
+	lv  loadedValue
 }
 
 // loadFinder finds the key of each state a Save writes among the last

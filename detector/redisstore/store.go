@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/detector/internal/halves"
 )
 
 // Store keeps detector state in Redis, one string key per account and per
@@ -221,32 +222,47 @@ func (s *Store) Load(ctx context.Context, users []string, addrs []netip.Addr) ([
 	}
 	bodies := s.remember(keys, raws)
 	us := make([]*detector.UserState, len(users))
-	for i, name := range users {
-		u := &detector.UserState{}
-		rev, err := decodeInto(s.users, raws[i], bodies[i], u)
-		if err != nil {
-			s.log.Warn("dropping undecodable account state", zap.String("key", keys[i]), zap.Error(err))
-			*u = detector.UserState{}
-		}
-		u.User, u.Rev = name, rev
-		us[i] = u
-	}
 	as := make([]*detector.AddrState, len(addrs))
-	for i, ip := range addrs {
-		k := len(users) + i
-		a := &detector.AddrState{}
-		rev, err := decodeInto(s.addrs, raws[k], bodies[k], a)
-		if err != nil {
-			s.log.Warn("dropping undecodable address state", zap.String("key", keys[k]), zap.Error(err))
-			*a = detector.AddrState{}
+	halves.Do(len(keys), halvesMin, func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			if k < len(users) {
+				us[k] = s.decodeUser(users[k], keys[k], raws[k], bodies[k])
+			} else {
+				i := k - len(users)
+				as[i] = s.decodeAddr(addrs[i], keys[k], raws[k], bodies[k])
+			}
 		}
-		a.Addr, a.Rev = ip, rev
-		as[i] = a
-	}
+	})
 	s.mu.Lock()
 	s.lastUsers, s.lastAddrs = us, as
 	s.mu.Unlock()
 	return us, as, nil
+}
+
+// decodeUser decodes account name's state from what its key held (raw,
+// body as remember gave it). An undecodable state is dropped, with a
+// warning: the account starts afresh.
+func (s *Store) decodeUser(name, key string, raw, body []byte) *detector.UserState {
+	u := &detector.UserState{}
+	rev, err := decodeInto(s.users, raw, body, u)
+	if err != nil {
+		s.log.Warn("dropping undecodable account state", zap.String("key", key), zap.Error(err))
+		*u = detector.UserState{}
+	}
+	u.User, u.Rev = name, rev
+	return u
+}
+
+// decodeAddr is decodeUser for address ip's state.
+func (s *Store) decodeAddr(ip netip.Addr, key string, raw, body []byte) *detector.AddrState {
+	a := &detector.AddrState{}
+	rev, err := decodeInto(s.addrs, raw, body, a)
+	if err != nil {
+		s.log.Warn("dropping undecodable address state", zap.String("key", key), zap.Error(err))
+		*a = detector.AddrState{}
+	}
+	a.Addr, a.Rev = ip, rev
+	return a
 }
 
 // fromCache takes the values of keys out of the cache: what it held, by
