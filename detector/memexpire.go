@@ -57,32 +57,52 @@ func newExpiring[K comparable, S any](retention time.Duration, fresh func(K) S, 
 	return expiring[K, S]{retention: retention, fresh: fresh, seen: seen, m: make(map[K]*entry[S])}
 }
 
-// loadAll sets out[i] to the state of keys[i], empty when the store has
-// none or the sweeps have expired it. It finds every entry before it reads
-// any: the entries are scattered over the heap, and a loop of reads that do
-// not wait for each other overlaps their cache misses, which also brings in
-// what the rules read first.
-func (x *expiring[K, S]) loadAll(keys []K, out []*S) {
-	found := slices.Grow(x.found[:0], len(keys))[:len(keys)]
-	for i, k := range keys {
-		e := x.m[k]
-		if e == nil {
-			e = &entry[S]{epoch: x.epoch, state: x.fresh(k)}
-			x.m[k] = e
-		}
-		found[i] = e
+// find is loadAll's first step for keys[lo:hi] (see MemoryStore.Load):
+// it sets found[i] to the entry of keys[i], made current, or nil when the
+// store has none. It only reads the map, and writes only the entries of
+// its own keys, so that two ranges of distinct keys may be found at once.
+// The map's reads do not wait for each other, so their cache misses
+// overlap, and the entries read bring in what the rules read first.
+func (x *expiring[K, S]) find(keys []K, found []*entry[S], lo, hi int) {
+	for i := lo; i < hi; i++ {
+		found[i] = x.m[keys[i]]
 	}
-	for i, e := range found {
-		if e.epoch != x.epoch {
+	for i := lo; i < hi; i++ {
+		if e := found[i]; e != nil && e.epoch != x.epoch {
 			if !x.alive(e) {
 				e.state = x.fresh(keys[i])
 			}
 			e.epoch = x.epoch
 		}
+	}
+}
+
+// settle is loadAll's second step, after find: it adds the keys the store
+// did not hold and sets out[i] to the state of keys[i].
+func (x *expiring[K, S]) settle(keys []K, found []*entry[S], out []*S) {
+	for i, e := range found {
+		if e == nil {
+			e = &entry[S]{epoch: x.epoch, state: x.fresh(keys[i])}
+			x.m[keys[i]] = e
+		}
 		out[i] = &e.state
 	}
 	clear(found)
-	x.found = found[:0]
+	x.found = x.found[:0] // free's scratch too
+}
+
+// scratch returns room for the entries of n keys.
+func (x *expiring[K, S]) scratch(n int) []*entry[S] {
+	x.found = slices.Grow(x.found[:0], n)[:n]
+	return x.found
+}
+
+// loadAll sets out[i] to the state of keys[i], empty when the store has
+// none or the sweeps have expired it.
+func (x *expiring[K, S]) loadAll(keys []K, out []*S) {
+	found := x.scratch(len(keys))
+	x.find(keys, found, 0, len(keys))
+	x.settle(keys, found, out)
 }
 
 // alive reports whether the sweeps so far have kept e: whether it was

@@ -17,7 +17,8 @@ var ErrConflict = errors.New("detector state changed by another writer")
 // saves what it changed, so a remote backend costs two round trips a batch.
 //
 // Load returns one state per key, in the order asked; a key the store does
-// not hold yields an empty state with only its key set. Save persists the
+// not hold yields an empty state with only its key set. The keys of one
+// Load are distinct: the engine asks for each account and address once. Save persists the
 // given states. Both block until done or ctx is cancelled and then return
 // ctx's error; implementations are safe for concurrent use.
 type Store interface {
