@@ -134,6 +134,8 @@ func BenchmarkRunThroughput(b *testing.B) {
 			w := redisWork(b, rs.addr).minus(redisBefore)
 			b.ReportMetric(w.cpu.Seconds(), "redis_cpu_s")
 			b.ReportMetric(w.scripts.Seconds(), "redis_script_s")
+			b.ReportMetric(float64(w.sets), "redis_keys_written")
+			b.ReportMetric(float64(w.mgets), "redis_mgets")
 		}
 		pprof.StopCPUProfile()
 		trace.Stop()
@@ -173,10 +175,17 @@ func benchFile(b *testing.B, file string) *os.File {
 }
 
 // redisUse is what a redis-server has done so far: its CPU time (user and
-// system) and the time its scripts ran (EVAL and EVALSHA).
-type redisUse struct{ cpu, scripts time.Duration }
+// system), the time its scripts ran (EVAL and EVALSHA), and how many keys
+// it wrote (SETs, inside the scripts) and MGETs it answered: a run that
+// wrote more keys than another on the same topic reran batches.
+type redisUse struct {
+	cpu, scripts time.Duration
+	sets, mgets  int64
+}
 
-func (u redisUse) minus(v redisUse) redisUse { return redisUse{u.cpu - v.cpu, u.scripts - v.scripts} }
+func (u redisUse) minus(v redisUse) redisUse {
+	return redisUse{u.cpu - v.cpu, u.scripts - v.scripts, u.sets - v.sets, u.mgets - v.mgets}
+}
 
 // redisWork reads redisUse from the server at addr (INFO cpu and
 // commandstats), so that a benchmark can say how busy Redis was.
@@ -195,15 +204,26 @@ func redisWork(b *testing.B, addr string) redisUse {
 			f, _ := strconv.ParseFloat(v, 64)
 			u.cpu += time.Duration(f * float64(time.Second))
 		case "cmdstat_eval", "cmdstat_evalsha":
-			for f := range strings.SplitSeq(v, ",") {
-				if us, ok := strings.CutPrefix(f, "usec="); ok {
-					n, _ := strconv.ParseInt(us, 10, 64)
-					u.scripts += time.Duration(n) * time.Microsecond
-				}
-			}
+			u.scripts += time.Duration(statField(v, "usec")) * time.Microsecond
+		case "cmdstat_set":
+			u.sets = statField(v, "calls")
+		case "cmdstat_mget":
+			u.mgets = statField(v, "calls")
 		}
 	}
 	return u
+}
+
+// statField reads field name of an INFO commandstats value
+// ("calls=3,usec=25,...").
+func statField(v, name string) int64 {
+	for f := range strings.SplitSeq(v, ",") {
+		if n, ok := strings.CutPrefix(f, name+"="); ok {
+			i, _ := strconv.ParseInt(n, 10, 64)
+			return i
+		}
+	}
+	return 0
 }
 
 // profileHeap writes a profile of the heap's live objects to file.
