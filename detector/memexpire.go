@@ -39,7 +39,7 @@ type expiring[K comparable, S any] struct {
 	swept time.Time // newest event time at the latest sweep
 	freed time.Time // newest event time at the latest pass that freed memory
 
-	// Scratch of loadAll and free; sink keeps free's reads from being
+	// Scratch of find and free; sink keeps free's reads from being
 	// optimised away.
 	found []*entry[S]
 	keys  []K
@@ -57,7 +57,7 @@ func newExpiring[K comparable, S any](retention time.Duration, fresh func(K) S, 
 	return expiring[K, S]{retention: retention, fresh: fresh, seen: seen, m: make(map[K]*entry[S])}
 }
 
-// find is loadAll's first step for keys[lo:hi] (see MemoryStore.Load):
+// find is the first step of a Load for keys[lo:hi] (see MemoryStore.Load):
 // it sets found[i] to the entry of keys[i], made current, or nil when the
 // store has none. It only reads the map, and writes only the entries of
 // its own keys, so that two ranges of distinct keys may be found at once.
@@ -77,7 +77,7 @@ func (x *expiring[K, S]) find(keys []K, found []*entry[S], lo, hi int) {
 	}
 }
 
-// settle is loadAll's second step, after find: it adds the keys the store
+// settle is a Load's second step, after find: it adds the keys the store
 // did not hold and sets out[i] to the state of keys[i].
 func (x *expiring[K, S]) settle(keys []K, found []*entry[S], out []*S) {
 	for i, e := range found {
@@ -95,14 +95,6 @@ func (x *expiring[K, S]) settle(keys []K, found []*entry[S], out []*S) {
 func (x *expiring[K, S]) scratch(n int) []*entry[S] {
 	x.found = slices.Grow(x.found[:0], n)[:n]
 	return x.found
-}
-
-// loadAll sets out[i] to the state of keys[i], empty when the store has
-// none or the sweeps have expired it.
-func (x *expiring[K, S]) loadAll(keys []K, out []*S) {
-	found := x.scratch(len(keys))
-	x.find(keys, found, 0, len(keys))
-	x.settle(keys, found, out)
 }
 
 // alive reports whether the sweeps so far have kept e: whether it was

@@ -226,10 +226,13 @@ func (s *Store) Load(ctx context.Context, users []string, addrs []netip.Addr) ([
 	halves.Do(len(keys), halvesMin, func(lo, hi int) {
 		for k := lo; k < hi; k++ {
 			if k < len(users) {
-				us[k] = s.decodeUser(users[k], keys[k], raws[k], bodies[k])
+				u, rev := decodeState(s, s.users, "account", keys[k], raws[k], bodies[k])
+				u.User, u.Rev = users[k], rev
+				us[k] = u
 			} else {
-				i := k - len(users)
-				as[i] = s.decodeAddr(addrs[i], keys[k], raws[k], bodies[k])
+				a, rev := decodeState(s, s.addrs, "address", keys[k], raws[k], bodies[k])
+				a.Addr, a.Rev = addrs[k-len(users)], rev
+				as[k-len(users)] = a
 			}
 		}
 	})
@@ -239,30 +242,19 @@ func (s *Store) Load(ctx context.Context, users []string, addrs []netip.Addr) ([
 	return us, as, nil
 }
 
-// decodeUser decodes account name's state from what its key held (raw,
-// body as remember gave it). An undecodable state is dropped, with a
-// warning: the account starts afresh.
-func (s *Store) decodeUser(name, key string, raw, body []byte) *detector.UserState {
-	u := &detector.UserState{}
-	rev, err := decodeInto(s.users, raw, body, u)
+// decodeState decodes a state of what kind ("account", "address") from
+// what its key held (raw, and body as remember gave it), with the
+// revision it held. An undecodable state is dropped, with a warning: the
+// account or address starts afresh, and the revision still guards the
+// write that replaces it.
+func decodeState[T any](s *Store, c *codec[T], what, key string, raw, body []byte) (*T, int64) {
+	v := new(T)
+	rev, err := decodeInto(c, raw, body, v)
 	if err != nil {
-		s.log.Warn("dropping undecodable account state", zap.String("key", key), zap.Error(err))
-		*u = detector.UserState{}
+		s.log.Warn("dropping undecodable "+what+" state", zap.String("key", key), zap.Error(err))
+		*v = *new(T)
 	}
-	u.User, u.Rev = name, rev
-	return u
-}
-
-// decodeAddr is decodeUser for address ip's state.
-func (s *Store) decodeAddr(ip netip.Addr, key string, raw, body []byte) *detector.AddrState {
-	a := &detector.AddrState{}
-	rev, err := decodeInto(s.addrs, raw, body, a)
-	if err != nil {
-		s.log.Warn("dropping undecodable address state", zap.String("key", key), zap.Error(err))
-		*a = detector.AddrState{}
-	}
-	a.Addr, a.Rev = ip, rev
-	return a
+	return v, rev
 }
 
 // fromCache takes the values of keys out of the cache: what it held, by
