@@ -52,14 +52,14 @@ func TestMemoryStoreExpiresBeforeFreeing(t *testing.T) {
 }
 
 // A Load large enough to look its keys up in two halves at once (see
-// memHalvesMin) hands out what one goroutine would: stored states, those a
+// lookupHalvesMin) hands out what one goroutine would: stored states, those a
 // sweep expired as empty ones, and new keys added.
 func TestMemoryStoreLoadsInHalves(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	store := NewMemoryStore(4*time.Hour, 4*time.Hour)
 	const n, more = 300, 50
-	if 2*n < memHalvesMin {
+	if 2*n < lookupHalvesMin {
 		t.Fatalf("%d keys are looked up by one goroutine", 2*n)
 	}
 	names := make([]string, n+more)

@@ -10,9 +10,23 @@ import (
 	"github.com/atod-project/atod/detector/internal/halves"
 )
 
-// memHalvesMin is the fewest keys a MemoryStore Load looks up in two
-// halves at once; below it one goroutine does.
-const memHalvesMin = 256
+// lookupHalvesMin is the fewest keys a Load of MemoryStore or WriteBehind
+// looks up in two halves at once; below it one goroutine does.
+const lookupHalvesMin = 256
+
+// lookupInHalves runs users over [0, nu) and addrs over [0, na) as one
+// range of nu+na split in two halves run at once (see package halves):
+// each is called on the part of its range that falls in a half.
+func lookupInHalves(nu, na int, users, addrs func(lo, hi int)) {
+	halves.Do(nu+na, lookupHalvesMin, func(lo, hi int) {
+		if lo < nu {
+			users(lo, min(hi, nu))
+		}
+		if hi > nu {
+			addrs(max(lo, nu)-nu, hi-nu)
+		}
+	})
+}
 
 // MemoryStore keeps state in process memory: the default for replay, and for
 // a single instance that can afford to forget on restart. Load hands out the
@@ -64,15 +78,9 @@ func (m *MemoryStore) Load(ctx context.Context, users []string, addrs []netip.Ad
 	// split in the middle. Only the map's reads and each key's own entry
 	// are touched there; new keys are added after.
 	uf, af := m.users.scratch(len(users)), m.addrs.scratch(len(addrs))
-	nu := len(users)
-	halves.Do(nu+len(addrs), memHalvesMin, func(lo, hi int) {
-		if lo < nu {
-			m.users.find(users, uf, lo, min(hi, nu))
-		}
-		if hi > nu {
-			m.addrs.find(addrs, af, max(lo, nu)-nu, hi-nu)
-		}
-	})
+	lookupInHalves(len(users), len(addrs),
+		func(lo, hi int) { m.users.find(users, uf, lo, hi) },
+		func(lo, hi int) { m.addrs.find(addrs, af, lo, hi) })
 	m.users.settle(users, uf, us)
 	m.addrs.settle(addrs, af, as)
 	return us, as, nil

@@ -19,6 +19,7 @@ type heldSet[K comparable, S any] struct {
 
 	out     []*S       // Load's answer, reused
 	entries []*held[S] // the entry of each state in out
+	inOld   []bool     // whether entries[i] was found in old
 	miss    []K        // keys of the last lookup not held
 	missAt  []int
 }
@@ -32,23 +33,48 @@ func newHeldSet[K comparable, S any](key func(*S) K) heldSet[K, S] {
 	return heldSet[K, S]{key: key, young: make(map[K]*held[S]), old: make(map[K]*held[S])}
 }
 
-// lookup returns the held state of each key, nil for those not held, which
+// ready makes room for a lookup of n keys.
+func (h *heldSet[K, S]) ready(n int) {
+	h.out = slices.Grow(h.out[:0], n)[:n]
+	h.entries = slices.Grow(h.entries[:0], n)[:n]
+	h.inOld = slices.Grow(h.inOld[:0], n)[:n]
+	h.miss, h.missAt = h.miss[:0], h.missAt[:0]
+}
+
+// peek is a lookup's first step for keys[lo:hi], after ready: it finds
+// each key's entry, if held, and notes the generation. It only reads the
+// maps, so that two ranges may be peeked at once (see WriteBehind.Load).
+func (h *heldSet[K, S]) peek(keys []K, lo, hi int) {
+	for i := lo; i < hi; i++ {
+		e := h.young[keys[i]]
+		h.inOld[i] = false
+		if e == nil {
+			e = h.old[keys[i]]
+			h.inOld[i] = e != nil
+		}
+		h.entries[i] = e
+	}
+}
+
+// lookup returns, after ready and peek, the held state of each key,
+// moving those found in old to young, and nil for those not held, which
 // it lists in h.miss (and their indexes in h.missAt). The slice is reused
 // by the next lookup.
 func (h *heldSet[K, S]) lookup(keys []K) []*S {
-	out := slices.Grow(h.out[:0], len(keys))[:len(keys)]
-	entries := slices.Grow(h.entries[:0], len(keys))[:len(keys)]
-	h.out, h.entries, h.miss, h.missAt = out, entries, h.miss[:0], h.missAt[:0]
+	out := h.out
 	for i, k := range keys {
-		e := h.find(k)
-		if e != nil {
-			h.touch(e)
-			out[i] = e.s
-		} else {
+		e := h.entries[i]
+		if e == nil {
 			out[i] = nil
 			h.miss, h.missAt = append(h.miss, k), append(h.missAt, i)
+			continue
 		}
-		entries[i] = e
+		if h.inOld[i] {
+			delete(h.old, k)
+			h.young[k] = e
+		}
+		h.touch(e)
+		out[i] = e.s
 	}
 	return out
 }
@@ -62,19 +88,6 @@ func (h *heldSet[K, S]) adopt(loaded []*S) {
 		h.touch(e)
 		h.out[h.missAt[j]], h.entries[h.missAt[j]] = s, e
 	}
-}
-
-// find returns a held state's entry, moving it to the young generation.
-func (h *heldSet[K, S]) find(k K) *held[S] {
-	if e := h.young[k]; e != nil {
-		return e
-	}
-	e := h.old[k]
-	if e != nil {
-		delete(h.old, k)
-		h.young[k] = e
-	}
-	return e
 }
 
 func (h *heldSet[K, S]) touch(e *held[S]) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -358,5 +359,66 @@ func TestWriteBehindSmallBoundShortWindows(t *testing.T) {
 	}
 	if u, a := wb.Len(); u+a > 200+2*512 {
 		t.Errorf("%d states held, bound 200 and a batch's", u+a)
+	}
+}
+
+// Loads large enough to look their keys up in two halves at once hand out
+// what one goroutine would: states held in either generation (the old ones
+// moved to the young), and those not held loaded from the store.
+func TestWriteBehindLoadsInHalves(t *testing.T) {
+	ctx := context.Background()
+	c := newCommitter()
+	wb := detector.NewWriteBehind(c, 400) // a generation of 200 states
+	t0 := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	names := make([]string, 450)
+	ips := make([]netip.Addr, 450)
+	for i := range names {
+		names[i] = fmt.Sprintf("user%d@example.org", i)
+		ips[i] = netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)})
+	}
+	window := func(lo, hi int) ([]*detector.UserState, []*detector.AddrState) {
+		t.Helper()
+		us, as, err := wb.Load(ctx, names[lo:hi], ips[lo:hi])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, u := range us {
+			i := lo + j
+			if u.User != names[i] || as[j].Addr != ips[i] {
+				t.Fatalf("state %d is %s at %s, want %s at %s", i, u.User, as[j].Addr, names[i], ips[i])
+			}
+			if u.Logins == 0 {
+				u.Logins, as[j].Seen = i+1, t0.Add(time.Duration(i)*time.Minute)
+			}
+		}
+		if err := wb.Save(ctx, us, as); err != nil {
+			t.Fatal(err)
+		}
+		if err := wb.Commit(ctx); err != nil { // ages the generations
+			t.Fatal(err)
+		}
+		return slices.Clone(us), slices.Clone(as)
+	}
+	first, firstAddrs := window(0, 300)
+	second, secondAddrs := window(150, 450) // 150 held, old; 150 new
+	for j := range 150 {
+		if second[j] != first[150+j] || secondAddrs[j] != firstAddrs[150+j] {
+			t.Fatalf("state %d was held and is loaded anew", 150+j)
+		}
+	}
+	for i, name := range names {
+		want := int64(1)
+		if i >= 150 && i < 300 {
+			want = 2
+		}
+		if rev := c.users[name].rev; rev != want {
+			t.Fatalf("%s stored at revision %d, want %d", name, rev, want)
+		}
+	}
+	third, _ := window(0, 300) // 0-149 were dropped when the second window aged
+	for i, u := range third {
+		if (i < 150) == (u == first[i]) || u.Logins != i+1 {
+			t.Fatalf("state %d: held %v, %d logins", i, u == first[i], u.Logins)
+		}
 	}
 }
