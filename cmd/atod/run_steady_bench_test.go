@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+)
+
+// BenchmarkRunSteadyCPU measures what steady live traffic costs, where
+// BenchmarkRunScaleOut measures a backlog drained: one atod process (state
+// in Redis, pseudonymised keys) reads the traffic of offerLive at
+// ATOD_STEADY_RATE events a second (default 20,000) for ATOD_STEADY_MS
+// milliseconds (10,000), in ordinary batches as it comes. It reports the
+// CPU that the atod process (/proc) and redis-server (INFO) spent per
+// event from the first event offered to the last committed, and as
+// idle_cores the share of a core the process used before any event came
+// (heartbeats, fetches waiting for records). docs/scale.md sizes a
+// deployment from these figures. The broker runs in this process, or in
+// one of its own with ATOD_BENCH_BROKER=process.
+func BenchmarkRunSteadyCPU(b *testing.B) {
+	rate := envInt(b, "ATOD_STEADY_RATE", 20_000)
+	d := time.Duration(envInt(b, "ATOD_STEADY_MS", 10_000)) * time.Millisecond
+	for i := range b.N {
+		rs := startRedis(b)
+		broker := benchKafka(b, 6)
+		group := fmt.Sprintf("steady%d", i)
+		path := filepath.Join(b.TempDir(), "atod.yaml")
+		cfg := fmt.Sprintf(`kafka:
+  brokers: [%s]
+  group: %s
+  session_timeout: 2s
+  heartbeat_interval: 200ms
+  rebalance_timeout: 5s
+redis:
+  addrs: [%s]
+ops:
+  listen: ""
+  shutdown_timeout: 10s
+`, broker, group, rs.addr)
+		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		p := startAtod(b, path, group, "ATOD_PSEUDONYM_KEY=steady-bench-pseudonym-key-0123456789",
+			"ATOD_HELPER_LOG_LEVEL=warn")
+		ctx := context.Background()
+		client := &kafka.Client{Addr: kafka.TCP(broker), Timeout: 10 * time.Second}
+		for deadline := time.Now().Add(30 * time.Second); !groupStable(ctx, client, group, 1); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				b.Fatal("the group did not become stable within 30 s")
+			}
+		}
+		const idleFor = 2 * time.Second
+		idle0 := procCPU(b, p.cmd.Process.Pid)
+		time.Sleep(idleFor)
+		rc := redis.NewClient(&redis.Options{Addr: rs.addr})
+		cpu0, r0, t0 := procCPU(b, p.cmd.Process.Pid), redisInfo(b, rc), time.Now()
+		signIns, failures := offerLive(b, broker, rate, d)
+		n := int64(signIns + failures)
+		for deadline := time.Now().Add(time.Minute); committedSum(ctx, client, group) < n; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				b.Fatalf("%d of %d events committed a minute after the last was offered", committedSum(ctx, client, group), n)
+			}
+		}
+		cpu1, r1, t1 := procCPU(b, p.cmd.Process.Pid), redisInfo(b, rc), time.Now()
+		rc.Close()
+		if err := p.stop(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(signIns)/d.Seconds(), "offered_events/s")
+		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(n), "atod_cpu_us/event")
+		b.ReportMetric((r1.cpu-r0.cpu)*1e6/float64(n), "redis_cpu_us/event")
+		b.ReportMetric(float64(cpu1-cpu0)/float64(t1.Sub(t0)), "atod_cores")
+		b.ReportMetric(float64(cpu0-idle0)/float64(idleFor), "idle_cores")
+	}
+}
+
+// clockTick is the unit of /proc's CPU times (USER_HZ, 100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+// procCPU reads the CPU time (user and system) process pid has used so
+// far from /proc/PID/stat, in clock ticks of 10 ms.
+func procCPU(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The fields after the command's name, which is in parentheses and
+	// may hold spaces: state is the first, utime the 12th, stime the 13th.
+	s := string(raw)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		b.Fatalf("/proc/%d/stat: %q", pid, s)
+	}
+	user, err1 := strconv.ParseInt(f[11], 10, 64)
+	sys, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("/proc/%d/stat: %q", pid, s)
+	}
+	return time.Duration(user+sys) * clockTick
+}
