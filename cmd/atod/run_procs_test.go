@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,8 +33,19 @@ func TestHelperAtodRun(t *testing.T) {
 	if level == "" {
 		level = "info"
 	}
+	if f := os.Getenv("ATOD_HELPER_CPUPROFILE"); f != "" { // see BenchmarkRunSteadyCPU
+		out, err := os.Create(f)
+		if err == nil {
+			err = pprof.StartCPUProfile(out)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	code := run(ctx, []string{"run", "--config", path, "--log-level", level}, nil, os.Stdout, os.Stderr)
 	stop()
+	pprof.StopCPUProfile()
 	os.Exit(code)
 }
 
