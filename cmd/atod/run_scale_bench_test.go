@@ -127,23 +127,7 @@ func drainWith(b *testing.B, broker, redisAddr string, procs int, group string, 
 	defer rc.Close()
 	before := redisInfo(b, rc)
 
-	path := filepath.Join(b.TempDir(), "atod.yaml")
-	cfg := fmt.Sprintf(`kafka:
-  brokers: [%s]
-  group: %s
-  session_timeout: 2s
-  heartbeat_interval: 200ms
-  rebalance_timeout: 5s
-redis:
-  addrs: [%s]
-  key_prefix: "%s:"
-ops:
-  listen: ""
-  shutdown_timeout: 10s
-`, broker, group, redisAddr, group)
-	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	path := writeProcConfig(b, broker, group, redisAddr)
 	ps := make([]*atodProc, procs)
 	for i := range ps {
 		ps[i] = startAtod(b, path, fmt.Sprintf("%s-%d", group, i),
@@ -191,6 +175,31 @@ ops:
 		r.bytesPerKey = float64(after.mem-before.mem) / r.keys
 	}
 	return r
+}
+
+// writeProcConfig writes the config of an atod process in the benchmarks'
+// consumer group group, with its Redis keys under the prefix group+":",
+// and returns its path.
+func writeProcConfig(b *testing.B, broker, group, redisAddr string) string {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "atod.yaml")
+	cfg := fmt.Sprintf(`kafka:
+  brokers: [%s]
+  group: %s
+  session_timeout: 2s
+  heartbeat_interval: 200ms
+  rebalance_timeout: 5s
+redis:
+  addrs: [%s]
+  key_prefix: "%s:"
+ops:
+  listen: ""
+  shutdown_timeout: 10s
+`, broker, group, redisAddr, group)
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
 }
 
 // groupStable reports whether group is stable with members members.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,22 +38,7 @@ func BenchmarkRunSteadyCPU(b *testing.B) {
 		rs := startRedis(b)
 		broker := benchKafka(b, 6)
 		group := fmt.Sprintf("steady%d", i)
-		path := filepath.Join(b.TempDir(), "atod.yaml")
-		cfg := fmt.Sprintf(`kafka:
-  brokers: [%s]
-  group: %s
-  session_timeout: 2s
-  heartbeat_interval: 200ms
-  rebalance_timeout: 5s
-redis:
-  addrs: [%s]
-ops:
-  listen: ""
-  shutdown_timeout: 10s
-`, broker, group, rs.addr)
-		if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
-			b.Fatal(err)
-		}
+		path := writeProcConfig(b, broker, group, rs.addr)
 		env := []string{"ATOD_PSEUDONYM_KEY=steady-bench-pseudonym-key-0123456789", "ATOD_HELPER_LOG_LEVEL=warn"}
 		if profile != "" {
 			env = append(env, "ATOD_HELPER_CPUPROFILE="+profile)
