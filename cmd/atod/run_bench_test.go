@@ -187,31 +187,18 @@ func (u redisUse) minus(v redisUse) redisUse {
 	return redisUse{u.cpu - v.cpu, u.scripts - v.scripts, u.sets - v.sets, u.mgets - v.mgets}
 }
 
-// redisWork reads redisUse from the server at addr (INFO cpu and
-// commandstats), so that a benchmark can say how busy Redis was.
+// redisWork reads redisUse from the server at addr (redisInfo), so that a
+// benchmark can say how busy Redis was.
 func redisWork(b *testing.B, addr string) redisUse {
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	defer c.Close()
-	info, err := c.Info(context.Background(), "cpu", "commandstats").Result()
-	if err != nil {
-		b.Fatal(err)
+	f := redisInfo(b, c)
+	return redisUse{
+		cpu:     time.Duration(f.cpu * float64(time.Second)),
+		scripts: time.Duration(f.usec["eval"]+f.usec["evalsha"]) * time.Microsecond,
+		sets:    f.calls["set"],
+		mgets:   f.calls["mget"],
 	}
-	var u redisUse
-	for line := range strings.Lines(info) {
-		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
-		switch k {
-		case "used_cpu_user", "used_cpu_sys":
-			f, _ := strconv.ParseFloat(v, 64)
-			u.cpu += time.Duration(f * float64(time.Second))
-		case "cmdstat_eval", "cmdstat_evalsha":
-			u.scripts += time.Duration(statField(v, "usec")) * time.Microsecond
-		case "cmdstat_set":
-			u.sets = statField(v, "calls")
-		case "cmdstat_mget":
-			u.mgets = statField(v, "calls")
-		}
-	}
-	return u
 }
 
 // statField reads field name of an INFO commandstats value

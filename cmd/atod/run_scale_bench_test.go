@@ -240,6 +240,7 @@ type redisFigures struct {
 	cpu   float64          // CPU seconds, user and system
 	keys  int64            // DBSIZE
 	calls map[string]int64 // per command, from INFO commandstats
+	usec  map[string]int64 // per command, the time it ran, likewise
 }
 
 func redisInfo(tb testing.TB, rc *redis.Client) redisFigures {
@@ -249,7 +250,7 @@ func redisInfo(tb testing.TB, rc *redis.Client) redisFigures {
 	if err != nil {
 		tb.Fatalf("redis INFO: %v", err)
 	}
-	f := redisFigures{calls: make(map[string]int64)}
+	f := redisFigures{calls: make(map[string]int64), usec: make(map[string]int64)}
 	for _, line := range strings.Split(info, "\n") {
 		k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
 		switch {
@@ -259,8 +260,8 @@ func redisInfo(tb testing.TB, rc *redis.Client) redisFigures {
 			c, _ := strconv.ParseFloat(v, 64)
 			f.cpu += c
 		case strings.HasPrefix(k, "cmdstat_"): // calls=N,usec=...
-			calls, _, _ := strings.Cut(strings.TrimPrefix(v, "calls="), ",")
-			f.calls[strings.TrimPrefix(k, "cmdstat_")], _ = strconv.ParseInt(calls, 10, 64)
+			cmd := strings.TrimPrefix(k, "cmdstat_")
+			f.calls[cmd], f.usec[cmd] = statField(v, "calls"), statField(v, "usec")
 		}
 	}
 	if f.keys, err = rc.DBSize(ctx).Result(); err != nil {
