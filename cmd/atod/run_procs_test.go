@@ -41,11 +41,10 @@ func TestHelperAtodRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer pprof.StopCPUProfile()
 	}
 	code := run(ctx, []string{"run", "--config", path, "--log-level", level}, nil, os.Stdout, os.Stderr)
 	stop()
-	pprof.StopCPUProfile()
+	pprof.StopCPUProfile() // before os.Exit, which runs no deferred call
 	os.Exit(code)
 }
 
