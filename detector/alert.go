@@ -1,6 +1,10 @@
 package detector
 
-import "time"
+import (
+	"time"
+
+	"github.com/atod-project/atod/ingest"
+)
 
 // Actions an alert asks for.
 const (
@@ -34,6 +38,12 @@ type Alert struct {
 	Geo        *AlertGeo  `json:"geo,omitempty"`
 	Tenant     string     `json:"tenant,omitempty"`
 	DetectedAt *time.Time `json:"detected_at,omitempty"`
+
+	// Pos is where the event that raised the alert was read from: live
+	// mode keeps each Kafka partition's alerts in an outbox of its own
+	// until they are published, also when one batch ran the events of
+	// several partitions. Not part of the alert schema.
+	Pos ingest.Position `json:"-"`
 }
 
 // AlertGeo is where the alert's address is, as far as GeoIP knows.

@@ -75,6 +75,7 @@ func (e *Engine) raise(ev *enrich.Event, f *finding, u *UserState, a *AddrState)
 		Reasons:  f.reasons,
 		Evidence: capEvidence(f.evidence),
 		Tenant:   ev.Tenant,
+		Pos:      ev.Pos,
 	}
 	if f.onAddr || f.onOrg {
 		al.Users = f.users

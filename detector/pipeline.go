@@ -114,8 +114,8 @@ func (p *Pipeline) OrderFlush(ready []enrich.Event) []enrich.Event {
 	return p.seq.Flush(ready)
 }
 
-// Process runs the rules over events released by Order, a batch at a
-// time, and emits their alerts. It does not keep events, but the last
+// Process runs the rules over events released by Order (or gathered from
+// other Pipelines by Release), a batch at a time, and emits their alerts. It does not keep events, but the last
 // batch's alerts may wait for its state to be saved: call Settle at the
 // end of the input.
 func (p *Pipeline) Process(ctx context.Context, events []enrich.Event) error {

@@ -70,6 +70,26 @@ func (p *Pipeline) Advance(ctx context.Context, watermark time.Time) error {
 	return p.process(ctx)
 }
 
+// Release is Advance that hands what it releases to the caller instead
+// of running the rules: appended to out after the events released earlier
+// and not yet run, none of which the Pipeline keeps. Live mode gathers
+// what its partitions release at one tick and runs it as one batch of
+// another Pipeline over the same Engine (Process): a batch for each
+// partition cost each its own round trips and its own load and save of
+// the states they share (the tenant, a busy address). It releases nothing
+// and returns false while the Pipeline holds the events of a batch whose
+// save failed (see rerun): they run first, by Advance.
+func (p *Pipeline) Release(watermark time.Time, out []enrich.Event) ([]enrich.Event, bool) {
+	if len(p.unsaved) > 0 {
+		return out, false
+	}
+	p.ready = p.seq.Advance(watermark, p.ready)
+	out = append(out, p.ready...)
+	clear(p.ready)
+	p.ready = p.ready[:0]
+	return out, true
+}
+
 // SetReleaseSize sets the most events the engine gets at once of what is
 // ready, where the batch size is the least that Push waits for: n events
 // that are all there cut into smaller batches bring no alert sooner,

@@ -60,6 +60,12 @@ type liveDetector struct {
 	reappliedSum int64 // eng.Reapplied() already counted
 
 	delivering *delivery // alerts on their way to the topic; see run_deliver.go
+
+	// together runs what the partitions release at one tick as one batch;
+	// released gathers it. See run_tick.go.
+	together         *detector.Pipeline
+	released         []enrich.Event
+	togetherConflict int64 // together.Conflicts() already counted
 }
 
 // livePartition is one partition's pipeline and hold clock.
@@ -73,6 +79,9 @@ type livePartition struct {
 	// until flush publishes them; undone those batches' events.
 	undelivered []detector.Alert
 	undone      []ingest.Position
+	// mine gathers the partition's events of a batch that ran several
+	// partitions' events (see run_tick.go).
+	mine []ingest.Position
 	// publishing are the alerts of the delivery in flight, staged in the
 	// outbox beside newer ones until it lands.
 	publishing  []detector.Alert
@@ -108,43 +117,13 @@ func (d *liveDetector) partition(p int32) *livePartition {
 	}
 	lp = &livePartition{id: p, label: strconv.Itoa(int(p)), outKey: d.keyBase + "/" + strconv.Itoa(int(p))}
 	lp.pipe = detector.NewPipeline(d.eng, func(_ context.Context, a detector.Alert) error {
-		at := d.now().UTC()
-		a.DetectedAt = &at
-		lp.alerts = append(lp.alerts, a)
+		d.emitted(lp, a)
 		return nil
 	})
 	lp.pipe.SetBatchSize(d.batchSize(false))
-	lp.pipe.BeforeSave(func(ctx context.Context, as []detector.Alert) error {
-		if len(as) == 0 && !lp.staged {
-			return nil
-		}
-		// The outbox key holds what is not yet published: the alerts of
-		// the delivery in flight, of earlier batches waiting for a flush,
-		// and these.
-		now := d.now().UTC()
-		staged := make([]detector.Alert, 0, len(lp.publishing)+len(lp.undelivered)+len(as))
-		staged = append(append(staged, lp.publishing...), lp.undelivered...)
-		for _, a := range as {
-			a.DetectedAt = &now
-			staged = append(staged, a)
-		}
-		if err := d.outbox.Stage(ctx, lp.outKey, staged); err != nil {
-			d.metrics.errors.WithLabelValues("outbox").Inc()
-			return err
-		}
-		lp.staged = len(staged) > 0
-		return nil
-	})
-	lp.pipe.OnProcessed(func(ctx context.Context, events []enrich.Event) error {
-		if len(lp.undone) == 0 && len(lp.undelivered) == 0 {
-			d.unflushed = append(d.unflushed, lp)
-		}
-		lp.undelivered = append(lp.undelivered, lp.alerts...)
-		clear(lp.alerts)
-		lp.alerts = lp.alerts[:0]
-		for i := range events {
-			lp.undone = append(lp.undone, events[i].Pos)
-		}
+	lp.pipe.BeforeSave(func(ctx context.Context, as []detector.Alert) error { return d.stage(ctx, lp, as) })
+	lp.pipe.OnProcessed(func(_ context.Context, events []enrich.Event) error {
+		d.processed(lp, events)
 		d.metrics.processed.Add(float64(len(events)))
 		d.metrics.batch.Observe(float64(len(events)))
 		return nil
@@ -313,16 +292,23 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 	// While a partition still catches up its next batch comes soon, and
 	// settles the write in flight then.
 	catching := false
+	d.released = d.released[:0]
 	for _, lp := range d.parts {
 		if lp.catchingUp(now, d.maxHold) {
 			catching = true
 			lp.hold.skip(now, d.maxHold)
 		} else if wm, ok := lp.hold.due(now, d.maxHold); ok {
-			if err := lp.pipe.Advance(ctx, wm); err != nil {
-				return d.done, errors.Join(err, d.settle(ctx, true))
+			var took bool
+			if d.released, took = lp.pipe.Release(wm, d.released); !took {
+				if err := lp.pipe.Advance(ctx, wm); err != nil {
+					return d.done, errors.Join(err, d.settle(ctx, true))
+				}
 			}
 		}
 		d.count(lp)
+	}
+	if err := d.runReleased(ctx); err != nil {
+		return d.done, errors.Join(err, d.settle(ctx, true))
 	}
 	return d.done, d.settle(ctx, !catching)
 }

@@ -29,14 +29,23 @@ import (
 // one of its own with ATOD_BENCH_BROKER=process. ATOD_STEADY_CPUPROFILE
 // names a file for the atod process's CPU profile; the warm-up is then
 // left out, so that the profile is of steady traffic (the warm-up moved
-// the figures by less than their spread).
+// the figures by less than their spread). ATOD_STEADY_PARTITIONS sets the
+// topic's partitions (6).
 func BenchmarkRunSteadyCPU(b *testing.B) {
 	rate := envInt(b, "ATOD_STEADY_RATE", 20_000)
 	d := time.Duration(envInt(b, "ATOD_STEADY_MS", 10_000)) * time.Millisecond
 	profile := os.Getenv("ATOD_STEADY_CPUPROFILE")
+	parts := int32(6)
+	if v := os.Getenv("ATOD_STEADY_PARTITIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			b.Fatalf("ATOD_STEADY_PARTITIONS=%q: want a number of partitions from 1 to 1000", v)
+		}
+		parts = int32(n)
+	}
 	for i := range b.N {
 		rs := startRedis(b)
-		broker := benchKafka(b, 6)
+		broker := benchKafka(b, parts)
 		group := fmt.Sprintf("steady%d", i)
 		path := writeProcConfig(b, broker, group, rs.addr)
 		env := []string{"ATOD_PSEUDONYM_KEY=steady-bench-pseudonym-key-0123456789", "ATOD_HELPER_LOG_LEVEL=warn"}
