@@ -170,13 +170,19 @@ func (c *Client) Revoke(ctx context.Context, user string, a detector.Alert) (boo
 	if err != nil {
 		return retry, err
 	}
+	return readAnswer(op, raw, tag(a))
+}
+
+// readAnswer reads doveadm's answer to the command tagged wantTag, for
+// Revoke; op says what was being done, for the error message.
+func readAnswer(op string, raw []byte, wantTag string) (bool, error) {
 	// [["doveadmResponse", [...], tag]] or [["error", {"type": ..., "exitCode": n}, tag]]
 	var answer [][]json.RawMessage
 	if err := json.Unmarshal(raw, &answer); err != nil || len(answer) != 1 || len(answer[0]) != 3 {
 		return false, fmt.Errorf("%s: malformed answer: %s", op, httpx.Snippet(raw))
 	}
 	var kind, gotTag string
-	if json.Unmarshal(answer[0][0], &kind) != nil || json.Unmarshal(answer[0][2], &gotTag) != nil || gotTag != tag(a) {
+	if json.Unmarshal(answer[0][0], &kind) != nil || json.Unmarshal(answer[0][2], &gotTag) != nil || gotTag != wantTag {
 		return false, fmt.Errorf("%s: malformed answer: %s", op, httpx.Snippet(raw))
 	}
 	switch kind {

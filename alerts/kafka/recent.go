@@ -88,11 +88,12 @@ func (p *Publisher) read(ctx context.Context, partition int, from, end int64, ou
 				continue
 			}
 			raw, err := io.ReadAll(r.Value)
-			var a detector.Alert
-			if err != nil || json.Unmarshal(raw, &a) != nil || a.ID == "" {
+			if err != nil {
 				continue
 			}
-			out = append(out, a)
+			if a, ok := decodeAlert(raw); ok {
+				out = append(out, a)
+			}
 		}
 		if next == from {
 			return out, nil // compacted away or not yet visible: nothing more to learn
@@ -100,4 +101,13 @@ func (p *Publisher) read(ctx context.Context, partition int, from, end int64, ou
 		from = next
 	}
 	return out, nil
+}
+
+// decodeAlert reads a record's value back; ok is false for what is not
+// an alert (not JSON, or without an id).
+func decodeAlert(raw []byte) (a detector.Alert, ok bool) {
+	if json.Unmarshal(raw, &a) != nil || a.ID == "" {
+		return detector.Alert{}, false
+	}
+	return a, true
 }

@@ -237,3 +237,31 @@ func TestBadPositionFile(t *testing.T) {
 		t.Fatalf("got %v, want an error naming %s", err, pos)
 	}
 }
+
+// A position file naming the very file being followed but with a head
+// length out of range used to panic in matches; it is an error now.
+func TestPositionFileOutOfRange(t *testing.T) {
+	dir := t.TempDir()
+	log, pos := filepath.Join(dir, "mail.log"), filepath.Join(dir, "pos")
+	appendFile(t, log, numbered(1, 2))
+	fi, err := os.Stat(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, ino, _ := identity(fi)
+	for _, tc := range []struct{ headLen, offset, want string }{
+		{"-1", "0", "head_len"},
+		{"1099511627776", "0", "head_len"},
+		{"0", "-1", "offset"},
+	} {
+		b := fmt.Sprintf(`{"path":%q,"dev":%d,"ino":%d,"offset":%s,"head_len":%s,"head":"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}`,
+			log, dev, ino, tc.offset, tc.headLen)
+		if err := os.WriteFile(pos, []byte(b), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := Follow(context.Background(), Config{Path: log, PositionFile: pos}, func([]byte) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), pos) || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("head_len %s, offset %s: got %v, want an error naming %s and %s", tc.headLen, tc.offset, err, pos, tc.want)
+		}
+	}
+}

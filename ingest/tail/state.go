@@ -78,19 +78,52 @@ func loadPosition(path string) (*position, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading position file %s: %w", path, err)
 	}
+	pos, err := decodePosition(b)
+	if err != nil {
+		return nil, fmt.Errorf("position file %s: %w", path, err)
+	}
+	return pos, nil
+}
+
+// decodePosition reads what encodePosition wrote. Anything else is an
+// error, not a guess: a head length out of range would make matches
+// panic, and a head that is no hash would never match and so reread the
+// whole file.
+func decodePosition(b []byte) (*position, error) {
 	var pos position
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&pos); err != nil {
-		return nil, fmt.Errorf("position file %s: %w", path, err)
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("more than one position")
+	}
+	if pos.Offset < 0 {
+		return nil, fmt.Errorf("offset: %d is negative", pos.Offset)
+	}
+	if pos.HeadLen < 0 || pos.HeadLen > fingerprintLen {
+		return nil, fmt.Errorf("head_len: %d is not within 0 to %d", pos.HeadLen, fingerprintLen)
+	}
+	if sum, err := hex.DecodeString(pos.Head); err != nil || len(sum) != sha256.Size || hex.EncodeToString(sum) != pos.Head {
+		return nil, errors.New("head: not a SHA-256 in lower-case hex")
 	}
 	return &pos, nil
+}
+
+// encodePosition returns the content of a position file.
+func encodePosition(pos *position) ([]byte, error) {
+	b, err := json.Marshal(pos)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
 // savePosition writes pos atomically: a crash leaves the old position or
 // the new one, never half of either.
 func savePosition(path string, pos *position) error {
-	b, err := json.Marshal(pos)
+	b, err := encodePosition(pos)
 	if err != nil {
 		return fmt.Errorf("encoding position: %w", err)
 	}
@@ -98,7 +131,7 @@ func savePosition(path string, pos *position) error {
 	if err != nil {
 		return fmt.Errorf("saving position: %w", err)
 	}
-	_, err = tmp.Write(append(b, '\n'))
+	_, err = tmp.Write(b)
 	if err == nil {
 		err = tmp.Sync()
 	}

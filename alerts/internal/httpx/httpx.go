@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // MaxBody bounds how much of an answer is read: providers' answers are
@@ -118,11 +119,18 @@ func TransportRetryable(err error) bool {
 // can be long, and a log line must stay readable.
 func Snippet(body []byte) string {
 	s := strings.TrimSpace(string(body))
-	if len(s) > 300 {
-		s = s[:300] + "…"
+	if len(s) > maxSnippet {
+		cut := maxSnippet
+		for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(s[cut]); i++ {
+			cut-- // not inside a character: a log line must stay valid UTF-8
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }
+
+// maxSnippet is how many bytes of a body Snippet keeps.
+const maxSnippet = 300
 
 // NewClient returns an HTTP client for one integration. Timeouts per
 // attempt come from the retry stage's context; this bounds only the

@@ -97,26 +97,35 @@ func (s *Source) fetch(ctx context.Context, now time.Time) (Token, bool, error) 
 	if err != nil {
 		return Token{}, httpx.TransportRetryable(err), fmt.Errorf("requesting token from %s: %w", s.URL, err)
 	}
+	return decodeToken(s.URL, resp.StatusCode, resp.Header.Get("Retry-After"), body, now)
+}
+
+// decodeToken reads the token endpoint's answer: status, Retry-After and
+// body as from came back at now. retry is as for Token.
+func decodeToken(from string, status int, retryAfter string, body []byte, now time.Time) (Token, bool, error) {
 	var ans tokenAnswer
 	jsonErr := json.Unmarshal(body, &ans)
-	if resp.StatusCode != http.StatusOK {
-		se := &httpx.StatusError{Op: "requesting token from " + s.URL, Status: resp.StatusCode,
-			After: httpx.ParseRetryAfter(resp.Header.Get("Retry-After"), now)}
-		if jsonErr == nil && ans.Error != "" {
+	if status != http.StatusOK {
+		se := &httpx.StatusError{Op: "requesting token from " + from, Status: status,
+			After: httpx.ParseRetryAfter(retryAfter, now)}
+		switch {
+		case jsonErr == nil && ans.Error != "":
 			se.Code, se.Message = ans.Error, ans.Description
-		} else {
+		case ans.AccessToken != "":
+			se.Message = "the answer holds an access_token (not quoted)" // errors reach log lines
+		default:
 			se.Message = httpx.Snippet(body)
 		}
-		return Token{}, httpx.Retryable(resp.StatusCode) || ans.Error == "temporarily_unavailable", se
+		return Token{}, httpx.Retryable(status) || ans.Error == "temporarily_unavailable", se
 	}
 	if jsonErr != nil {
-		return Token{}, true, fmt.Errorf("token answer from %s is not JSON: %w", s.URL, jsonErr)
+		return Token{}, true, fmt.Errorf("token answer from %s is not JSON: %w", from, jsonErr)
 	}
 	if ans.AccessToken == "" {
-		return Token{}, true, fmt.Errorf("token answer from %s has no access_token", s.URL)
+		return Token{}, true, fmt.Errorf("token answer from %s has no access_token", from)
 	}
 	if ans.TokenType != "" && !strings.EqualFold(ans.TokenType, "Bearer") {
-		return Token{}, false, fmt.Errorf("token answer from %s: token_type %q, want Bearer", s.URL, ans.TokenType)
+		return Token{}, false, fmt.Errorf("token answer from %s: token_type %q, want Bearer", from, ans.TokenType)
 	}
 	life := time.Hour
 	if n, ok := parseSeconds(ans.ExpiresIn); ok {
@@ -125,14 +134,21 @@ func (s *Source) fetch(ctx context.Context, now time.Time) (Token, bool, error) 
 	return Token{Value: ans.AccessToken, Expires: now.Add(life)}, false, nil
 }
 
-func parseSeconds(raw json.RawMessage) (time.Duration, bool) {
-	s := strings.Trim(string(raw), `"`)
-	if s == "" {
+// maxLifetime caps expires_in: a token kept longer would outlive a
+// revoked grant, and a bogus expires_in (a Unix time, 1e30) must not
+// overflow.
+const maxLifetime = 24 * time.Hour
+
+// parseSeconds reads expires_in: a JSON number of seconds or a string
+// holding one. ok is false for anything else and for less than a second.
+func parseSeconds(raw json.RawMessage) (d time.Duration, ok bool) {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		raw = json.RawMessage(s)
+	}
+	var n float64
+	if json.Unmarshal(raw, &n) != nil || n < 1 {
 		return 0, false
 	}
-	var n int64
-	if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 {
-		return 0, false
-	}
-	return time.Duration(n) * time.Second, true
+	return time.Duration(min(n, maxLifetime.Seconds())) * time.Second, true
 }
