@@ -117,8 +117,12 @@ func TransportRetryable(err error) bool {
 
 // Snippet shortens a body for an error message: providers' error pages
 // can be long, and a log line must stay readable.
-func Snippet(body []byte) string {
-	s := strings.TrimSpace(string(body))
+func Snippet(body []byte) string { return Clip(string(body)) }
+
+// Clip is Snippet of a string: what a provider's answer says goes into
+// errors and log lines, and a code or message of a megabyte must not.
+func Clip(s string) string {
+	s = strings.TrimSpace(s)
 	if len(s) > maxSnippet {
 		cut := maxSnippet
 		for i := 0; i < utf8.UTFMax-1 && !utf8.RuneStart(s[cut]); i++ {
@@ -162,7 +166,7 @@ func Send(c *http.Client, req *http.Request, op string, parse ErrorParser) (resp
 	}
 	se := &StatusError{Op: op, Status: resp.StatusCode, After: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	if code, msg, ok := parseOrNot(parse, body); ok {
-		se.Code, se.Message = code, msg
+		se.Code, se.Message = Clip(code), Clip(msg)
 	} else {
 		se.Message = Snippet(body)
 	}

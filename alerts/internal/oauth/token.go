@@ -110,7 +110,7 @@ func decodeToken(from string, status int, retryAfter string, body []byte, now ti
 			After: httpx.ParseRetryAfter(retryAfter, now)}
 		switch {
 		case jsonErr == nil && ans.Error != "":
-			se.Code, se.Message = ans.Error, ans.Description
+			se.Code, se.Message = httpx.Clip(ans.Error), httpx.Clip(ans.Description)
 		case ans.AccessToken != "":
 			se.Message = "the answer holds an access_token (not quoted)" // errors reach log lines
 		default:
@@ -125,7 +125,7 @@ func decodeToken(from string, status int, retryAfter string, body []byte, now ti
 		return Token{}, true, fmt.Errorf("token answer from %s has no access_token", from)
 	}
 	if ans.TokenType != "" && !strings.EqualFold(ans.TokenType, "Bearer") {
-		return Token{}, false, fmt.Errorf("token answer from %s: token_type %q, want Bearer", from, ans.TokenType)
+		return Token{}, false, fmt.Errorf("token answer from %s: token_type %q, want Bearer", from, httpx.Clip(ans.TokenType))
 	}
 	life := time.Hour
 	if n, ok := parseSeconds(ans.ExpiresIn); ok {
