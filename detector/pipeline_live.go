@@ -78,9 +78,11 @@ func (p *Pipeline) Advance(ctx context.Context, watermark time.Time) error {
 // partition cost each its own round trips and its own load and save of
 // the states they share (the tenant, a busy address). It releases nothing
 // and returns false while the Pipeline holds the events of a batch whose
-// save failed (see rerun): they run first, by Advance.
-func (p *Pipeline) Release(watermark time.Time, out []enrich.Event) ([]enrich.Event, bool) {
-	if len(p.unsaved) > 0 {
+// save failed (see rerun), which run first, or more than limit events
+// (a partition that ends a backlog holds a lateness's worth): those run
+// where they are, by Advance, rather than copied.
+func (p *Pipeline) Release(watermark time.Time, out []enrich.Event, limit int) ([]enrich.Event, bool) {
+	if len(p.unsaved) > 0 || len(p.ready)+p.seq.Pending() > limit {
 		return out, false
 	}
 	p.ready = p.seq.Advance(watermark, p.ready)

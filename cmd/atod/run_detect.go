@@ -299,7 +299,7 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 			lp.hold.skip(now, d.maxHold)
 		} else if wm, ok := lp.hold.due(now, d.maxHold); ok {
 			var took bool
-			if d.released, took = lp.pipe.Release(wm, d.released); !took {
+			if d.released, took = lp.pipe.Release(wm, d.released, releaseTogether*d.batchSize(false)); !took {
 				if err := lp.pipe.Advance(ctx, wm); err != nil {
 					return d.done, errors.Join(err, d.settle(ctx, true))
 				}

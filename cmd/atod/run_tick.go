@@ -20,6 +20,13 @@ import (
 // Each partition's alerts still go to its own outbox (detector.Alert.Pos
 // says whose they are), and its events are done as before.
 
+// releaseTogether bounds, in ordinary batches, what a partition may hold
+// and still have released into the batch of all (Pipeline.Release): at
+// steady traffic it holds a max_hold's worth, a few hundred events. One
+// that has just worked off a backlog holds far more, and runs them in
+// its own batches as before, instead of copying them.
+const releaseTogether = 4
+
 // runReleased runs the events gathered in d.released, if any.
 func (d *liveDetector) runReleased(ctx context.Context) error {
 	if len(d.released) == 0 {
