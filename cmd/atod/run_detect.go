@@ -65,7 +65,9 @@ type liveDetector struct {
 	// released gathers it. See run_tick.go.
 	together         *detector.Pipeline
 	released         []enrich.Event
-	togetherConflict int64 // together.Conflicts() already counted
+	runs             []int          // where each partition's events in released end
+	merged           []enrich.Event // released merged by time
+	togetherConflict int64          // together.Conflicts() already counted
 }
 
 // livePartition is one partition's pipeline and hold clock.
@@ -292,7 +294,7 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 	// While a partition still catches up its next batch comes soon, and
 	// settles the write in flight then.
 	catching := false
-	d.released = d.released[:0]
+	d.released, d.runs = d.released[:0], d.runs[:0]
 	for _, lp := range d.parts {
 		if lp.catchingUp(now, d.maxHold) {
 			catching = true
@@ -303,6 +305,8 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 				if err := lp.pipe.Advance(ctx, wm); err != nil {
 					return d.done, errors.Join(err, d.settle(ctx, true))
 				}
+			} else if n := len(d.released); len(d.runs) == 0 || d.runs[len(d.runs)-1] < n {
+				d.runs = append(d.runs, n)
 			}
 		}
 		d.count(lp)
