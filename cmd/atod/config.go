@@ -57,7 +57,7 @@ type kafkaConfig struct {
 	// and as the most events of what is ready the rules take at once. A
 	// bigger batch loads and saves each account and address once for more
 	// events, which pays when a partition has many accounts, and costs
-	// memory, about 1 KB per event, bounded by this whatever the number
+	// memory, about 0.75 KB per event, bounded by this whatever the number
 	// of partitions. A bigger batch_events is kept.
 	CatchUpEvents int `yaml:"catch_up_events"`
 }

@@ -2,7 +2,7 @@
 //
 //	atod replay [flags] FILE...   run the detectors over log files; alerts to stdout
 //	atod events [flags] FILE...   print the parsed, enriched events atod sees
-//	atod run --config FILE        live mode: Kafka in, Redis state, sinks and hooks out
+//	atod run --config FILE        live mode: Kafka (or a followed log file) in, Redis state, sinks and hooks out
 //	atod version
 //
 // This is the only package that imports all the others: it wires ingest,
@@ -31,7 +31,8 @@ Usage:
   atod events [--config FILE] [flags] FILE...   print each parsed, enriched event as a JSON line:
                                                 check a new log source, export normalised logs
   atod run --config FILE                        live mode: consume Kafka, detect, publish alerts to Kafka
-                                                (docs/kafka.md)
+                                                (docs/kafka.md); or follow a local log file
+                                                (a follow: section, docs/mail-servers.md)
   atod version                                  print the version
 
 Run "atod COMMAND --help" for a command's flags. Example:

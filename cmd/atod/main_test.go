@@ -131,3 +131,29 @@ func TestEventsCommand(t *testing.T) {
 		t.Errorf("event = %+v", e)
 	}
 }
+
+// --lateness 0 overrides a configured lateness: the event a minute out of
+// order is then late, and the summary says so.
+func TestLatenessFlagZeroOverridesConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "atod.yaml")
+	os.WriteFile(cfg, []byte("detector:\n  lateness: 10m\n"), 0o644)
+	in := `{"time":"2026-03-02T08:01:00Z","user":"anna@example.org","ip":"84.128.0.10","outcome":"success","id":"e1"}
+{"time":"2026-03-02T08:00:00Z","user":"anna@example.org","ip":"84.128.0.10","outcome":"success","id":"e2"}
+`
+	for _, tc := range []struct {
+		args []string
+		late bool
+	}{
+		{[]string{"replay", "--config", cfg, "-"}, false},
+		{[]string{"replay", "--config", cfg, "--lateness", "0", "-"}, true},
+	} {
+		code, _, stderr := runCLI(t, in, tc.args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, stderr)
+		}
+		if got := strings.Contains(stderr, "later than the allowed lateness"); got != tc.late {
+			t.Errorf("%v: late events reported %v, want %v: %s", tc.args, got, tc.late, stderr)
+		}
+	}
+}

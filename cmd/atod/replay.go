@@ -56,7 +56,8 @@ func (f *replayFlags) register(fs *flag.FlagSet, eventsOnly bool) {
 		fs.DurationVar(&f.lateness, "lateness", 0, "how late an event may arrive and still be ordered (overrides detector.lateness)")
 		fs.BoolVar(&f.enableHooks, "enable-hooks", false, "carry out the config's hooks and sinks as atod run does, revocations included "+
 			"(off by default: a replay for forensics must not end today's sessions)")
-		fs.StringVar(&f.redisAddr, "redis-addr", "", "keep detector state in Redis at `HOST:PORT` (comma-separated: Cluster nodes) instead of memory (overrides redis.addrs)")
+		fs.StringVar(&f.redisAddr, "redis-addr", "", "keep detector state in Redis at `HOST:PORT` (comma-separated: Cluster nodes) instead of memory (overrides redis.addrs; "+
+			"needs a pseudonym key, redis.pseudonym_key_file or ATOD_PSEUDONYM_KEY)")
 	}
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `file`")
 }
@@ -109,9 +110,11 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if f.asn != "" {
 		cfg.GeoIP.ASN = f.asn
 	}
-	if f.lateness != 0 {
-		cfg.Detector.Lateness = f.lateness
-	}
+	fs.Visit(func(fl *flag.Flag) {
+		if fl.Name == "lateness" { // 0 too: it orders nothing, late is late
+			cfg.Detector.Lateness = f.lateness
+		}
+	})
 	if f.redisAddr != "" {
 		cfg.Redis.Addrs = strings.Split(f.redisAddr, ",")
 	}
