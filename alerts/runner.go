@@ -17,7 +17,8 @@ type RunnerOptions struct {
 	Retrier      *Retrier
 	Audit        Auditor
 	Log          *zap.Logger
-	// Workers is how many jobs run at once (default 4), revocations
+	// Workers is how many jobs run at once (default 4 here; the config's
+	// hooks.workers defaults to 8), revocations
 	// before deliveries. RevokeWorkers more (default 2) take only
 	// revocations, so that a sink that hangs or a backlog of alerts never
 	// leaves a revocation waiting for a free worker.

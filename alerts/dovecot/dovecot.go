@@ -107,7 +107,9 @@ func New(cfg Config, o Options) (*Client, error) {
 		o.HTTPClient = httpx.NewClient()
 	}
 	c := &Client{cfg: cfg, http: o.HTTPClient}
-	if secret.Present(c.cfg.keyRef(), o.LookupEnv) {
+	// A configured file wins over the environment, as for every secret:
+	// a password_file is not overridden by an API key in the environment.
+	if cfg.APIKeyFile != "" || cfg.PasswordFile == "" && secret.Present(c.cfg.keyRef(), o.LookupEnv) {
 		key, err := secret.Load(cfg.keyRef(), o.LookupEnv)
 		if err != nil {
 			return nil, err

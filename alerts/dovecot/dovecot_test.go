@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -94,6 +96,32 @@ func TestKickBasicAuth(t *testing.T) {
 	}
 	if got := rec.Requests()[0].Header.Get("Authorization"); got != "Basic "+base64.StdEncoding.EncodeToString([]byte("doveadm:pw")) {
 		t.Errorf("Authorization %q", got)
+	}
+}
+
+// A configured password_file wins over an API key in the environment,
+// as a file wins over a variable for every secret.
+func TestKickPasswordFileWinsOverEnvKey(t *testing.T) {
+	rec := &apitest.Recorder{}
+	srv := httptest.NewServer(rec.Wrap(func(w http.ResponseWriter, r *http.Request, _ string) {
+		fmt.Fprint(w, `[["doveadmResponse",[],"atod-a1b2"]]`)
+	}))
+	defer srv.Close()
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("filepw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{URL: srv.URL + "/doveadm/v1", Username: "doveadm", PasswordFile: pwFile}, Options{LookupEnv: func(k string) (string, bool) {
+		return "envkey", k == EnvAPIKey
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Revoke(context.Background(), "anna@example.org", alert); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Requests()[0].Header.Get("Authorization"); got != "Basic "+base64.StdEncoding.EncodeToString([]byte("doveadm:filepw")) {
+		t.Errorf("Authorization %q; want the password file's", got)
 	}
 }
 

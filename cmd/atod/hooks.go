@@ -246,11 +246,17 @@ func (r *response) stop(ctx context.Context) error {
 	if r == nil {
 		return nil
 	}
-	if r.memory != nil && ctx.Err() == nil {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.drain)
+	if r.memory != nil {
+		// An interrupted run does not wait for the queue, but says what
+		// it leaves: a queue in memory is lost with the process.
+		wait := r.drain
+		if ctx.Err() != nil {
+			wait = 0
+		}
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
 		if left := r.memory.Drain(dctx); left > 0 {
-			r.log.Error("hooks.drain_timeout passed with work queued; it is lost with this process",
-				zap.Int("jobs", left), zap.Duration("drain_timeout", r.drain))
+			r.log.Error("stopping with work queued in memory (no redis.addrs); it is lost with this process",
+				zap.Int("jobs", left), zap.Bool("interrupted", ctx.Err() != nil), zap.Duration("drain_timeout", r.drain))
 		}
 		cancel()
 	}

@@ -1,11 +1,18 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/atod-project/atod/alerts"
+	"github.com/atod-project/atod/alerts/queue"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -83,5 +90,31 @@ func TestHooksConfigErrorsNameKeys(t *testing.T) {
 				t.Errorf("%q: got %v, want %q", tc.text, err, w)
 			}
 		}
+	}
+}
+
+// A run stopped by a signal does not wait for a queue in memory, but says
+// how many jobs it loses: without Redis they end with the process.
+func TestStopSaysWhatAQueueInMemoryLoses(t *testing.T) {
+	core, logs := observer.New(zap.WarnLevel)
+	r := &response{memory: queue.NewMemory(time.Hour, nil), counter: alerts.NewAuditCounter(),
+		drain: time.Minute, log: zap.New(core)}
+	ctx, cancel := context.WithCancel(context.Background())
+	for _, id := range []string{"j1", "j2"} {
+		if _, err := r.memory.Enqueue(ctx, alerts.Job{ID: id, Kind: "revoke", Target: "graph"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	start := time.Now()
+	if err := r.stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited > 10*time.Second {
+		t.Errorf("an interrupted stop waited %s for the queue", waited)
+	}
+	lost := logs.FilterMessageSnippet("lost with this process").All()
+	if len(lost) != 1 || lost[0].ContextMap()["jobs"] != int64(2) || lost[0].ContextMap()["interrupted"] != true {
+		t.Errorf("log: %v; want one line saying 2 jobs are lost, interrupted", logs.All())
 	}
 }
