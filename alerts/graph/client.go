@@ -62,11 +62,28 @@ func New(cfg Config, o Options) (*Client, error) {
 		tokens: &oauth.Source{URL: tokenURL, Form: form, Client: o.HTTPClient, Now: o.Now}}, nil
 }
 
+// nationalGraphHosts are Microsoft Graph's hosts in the national clouds
+// (US Government L4 and L5, China). A token for one of them is asked for
+// with that host's scope; the global service's would be refused there.
+var nationalGraphHosts = map[string]bool{
+	"graph.microsoft.us": true, "dod-graph.microsoft.us": true, "microsoftgraph.chinacloudapi.cn": true,
+}
+
+// graphScope is the token scope for graph_url: its host's for a national
+// cloud, the global service's otherwise (a proxy or a test server in
+// front of it).
+func graphScope(graphURL string) string {
+	if u, err := url.Parse(graphURL); err == nil && nationalGraphHosts[strings.ToLower(u.Hostname())] {
+		return "https://" + strings.ToLower(u.Hostname()) + "/.default"
+	}
+	return "https://graph.microsoft.com/.default"
+}
+
 // tokenForm builds the client-credentials request: with the secret, or
 // with a client assertion signed by the certificate's key, carrying the
 // certificate's SHA-256 thumbprint so Entra ID knows which key to check.
 func tokenForm(cfg Config, tokenURL string, lookupEnv func(string) (string, bool)) (oauth.FormFunc, error) {
-	base := url.Values{"client_id": {cfg.ClientID}, "scope": {"https://graph.microsoft.com/.default"},
+	base := url.Values{"client_id": {cfg.ClientID}, "scope": {graphScope(cfg.GraphURL)},
 		"grant_type": {"client_credentials"}}
 	if cfg.CertificateFile == "" {
 		sec, err := secret.Load(cfg.secretRef(), lookupEnv)

@@ -283,3 +283,21 @@ func status(code int, body string) func(w http.ResponseWriter, r *http.Request) 
 		return true
 	}
 }
+
+// A token for a national cloud's Graph is asked for with that cloud's
+// scope; anything else (the global service, a proxy, a test server) with
+// the global one.
+func TestGraphScope(t *testing.T) {
+	for graphURL, want := range map[string]string{
+		"https://graph.microsoft.com/v1.0":              "https://graph.microsoft.com/.default",
+		"https://graph.microsoft.us/v1.0":               "https://graph.microsoft.us/.default",
+		"https://DOD-Graph.microsoft.us/v1.0":           "https://dod-graph.microsoft.us/.default",
+		"https://microsoftgraph.chinacloudapi.cn/v1.0/": "https://microsoftgraph.chinacloudapi.cn/.default",
+		"http://127.0.0.1:8080/v1.0":                    "https://graph.microsoft.com/.default",
+		"https://graph.microsoft.us.evil.example/v1.0":  "https://graph.microsoft.com/.default",
+	} {
+		if got := graphScope(graphURL); got != want {
+			t.Errorf("graphScope(%q) = %q, want %q", graphURL, got, want)
+		}
+	}
+}
