@@ -5,8 +5,9 @@
 // confirmCompromised tells Identity Protection. atod authenticates as an
 // application (client-credentials grant) with a client secret or a
 // certificate, and needs the application permissions User.RevokeSessions.All
-// (User.ReadWrite.All to disable, IdentityRiskyUser.ReadWrite.All to
-// confirm compromise).
+// (User.ReadWrite.All to disable; IdentityRiskyUser.ReadWrite.All to
+// confirm compromise, which first looks the account's id up and so also
+// needs User.Read.All unless User.ReadWrite.All is granted).
 package graph
 
 import (
