@@ -3,7 +3,8 @@
 // with oauthTokens=true, revokes the OpenID Connect and OAuth tokens
 // issued to the user, so signed-in apps lose access at their next check.
 // atod authenticates with an API token (SSWS) or as an OAuth 2.0 service
-// app (client credentials, private_key_jwt) granted okta.users.manage.
+// app (client credentials, private_key_jwt) granted okta.users.read (the
+// login is looked up first) and okta.users.manage; the token asks for both.
 package okta
 
 import (
