@@ -65,6 +65,26 @@ func (p *recordingPublisher) count() int {
 	return len(p.published)
 }
 
+// newTestLiveDetector is atod run's Handler over store, with a memory
+// outbox, a publisher that keeps what it is given, max_hold 50 ms and
+// partitions keyed "g/t/N"; Assign has not been called.
+func newTestLiveDetector(t *testing.T, cfg detector.Config, store detector.Store) (*liveDetector, *recordingPublisher, *alerts.MemoryOutbox) {
+	t.Helper()
+	eng, err := detector.NewEngine(cfg, store, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	enr, err := enrich.New(enrich.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, outbox := &recordingPublisher{}, alerts.NewMemoryOutbox()
+	d := &liveDetector{eng: eng, enr: enr, pub: pub, outbox: outbox, dedup: alerts.NewDelivered(cfg.IncidentGap, dedupRemembered),
+		keyBase: "g/t", maxHold: 50 * time.Millisecond, log: zap.NewNop(),
+		metrics: newRunMetrics(prometheus.NewRegistry(), nil), now: time.Now, parts: map[int32]*livePartition{}}
+	return d, pub, outbox
+}
+
 // bruteForceBatch is n failed sign-ins of account u from one address, a
 // second apart from start, at offsets from first on.
 func bruteForceBatch(u string, n int, start time.Time, first int64) []ingest.Event {
@@ -89,19 +109,8 @@ func TestBacklogDoesNotWaitForTheWriteAhead(t *testing.T) {
 	store := &gatedRunStore{MemoryStore: detector.NewMemoryStore(0, 0), gates: []chan struct{}{gateA, gateB}}
 	cfg := detector.DefaultConfig()
 	cfg.Lateness = 0
-	eng, err := detector.NewEngine(cfg, store, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	enr, err := enrich.New(enrich.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub := &recordingPublisher{}
-	outbox := alerts.NewMemoryOutbox()
-	d := &liveDetector{eng: eng, enr: enr, pub: pub, outbox: outbox, dedup: alerts.NewDelivered(cfg.IncidentGap, dedupRemembered),
-		keyBase: "g/t", maxHold: 50 * time.Millisecond, catchUp: detector.DefaultBatchSize, log: zap.NewNop(),
-		metrics: newRunMetrics(prometheus.NewRegistry(), nil), now: time.Now, parts: map[int32]*livePartition{}}
+	d, pub, outbox := newTestLiveDetector(t, cfg, store)
+	d.catchUp = detector.DefaultBatchSize
 	if err := d.Assign(ctx, []ingestkafka.Assignment{{Partition: 0}}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"go.uber.org/zap"
-
-	"github.com/atod-project/atod/alerts"
 	"github.com/atod-project/atod/detector"
 	"github.com/atod-project/atod/enrich"
 	"github.com/atod-project/atod/ingest"
@@ -37,22 +33,10 @@ func TestTickRunsThePartitionsTogether(t *testing.T) {
 	ctx := context.Background()
 	gate := make(chan struct{})
 	store := &loadCountingStore{gatedRunStore: &gatedRunStore{MemoryStore: detector.NewMemoryStore(0, 0), gates: []chan struct{}{gate}}}
-	cfg := detector.DefaultConfig()
-	eng, err := detector.NewEngine(cfg, store, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	enr, err := enrich.New(enrich.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := time.Now()
-	pub := &recordingPublisher{}
-	outbox := alerts.NewMemoryOutbox()
 	const maxHold = 50 * time.Millisecond
-	d := &liveDetector{eng: eng, enr: enr, pub: pub, outbox: outbox, dedup: alerts.NewDelivered(cfg.IncidentGap, dedupRemembered),
-		keyBase: "g/t", maxHold: maxHold, log: zap.NewNop(), metrics: newRunMetrics(prometheus.NewRegistry(), nil),
-		now: func() time.Time { return clock }, parts: map[int32]*livePartition{}}
+	d, pub, outbox := newTestLiveDetector(t, detector.DefaultConfig(), store)
+	d.maxHold, d.now = maxHold, func() time.Time { return clock }
 	if err := d.Assign(ctx, []ingestkafka.Assignment{{Partition: 0}, {Partition: 1}, {Partition: 2}}); err != nil {
 		t.Fatal(err)
 	}
