@@ -104,7 +104,7 @@ func runFollow(ctx context.Context, cfg *fileConfig, log *zap.Logger, stdout io.
 	var resp *response
 	if cfg.hasResponse() {
 		client, recordKey := besideState(rs)
-		if resp, err = newResponse(cfg, responseOptions{Log: log, Redis: client, RecordKey: recordKey}); err != nil {
+		if resp, err = newResponse(cfg, responseOptions{Log: log, Redis: client, RecordKey: recordKey, AlertsOnStdout: true}); err != nil {
 			return usageError{err}
 		}
 		resp.start(ctx)

@@ -37,6 +37,10 @@ type responseOptions struct {
 	// Extra are sinks built by the command itself (run's Kafka topic).
 	Extra          []alerts.Integration
 	Stdout, Stderr io.Writer             // for "-" paths; nil: the process's
+	// AlertsOnStdout says that the command writes every alert to stdout
+	// itself (replay without --out, follow mode): a file sink on "-"
+	// would print each alert twice there, so it is left out.
+	AlertsOnStdout bool
 	Metrics        prometheus.Registerer // nil: no Prometheus metrics
 }
 
@@ -131,7 +135,9 @@ func newResponse(cfg *fileConfig, o responseOptions) (_ *response, err error) {
 
 func (r *response) buildSinks(s *sinksConfig, o responseOptions) ([]alerts.Integration, error) {
 	var out []alerts.Integration
-	if s.File != nil {
+	if s.File != nil && s.File.Path == "-" && o.AlertsOnStdout {
+		o.Log.Warn(`sinks.file.path "-": this command writes every alert to stdout already; the file sink is left out`)
+	} else if s.File != nil {
 		w, err := r.open(*s.File, o.Stdout)
 		if err != nil {
 			return nil, fmt.Errorf("sinks.file.path: %w", err)
@@ -306,7 +312,7 @@ func (r *replay) openResponse(ctx context.Context) (*response, error) {
 	if !r.cfg.hasResponse() {
 		return nil, usageError{errors.New("--enable-hooks: the config has no hooks or sinks section to carry out")}
 	}
-	resp, err := newResponse(&r.cfg, responseOptions{Log: r.log})
+	resp, err := newResponse(&r.cfg, responseOptions{Log: r.log, AlertsOnStdout: r.alertsOnStdout})
 	if err != nil {
 		return nil, usageError{err}
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,5 +118,37 @@ func TestStopSaysWhatAQueueInMemoryLoses(t *testing.T) {
 	lost := logs.FilterMessageSnippet("lost with this process").All()
 	if len(lost) != 1 || lost[0].ContextMap()["jobs"] != int64(2) || lost[0].ContextMap()["interrupted"] != true {
 		t.Errorf("log: %v; want one line saying 2 jobs are lost, interrupted", logs.All())
+	}
+}
+
+// A file sink on "-" is left out, with a warning, where the command
+// writes every alert to stdout itself: each alert would be printed twice.
+func TestFileSinkOnStdoutIsNotDoubled(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "atod.yaml")
+	if err := os.WriteFile(p, []byte("sinks:\n  file:\n    path: \"-\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, onStdout := range []bool{false, true} {
+		core, logs := observer.New(zap.InfoLevel)
+		r, err := newResponse(&cfg, responseOptions{Log: zap.New(core), AlertsOnStdout: onStdout, Stdout: io.Discard, Stderr: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ready := logs.FilterMessage("response ready").All()
+		if len(ready) != 1 {
+			t.Fatalf("log: %v", logs.All())
+		}
+		sinks := fmt.Sprint(ready[0].ContextMap()["sinks"])
+		warned := logs.FilterMessageSnippet("the file sink is left out").Len() == 1
+		if strings.Contains(sinks, "file") == onStdout || warned != onStdout {
+			t.Errorf("alerts on stdout %v: sinks %s, warned %v", onStdout, sinks, warned)
+		}
+		if err := r.stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

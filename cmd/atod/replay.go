@@ -155,6 +155,8 @@ type replay struct {
 	formats    []ingest.Format
 	// enableHooks runs the hooks and sinks sections (--enable-hooks).
 	enableHooks bool
+	// alertsOnStdout: the alert lines go to stdout (no --out).
+	alertsOnStdout bool
 
 	events, alerts atomic.Int64
 }
@@ -181,6 +183,7 @@ func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath strin
 		dlq = ingest.NewDeadLetterWriter(w)
 	}
 
+	r.alertsOnStdout = outPath == "" || outPath == "-"
 	handle, finish, err := r.handler(ctx, enr, out)
 	if err != nil {
 		return err
