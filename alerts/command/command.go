@@ -31,7 +31,7 @@ type Config struct {
 	Args []string `yaml:"args"`
 	// Env lists extra NAME=value pairs; the program gets only these, PATH
 	// and the ATOD_ variables, not atod's environment (which may hold
-	// secrets).
+	// secrets). They may set PATH, not an ATOD_ variable.
 	Env []string `yaml:"env"`
 }
 
@@ -46,8 +46,14 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("path: %s is not an executable file", c.Path))
 	}
 	for i, e := range c.Env {
-		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
+		k, _, ok := strings.Cut(e, "=")
+		switch {
+		case !ok || k == "":
 			errs = append(errs, fmt.Errorf("env[%d]: %q is not NAME=value", i, e))
+		case strings.HasPrefix(k, "ATOD_"):
+			// What the program acts on: one set here would name another
+			// account than the alert's.
+			errs = append(errs, fmt.Errorf("env[%d]: %s is set by atod for each call", i, k))
 		}
 	}
 	return errors.Join(errs...)

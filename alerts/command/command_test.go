@@ -79,7 +79,7 @@ func TestTimeoutIsRetryable(t *testing.T) {
 
 func TestValidate(t *testing.T) {
 	for _, c := range []Config{{Path: "hook.sh"}, {Path: "/nonexistent/hook"}, {Path: t.TempDir()},
-		{Path: script(t, ""), Env: []string{"NOEQUALS"}}} {
+		{Path: script(t, ""), Env: []string{"NOEQUALS"}}, {Path: script(t, ""), Env: []string{"ATOD_USER=ceo@example.org"}}} {
 		if err := c.Validate(); err == nil {
 			t.Errorf("%+v accepted", c)
 		}
