@@ -47,6 +47,9 @@ type Config struct {
 	// Force is kick's -f, needed when imap processes serve several users
 	// (client_limit > 1).
 	Force bool `yaml:"force"`
+	// AllowHTTP permits a plain http URL to another host than the
+	// loopback, where the credential would travel in clear.
+	AllowHTTP bool `yaml:"allow_http"`
 }
 
 // DefaultConfig returns the defaults of a local Dovecot.
@@ -71,6 +74,8 @@ func (c Config) Validate(lookupEnv func(string) (string, bool)) error {
 	var errs []error
 	if u, err := url.Parse(c.URL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		errs = append(errs, fmt.Errorf("url: %q is not an http(s) URL", c.URL))
+	} else if err := httpx.CheckPlainHTTP(u, c.AllowHTTP); err != nil {
+		errs = append(errs, fmt.Errorf("url: %w", err))
 	}
 	if c.APIKeyFile != "" && c.PasswordFile != "" {
 		errs = append(errs, errors.New("api_key_file conflicts with password_file: choose one credential"))

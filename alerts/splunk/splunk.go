@@ -41,6 +41,9 @@ type Config struct {
 	Channel string `yaml:"channel"`
 	// CAFile holds PEM roots for a collector with a private CA.
 	CAFile string `yaml:"ca_file"`
+	// AllowHTTP permits a plain http URL to another host than the
+	// loopback, where the token would travel in clear.
+	AllowHTTP bool `yaml:"allow_http"`
 }
 
 // DefaultConfig returns the defaults.
@@ -59,6 +62,8 @@ func (c Config) Validate(lookupEnv func(string) (string, bool)) error {
 	var errs []error
 	if u, err := url.Parse(c.URL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		errs = append(errs, fmt.Errorf("url: %q is not an http(s) URL", c.URL))
+	} else if err := httpx.CheckPlainHTTP(u, c.AllowHTTP); err != nil {
+		errs = append(errs, fmt.Errorf("url: %w", err))
 	}
 	if !secret.Present(c.tokenRef(), lookupEnv) {
 		errs = append(errs, fmt.Errorf("token_file: required (or %s)", EnvToken))

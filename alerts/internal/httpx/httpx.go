@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -131,6 +133,21 @@ func Clip(s string) string {
 		s = s[:cut] + "…"
 	}
 	return s
+}
+
+// CheckPlainHTTP refuses a plain http URL to another host without allow:
+// the credential that goes with each request (an API key, a token, a
+// password) would cross the network in clear. http to the loopback (a
+// service on the same machine, the common doveadm setup) is accepted.
+func CheckPlainHTTP(u *url.URL, allow bool) error {
+	if u.Scheme != "http" || allow {
+		return nil
+	}
+	host := u.Hostname()
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() || strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	return fmt.Errorf("%q would send the credential in clear to another host; use https, or set allow_http", u.Redacted())
 }
 
 // maxSnippet is how many bytes of a body Snippet keeps.
