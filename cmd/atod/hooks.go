@@ -36,7 +36,7 @@ type responseOptions struct {
 	RecordKey []byte
 	// Extra are sinks built by the command itself (run's Kafka topic).
 	Extra          []alerts.Integration
-	Stdout, Stderr io.Writer             // for "-" paths; nil: the process's
+	Stdout, Stderr io.Writer // for "-" paths; nil: the process's
 	// AlertsOnStdout says that the command writes every alert to stdout
 	// itself (replay without --out, follow mode): a file sink on "-"
 	// would print each alert twice there, so it is left out.
