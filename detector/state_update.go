@@ -140,14 +140,26 @@ func (u *UserState) learnNetwork(ev *enrich.Event) {
 // accounts whose last attempt is older than window.
 func (a *AddrState) addAttempt(ev *enrich.Event, success bool, window time.Duration) {
 	cut := ev.Time.Add(-window)
-	a.Users = slices.DeleteFunc(a.Users, func(x AddrUser) bool { return x.Last.Before(cut) })
+	// One pass forgets the accounts last seen before cut and finds the
+	// event's among the others: an address under attack holds hundreds,
+	// and this runs for each of its events.
 	var au *AddrUser
+	kept := 0
 	for i := range a.Users {
-		if a.Users[i].User == ev.User {
-			au = &a.Users[i]
-			break
+		x := &a.Users[i]
+		if x.Last.Before(cut) {
+			continue
 		}
+		if kept != i {
+			a.Users[kept] = *x
+		}
+		if au == nil && a.Users[kept].User == ev.User {
+			au = &a.Users[kept]
+		}
+		kept++
 	}
+	clear(a.Users[kept:])
+	a.Users = a.Users[:kept]
 	if au == nil {
 		if len(a.Users) >= maxAddrUsers {
 			a.Users = dropFront(a.Users, 1)
