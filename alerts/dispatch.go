@@ -79,10 +79,15 @@ type DispatcherOptions struct {
 	// Sinks and Hooks are the names of the integrations (see Integration)
 	// that receive every alert and every admitted revocation.
 	Sinks, Hooks []string
-	Limits       LimitsConfig
-	Audit        Auditor
-	Log          *zap.Logger
-	Now          func() time.Time // nil: time.Now
+	// LimitSinks receive only the alert the revocation limit raises: the
+	// alerts topic of atod run, which the detector's alerts reach by
+	// their own path, so that the SOC's main feed says atod stopped
+	// revoking.
+	LimitSinks []string
+	Limits     LimitsConfig
+	Audit      Auditor
+	Log        *zap.Logger
+	Now        func() time.Time // nil: time.Now
 }
 
 // Dispatcher turns the detector's alerts into jobs: one per sink for every
@@ -128,7 +133,11 @@ func (d *Dispatcher) Notify(ctx context.Context, a detector.Alert) (bool, error)
 }
 
 func (d *Dispatcher) enqueueSinks(ctx context.Context, a detector.Alert, now time.Time) error {
-	for _, s := range d.o.Sinks {
+	return d.enqueueTo(ctx, d.o.Sinks, a, now)
+}
+
+func (d *Dispatcher) enqueueTo(ctx context.Context, sinks []string, a detector.Alert, now time.Time) error {
+	for _, s := range sinks {
 		j := Job{ID: JobID(a.ID, KindNotify, s, ""), Kind: KindNotify, Target: s, Alert: a, Decided: now}
 		if _, err := d.o.Queue.Enqueue(ctx, j); err != nil {
 			return fmt.Errorf("queueing alert %s for %s: %w", a.ID, s, err)
@@ -165,7 +174,11 @@ func (d *Dispatcher) revoke(ctx context.Context, a detector.Alert, now time.Time
 			d.o.Log.Error("revocation limit reached: atod stops revoking until the window has room",
 				zap.String("tenant", a.Tenant), zap.Int("max_revocations", lim.MaxRevocations),
 				zap.Duration("window", lim.Window), zap.String("user", a.User), zap.String("alert_id", a.ID))
-			if err := d.enqueueSinks(ctx, limitAlert(a, lim, now), now); err != nil {
+			la := limitAlert(a, lim, now)
+			if err := d.enqueueSinks(ctx, la, now); err != nil {
+				return true, err
+			}
+			if err := d.enqueueTo(ctx, d.o.LimitSinks, la, now); err != nil {
 				return true, err
 			}
 		}

@@ -14,9 +14,9 @@ import (
 func TestSafetyLimits(t *testing.T) {
 	p := newProvider(t, nil)
 	q := queue.NewMemory(0, nil)
-	au, soc := &audits{}, &sink{}
+	au, soc, topic := &audits{}, &sink{}, &sink{}
 	d, _ := start(t, setup{queue: q, ledger: q, audit: au, sinks: map[string]alerts.Notifier{"soc": soc},
-		hooks: map[string]alerts.Revoker{"idp": p.revoker(t)},
+		limit: map[string]alerts.Notifier{"alerts_topic": topic}, hooks: map[string]alerts.Revoker{"idp": p.revoker(t)},
 		limits: alerts.LimitsConfig{MaxRevocations: 2, Window: time.Hour, Cooldown: time.Hour,
 			NeverRevoke: []string{"breakglass-*@example.org"}}})
 
@@ -55,6 +55,12 @@ func TestSafetyLimits(t *testing.T) {
 		if a.Rule == "revocation_limit" && (a.Severity != detector.SeverityCritical || !strings.Contains(a.Reasons[0], "stopped revoking")) {
 			t.Errorf("limit alert %+v", a)
 		}
+	}
+	// The alerts topic (a limit sink) gets the limit's alert, and nothing
+	// else: the detector's alerts reach it by their own path.
+	waitFor(t, "the limit alert on the alerts topic", func() bool { return topic.delivered() >= 1 })
+	if got := topic.rules(); len(got) != 1 || got["revocation_limit"] != 1 {
+		t.Errorf("the limit sink got %v; want the revocation_limit alert alone", got)
 	}
 }
 

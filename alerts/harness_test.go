@@ -171,6 +171,7 @@ type setup struct {
 	lease   time.Duration
 	workers int
 	sinks   map[string]alerts.Notifier
+	limit   map[string]alerts.Notifier // LimitSinks
 	hooks   map[string]alerts.Revoker
 	audit   alerts.Auditor
 }
@@ -193,11 +194,16 @@ func start(t testing.TB, s setup) (d *alerts.Dispatcher, stop func()) {
 		ins = append(ins, alerts.Integration{Name: name, Revoker: r})
 		hookNames = append(hookNames, name)
 	}
+	var limitNames []string
+	for name, n := range s.limit {
+		ins = append(ins, alerts.Integration{Name: name, Notifier: n})
+		limitNames = append(limitNames, name)
+	}
 	if s.limits.MaxRevocations == 0 {
 		s.limits = alerts.DefaultLimitsConfig()
 	}
 	d, err := alerts.NewDispatcher(alerts.DispatcherOptions{Queue: s.queue, Ledger: s.ledger, Sinks: sinkNames,
-		Hooks: hookNames, Limits: s.limits, Audit: s.audit, Log: log})
+		Hooks: hookNames, LimitSinks: limitNames, Limits: s.limits, Audit: s.audit, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

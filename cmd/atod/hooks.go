@@ -34,8 +34,9 @@ type responseOptions struct {
 	// RecordKey seals the queue's jobs and pseudonymises their ids (the
 	// state store's RecordKey); nil keeps them in clear.
 	RecordKey []byte
-	// Extra are sinks built by the command itself (run's Kafka topic).
-	Extra          []alerts.Integration
+	// LimitSinks receive only the alert the revocation limit raises
+	// (run's alerts topic, which every other alert reaches on its own).
+	LimitSinks     []alerts.Integration
 	Stdout, Stderr io.Writer // for "-" paths; nil: the process's
 	// AlertsOnStdout says that the command writes every alert to stdout
 	// itself (replay without --out, follow mode): a file sink on "-"
@@ -82,7 +83,6 @@ func newResponse(cfg *fileConfig, o responseOptions) (_ *response, err error) {
 	if err != nil {
 		return nil, err
 	}
-	sinks = append(sinks, o.Extra...)
 	hooks, err := buildHooks(&cfg.Hooks)
 	if err != nil {
 		return nil, err
@@ -117,11 +117,11 @@ func newResponse(cfg *fileConfig, o responseOptions) (_ *response, err error) {
 		o.Log.Warn("hooks.dry_run: revocations are logged and audited, not carried out")
 	}
 	r.Dispatcher, err = alerts.NewDispatcher(alerts.DispatcherOptions{Queue: q, Ledger: ledger, Sinks: names(sinks),
-		Hooks: names(hooks), Limits: cfg.Hooks.Limits, Audit: audit, Log: o.Log})
+		Hooks: names(hooks), LimitSinks: names(o.LimitSinks), Limits: cfg.Hooks.Limits, Audit: audit, Log: o.Log})
 	if err != nil {
 		return nil, prefixed("hooks.", err)
 	}
-	r.runner, err = alerts.NewRunner(alerts.RunnerOptions{Queue: q, Integrations: append(sinks, hooks...),
+	r.runner, err = alerts.NewRunner(alerts.RunnerOptions{Queue: q, Integrations: append(append(sinks, hooks...), o.LimitSinks...),
 		Retrier: alerts.NewRetrier(cfg.Hooks.Retry, o.Log), Audit: audit, Log: o.Log, Workers: cfg.Hooks.Workers,
 		RevokeWorkers: cfg.Hooks.RevokeWorkers,
 		Lease:         cfg.Hooks.Lease, MaxAge: cfg.Hooks.MaxAge, DryRun: cfg.Hooks.DryRun})

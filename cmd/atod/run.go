@@ -135,12 +135,22 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 		return err
 	}
 	defer func() { err = errors.Join(err, closeStore()) }()
+	conn := consumer.Conn()
+	pub := alertskafka.New(cfg.Kafka.AlertsTopic, alertskafka.Options{Brokers: conn.Brokers, Transport: conn.Transport, Log: log})
+	defer func() { err = errors.Join(err, pub.Close()) }()
 	// Revocation hooks and SOC sinks: each alert is handed to their durable
-	// queue before the offsets of its events are committed.
+	// queue before the offsets of its events are committed. The alert the
+	// revocation limit raises also goes to the alerts topic, the SOC's
+	// main feed (the response stops before the publisher closes).
 	var resp *response
 	if cfg.hasResponse() {
 		client, recordKey := besideState(rs)
-		if resp, err = newResponse(cfg, responseOptions{Log: log, Redis: client, RecordKey: recordKey, Metrics: reg}); err != nil {
+		topic := alerts.Integration{Name: "alerts_topic", Notifier: alerts.NotifierFunc(func(ctx context.Context, a detector.Alert) (bool, error) {
+			err := pub.Publish(ctx, []detector.Alert{a})
+			return err != nil, err
+		})}
+		if resp, err = newResponse(cfg, responseOptions{Log: log, Redis: client, RecordKey: recordKey, Metrics: reg,
+			LimitSinks: []alerts.Integration{topic}}); err != nil {
 			return usageError{err}
 		}
 		resp.start(ctx)
@@ -153,9 +163,6 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 	// Records after the last commit come again after a crash; the state
 	// tells which of them it already holds.
 	eng.TrackPositions()
-	conn := consumer.Conn()
-	pub := alertskafka.New(cfg.Kafka.AlertsTopic, alertskafka.Options{Brokers: conn.Brokers, Transport: conn.Transport, Log: log})
-	defer func() { err = errors.Join(err, pub.Close()) }()
 
 	det := &liveDetector{eng: eng, enr: enr, pub: pub, resp: resp, outbox: outbox, dedup: alerts.NewDelivered(cfg.Detector.IncidentGap, dedupRemembered),
 		keyBase: cfg.Kafka.Group + "/" + cfg.Kafka.Topic, maxHold: cfg.Kafka.MaxHold, batch: cfg.Kafka.BatchEvents, catchUp: cfg.Kafka.CatchUpEvents, lateness: cfg.Detector.Lateness,
