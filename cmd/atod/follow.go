@@ -101,16 +101,17 @@ func runFollow(ctx context.Context, cfg *fileConfig, log *zap.Logger, stdout io.
 	if err != nil {
 		return usageError{err}
 	}
+	out := alerts.NewJSONLines(stdout)
 	var resp *response
 	if cfg.hasResponse() {
 		client, recordKey := besideState(rs)
-		if resp, err = newResponse(cfg, responseOptions{Log: log, Redis: client, RecordKey: recordKey, AlertsOnStdout: true}); err != nil {
+		if resp, err = newResponse(cfg, responseOptions{Log: log, Redis: client, RecordKey: recordKey, AlertsOnStdout: true,
+			LimitSinks: []alerts.Integration{alertLines("stdout", out)}}); err != nil {
 			return usageError{err}
 		}
 		resp.start(ctx)
 		defer func() { err = errors.Join(err, resp.stop(ctx)) }()
 	}
-	out := alerts.NewJSONLines(stdout)
 	pipe := detector.NewPipeline(eng, func(ctx context.Context, a detector.Alert) error {
 		if _, err := out.Notify(ctx, a); err != nil {
 			return err

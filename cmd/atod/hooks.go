@@ -61,6 +61,18 @@ type response struct {
 	done   chan struct{}
 }
 
+// alertLines is a limit sink on the command's own alert lines (follow
+// mode's stdout, replay's output): the revocation limit's alert is written
+// among them, a whole line at a time, and flushed at once.
+func alertLines(name string, out *alerts.JSONLines) alerts.Integration {
+	return alerts.Integration{Name: name, Notifier: alerts.NotifierFunc(func(ctx context.Context, a detector.Alert) (bool, error) {
+		if retry, err := out.Notify(ctx, a); err != nil {
+			return retry, err
+		}
+		return false, out.Flush()
+	})}
+}
+
 // newResponse validates the hooks and sinks sections and builds every
 // integration; secrets are read here, so a missing one stops the start.
 func newResponse(cfg *fileConfig, o responseOptions) (_ *response, err error) {
@@ -305,14 +317,15 @@ func (r *response) emit(ctx context.Context, a detector.Alert) error {
 
 // openResponse starts the hooks and sinks for replay --enable-hooks, with
 // an in-memory queue; nil without the flag.
-func (r *replay) openResponse(ctx context.Context) (*response, error) {
+func (r *replay) openResponse(ctx context.Context, out *alerts.JSONLines) (*response, error) {
 	if !r.enableHooks {
 		return nil, nil
 	}
 	if !r.cfg.hasResponse() {
 		return nil, usageError{errors.New("--enable-hooks: the config has no hooks or sinks section to carry out")}
 	}
-	resp, err := newResponse(&r.cfg, responseOptions{Log: r.log, AlertsOnStdout: r.alertsOnStdout})
+	resp, err := newResponse(&r.cfg, responseOptions{Log: r.log, AlertsOnStdout: r.alertsOnStdout,
+		LimitSinks: []alerts.Integration{alertLines("alert_lines", out)}})
 	if err != nil {
 		return nil, usageError{err}
 	}

@@ -142,3 +142,56 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// When the revocation limit stops a revocation in a replay with hooks,
+// its critical alert is among the alert lines, not only in the sinks:
+// two takeovers, a limit of one.
+func TestReplayLimitAlertAmongTheAlertLines(t *testing.T) {
+	dir := t.TempDir()
+	hook := filepath.Join(dir, "revoke.sh")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\nexit 0\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	geo, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "geoip"))
+	cfgPath := filepath.Join(dir, "atod.yaml")
+	cfg := fmt.Sprintf(`geoip:
+  city: %s/atod-test-City.mmdb
+  asn: %s/atod-test-ASN.mmdb
+hooks:
+  audit:
+    path: audit.jsonl
+  limits:
+    max_revocations: 1
+    window: 1h
+  command:
+    path: %s
+`, geo, geo, hook)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	story, err := os.ReadFile(filepath.Join("..", "..", "testdata", "scenarios", "brute_force_then_success", "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.NewReplacer("anna.koch@", "ben.roth@", `"id":"`, `"id":"b`).Replace(string(story))
+	code, stdout, stderr := runCLI(t, string(story)+other, "replay", "--config", cfgPath, "--enable-hooks", "--progress", "0", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var revokes, limits int
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var a struct{ Rule, Action, Severity string }
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		switch {
+		case a.Action == "revoke_sessions":
+			revokes++
+		case a.Rule == "revocation_limit" && a.Severity == "critical":
+			limits++
+		}
+	}
+	if revokes != 2 || limits != 1 {
+		t.Errorf("%d revoke_sessions alerts and %d limit alerts among the alert lines; want 2 and 1:\n%s", revokes, limits, stdout)
+	}
+}

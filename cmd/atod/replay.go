@@ -229,7 +229,7 @@ func (r *replay) handler(ctx context.Context, enr *enrich.Enricher, out io.Write
 		return nil, nil, usageError{errors.Join(err, closeStore())}
 	}
 	sink := alerts.NewJSONLines(out)
-	resp, err := r.openResponse(ctx)
+	resp, err := r.openResponse(ctx, sink)
 	if err != nil {
 		return nil, nil, errors.Join(err, closeStore())
 	}
