@@ -79,9 +79,10 @@ type DispatcherOptions struct {
 	// Sinks and Hooks are the names of the integrations (see Integration)
 	// that receive every alert and every admitted revocation.
 	Sinks, Hooks []string
-	// LimitSinks receive only the alert the revocation limit raises: the
-	// alerts topic of atod run, which the detector's alerts reach by
-	// their own path, so that the SOC's main feed says atod stopped
+	// LimitSinks receive only the alert the revocation limit raises:
+	// atod's own alert output (run's alerts topic, follow mode's stdout,
+	// replay's alert lines), which the detector's alerts reach by their
+	// own path, so that where the SOC reads alerts says atod stopped
 	// revoking.
 	LimitSinks []string
 	Limits     LimitsConfig

@@ -34,8 +34,9 @@ type responseOptions struct {
 	// RecordKey seals the queue's jobs and pseudonymises their ids (the
 	// state store's RecordKey); nil keeps them in clear.
 	RecordKey []byte
-	// LimitSinks receive only the alert the revocation limit raises
-	// (run's alerts topic, which every other alert reaches on its own).
+	// LimitSinks receive only the alert the revocation limit raises: the
+	// command's own alert output, which every other alert reaches on its
+	// own (run's alerts topic, follow's stdout, replay's alert lines).
 	LimitSinks     []alerts.Integration
 	Stdout, Stderr io.Writer // for "-" paths; nil: the process's
 	// AlertsOnStdout says that the command writes every alert to stdout
