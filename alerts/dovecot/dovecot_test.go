@@ -79,22 +79,29 @@ func TestKickRequest(t *testing.T) {
 	}
 }
 
-func TestKickBasicAuth(t *testing.T) {
+// kickAuth revokes once through a client made of cfg (its URL set to a
+// test server's) and env, and returns the request's Authorization.
+func kickAuth(t *testing.T, cfg Config, env map[string]string) string {
+	t.Helper()
 	rec := &apitest.Recorder{}
 	srv := httptest.NewServer(rec.Wrap(func(w http.ResponseWriter, r *http.Request, _ string) {
 		fmt.Fprint(w, `[["doveadmResponse",[],"atod-a1b2"]]`)
 	}))
 	defer srv.Close()
-	c, err := New(Config{URL: srv.URL + "/doveadm/v1", Username: "doveadm"}, Options{LookupEnv: func(k string) (string, bool) {
-		return "pw", k == EnvPassword
-	}})
+	cfg.URL = srv.URL + "/doveadm/v1"
+	c, err := New(cfg, Options{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Revoke(context.Background(), "anna@example.org", alert); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.Requests()[0].Header.Get("Authorization"); got != "Basic "+base64.StdEncoding.EncodeToString([]byte("doveadm:pw")) {
+	return rec.Requests()[0].Header.Get("Authorization")
+}
+
+func TestKickBasicAuth(t *testing.T) {
+	got := kickAuth(t, Config{Username: "doveadm"}, map[string]string{EnvPassword: "pw"})
+	if got != "Basic "+base64.StdEncoding.EncodeToString([]byte("doveadm:pw")) {
 		t.Errorf("Authorization %q", got)
 	}
 }
@@ -102,25 +109,12 @@ func TestKickBasicAuth(t *testing.T) {
 // A configured password_file wins over an API key in the environment,
 // as a file wins over a variable for every secret.
 func TestKickPasswordFileWinsOverEnvKey(t *testing.T) {
-	rec := &apitest.Recorder{}
-	srv := httptest.NewServer(rec.Wrap(func(w http.ResponseWriter, r *http.Request, _ string) {
-		fmt.Fprint(w, `[["doveadmResponse",[],"atod-a1b2"]]`)
-	}))
-	defer srv.Close()
 	pwFile := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pwFile, []byte("filepw\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := New(Config{URL: srv.URL + "/doveadm/v1", Username: "doveadm", PasswordFile: pwFile}, Options{LookupEnv: func(k string) (string, bool) {
-		return "envkey", k == EnvAPIKey
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Revoke(context.Background(), "anna@example.org", alert); err != nil {
-		t.Fatal(err)
-	}
-	if got := rec.Requests()[0].Header.Get("Authorization"); got != "Basic "+base64.StdEncoding.EncodeToString([]byte("doveadm:filepw")) {
+	got := kickAuth(t, Config{Username: "doveadm", PasswordFile: pwFile}, map[string]string{EnvAPIKey: "envkey"})
+	if got != "Basic "+base64.StdEncoding.EncodeToString([]byte("doveadm:filepw")) {
 		t.Errorf("Authorization %q; want the password file's", got)
 	}
 }

@@ -34,23 +34,12 @@ func TestRevokeEndsRealDovecotSession(t *testing.T) {
 	if err := os.WriteFile(keyFile, []byte("e2e-doveadm-key\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	geo, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "geoip"))
-	cfgPath := filepath.Join(dir, "atod.yaml")
-	cfg := fmt.Sprintf(`geoip:
-  city: %s/atod-test-City.mmdb
-  asn: %s/atod-test-ASN.mmdb
-hooks:
-  audit:
-    path: audit.jsonl
-  limits:
+	cfgPath := writeHooksConfig(t, dir, fmt.Sprintf(`  limits:
     never_revoke: [breakglass@example.org]
   dovecot:
     url: %s
     api_key_file: doveadm.key
-`, geo, geo, srv.DoveadmURL)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, srv.DoveadmURL))
 	events, err := os.ReadFile(filepath.Join("..", "..", "testdata", "scenarios", "brute_force_then_success", "events.jsonl"))
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +132,20 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 }
 func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
+// writeHooksConfig writes dir/atod.yaml with the test GeoIP databases
+// and a hooks section of the audit log in dir and hooks, the section's
+// further keys indented by two spaces, and returns its path.
+func writeHooksConfig(t *testing.T, dir, hooks string) string {
+	t.Helper()
+	geo, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "geoip"))
+	cfg := fmt.Sprintf("geoip:\n  city: %s/atod-test-City.mmdb\n  asn: %s/atod-test-ASN.mmdb\nhooks:\n  audit:\n    path: audit.jsonl\n%s", geo, geo, hooks)
+	p := filepath.Join(dir, "atod.yaml")
+	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // When the revocation limit stops a revocation in a replay with hooks,
 // its critical alert is among the alert lines, not only in the sinks:
 // two takeovers, a limit of one.
@@ -152,23 +155,12 @@ func TestReplayLimitAlertAmongTheAlertLines(t *testing.T) {
 	if err := os.WriteFile(hook, []byte("#!/bin/sh\nexit 0\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	geo, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "geoip"))
-	cfgPath := filepath.Join(dir, "atod.yaml")
-	cfg := fmt.Sprintf(`geoip:
-  city: %s/atod-test-City.mmdb
-  asn: %s/atod-test-ASN.mmdb
-hooks:
-  audit:
-    path: audit.jsonl
-  limits:
+	cfgPath := writeHooksConfig(t, dir, fmt.Sprintf(`  limits:
     max_revocations: 1
     window: 1h
   command:
     path: %s
-`, geo, geo, hook)
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, hook))
 	story, err := os.ReadFile(filepath.Join("..", "..", "testdata", "scenarios", "brute_force_then_success", "events.jsonl"))
 	if err != nil {
 		t.Fatal(err)
