@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,17 +24,40 @@ type tracker struct {
 	lastFetched time.Time
 }
 
+// trackedRecord holds its times as Unix milliseconds, Kafka's own
+// precision and all that commitPoint writes: 32 bytes and no pointers,
+// where two time.Time made 64 bytes that the collector had to scan, and a
+// catch-up batch holds hundreds of thousands of them.
 type trackedRecord struct {
 	offset  int64
-	pending int32     // events not yet reported done
-	time    time.Time // the record's timestamp, for the latency metric
-	fetched time.Time // wall time the record arrived
+	pending int32 // events not yet reported done
+	time    int64 // the record's timestamp (see unixMs), for the latency metric
+	fetched int64 // Unix ms when the record arrived
+}
+
+// noTime stands for a record without a timestamp.
+const noTime = math.MinInt64
+
+// unixMs and fromUnixMs convert a record's timestamp. Any Kafka
+// timestamp, a count of milliseconds, survives the round trip.
+func unixMs(t time.Time) int64 {
+	if t.IsZero() {
+		return noTime
+	}
+	return t.UnixMilli()
+}
+
+func fromUnixMs(ms int64) time.Time {
+	if ms == noTime {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
 }
 
 // add notes a record with n events still to be handled; a record with none
 // is handled already.
 func (t *tracker) add(offset int64, n int, ts, fetched time.Time) {
-	t.recs = append(t.recs, trackedRecord{offset: offset, pending: int32(n), time: ts, fetched: fetched})
+	t.recs = append(t.recs, trackedRecord{offset: offset, pending: int32(n), time: unixMs(ts), fetched: fetched.UnixMilli()})
 	if n == 0 {
 		t.ahead++
 	}
@@ -53,7 +77,7 @@ func (t *tracker) done(offset int64) (time.Time, bool) {
 	live[i].pending--
 	if live[i].pending == 0 {
 		t.ahead++
-		return live[i].time, true
+		return fromUnixMs(live[i].time), true
 	}
 	return time.Time{}, false
 }
@@ -86,7 +110,7 @@ func (t *tracker) commitPoint() (offset int64, meta string, ok bool) {
 	if t.head == len(t.recs) {
 		return t.next, encodeMeta(t.lastFetched), true
 	}
-	return t.recs[t.head].offset, encodeMeta(t.recs[t.head].fetched), true
+	return t.recs[t.head].offset, encodeMeta(time.UnixMilli(t.recs[t.head].fetched)), true
 }
 
 // metaVersion starts atod's commit metadata:

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -85,4 +86,32 @@ func FuzzDecodeMeta(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTrackerKeepsRecordTimes checks that a record's timestamp comes back
+// from done as it went in, at Kafka's millisecond precision, for any value
+// a producer may set, and that a record without one stays without one.
+func TestTrackerKeepsRecordTimes(t *testing.T) {
+	fetched := time.Now()
+	times := []time.Time{
+		{},
+		time.UnixMilli(0),
+		time.UnixMilli(-1),
+		time.UnixMilli(1_700_000_000_123),
+		time.UnixMilli(math.MaxInt64),
+		time.UnixMilli(math.MinInt64 + 1),
+	}
+	var tr tracker
+	for i, ts := range times {
+		tr.add(int64(i), 1, ts, fetched)
+	}
+	for i, want := range times {
+		got, complete := tr.done(int64(i))
+		if !complete {
+			t.Fatalf("record %d not complete after its one event", i)
+		}
+		if got.IsZero() != want.IsZero() || !got.Equal(want) {
+			t.Errorf("record %d: timestamp %v, want %v", i, got, want)
+		}
+	}
 }
