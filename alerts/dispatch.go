@@ -172,9 +172,13 @@ func (d *Dispatcher) revoke(ctx context.Context, a detector.Alert, now time.Time
 	}
 	if adm.Verdict != VerdictAllowed {
 		if adm.Tripped {
-			d.o.Log.Error("revocation limit reached: atod stops revoking until the window has room",
-				zap.String("tenant", a.Tenant), zap.Int("max_revocations", lim.MaxRevocations),
-				zap.Duration("window", lim.Window), zap.String("user", a.User), zap.String("alert_id", a.ID))
+			// Also for a duplicate: the call that tripped may have failed
+			// to queue the alert below (its jobs are idempotent).
+			if !adm.Duplicate {
+				d.o.Log.Error("revocation limit reached: atod stops revoking until the window has room",
+					zap.String("tenant", a.Tenant), zap.Int("max_revocations", lim.MaxRevocations),
+					zap.Duration("window", lim.Window), zap.String("user", a.User), zap.String("alert_id", a.ID))
+			}
 			la := limitAlert(a, lim, now)
 			if err := d.enqueueSinks(ctx, la, now); err != nil {
 				return true, err

@@ -80,7 +80,9 @@ type Admission struct {
 	// alert handled twice): Verdict is then that earlier verdict.
 	Duplicate bool
 	// Tripped is set on the first refusal of a window: the moment to raise
-	// the critical alert, once for all instances.
+	// the critical alert, once for all instances. It is set again when that
+	// same decision comes back as a Duplicate, so that a call that failed
+	// before the alert was queued queues it on its retry.
 	Tripped bool
 }
 

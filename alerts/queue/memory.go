@@ -30,9 +30,9 @@ type Memory struct {
 	wake    chan struct{} // closed and replaced when something changes
 
 	decisions map[string]memDecision
-	windows   map[string][]time.Time // tenant → admitted revocation times
-	cooldown  map[string]time.Time   // tenant/user → end of cooldown
-	trips     map[string]time.Time   // tenant → end of the window that tripped
+	windows   map[string]memWindow // tenant → admitted revocations
+	cooldown  map[string]time.Time // tenant/user → end of cooldown
+	trips     map[string]time.Time // tenant → end of the window that tripped
 }
 
 type memEntry struct {
@@ -43,7 +43,14 @@ type memEntry struct {
 
 type memDecision struct {
 	verdict string
+	tripped bool // this decision tripped the limit
 	at      time.Time
+}
+
+// memWindow is a tenant's revocations within the limit's window.
+type memWindow struct {
+	times  []time.Time   // when each was admitted, oldest first
+	length time.Duration // the window
 }
 
 var (
@@ -61,7 +68,7 @@ func NewMemory(retention time.Duration, now func() time.Time) *Memory {
 		retention = 24 * time.Hour
 	}
 	return &Memory{now: now, retention: retention, pending: map[string]*memEntry{}, done: map[string]time.Time{},
-		wake: make(chan struct{}), decisions: map[string]memDecision{}, windows: map[string][]time.Time{},
+		wake: make(chan struct{}), decisions: map[string]memDecision{}, windows: map[string]memWindow{},
 		cooldown: map[string]time.Time{}, trips: map[string]time.Time{}}
 }
 
@@ -88,6 +95,10 @@ func (m *Memory) Enqueue(_ context.Context, j alerts.Job) (bool, error) {
 	return true, nil
 }
 
+// prune forgets what has ended: settled ids and decisions after the
+// retention, and the limits' cooldowns, windows and trips once they are
+// over, as their Redis keys expire. They name accounts and tenants, and a
+// process without Redis runs for months.
 func (m *Memory) prune(now time.Time) {
 	for id, at := range m.done {
 		if now.Sub(at) > m.retention {
@@ -97,6 +108,21 @@ func (m *Memory) prune(now time.Time) {
 	for id, d := range m.decisions {
 		if now.Sub(d.at) > m.retention {
 			delete(m.decisions, id)
+		}
+	}
+	for user, until := range m.cooldown {
+		if !now.Before(until) {
+			delete(m.cooldown, user)
+		}
+	}
+	for tenant, w := range m.windows {
+		if n := len(w.times); n == 0 || now.Sub(w.times[n-1]) >= w.length {
+			delete(m.windows, tenant)
+		}
+	}
+	for tenant, until := range m.trips {
+		if !now.Before(until) {
+			delete(m.trips, tenant)
 		}
 	}
 }

@@ -84,8 +84,14 @@ return 1`)
 
 // admitScript: KEYS decision, window, cooldown, tripped; ARGV now, window,
 // max, cooldown, retention, member. Returns {verdict, duplicate, tripped}.
+// A decision that tripped the limit is stored as "tripped" and reported as
+// a trip each time it is admitted again: the caller that failed to raise
+// the trip's alert raises it on its retry (the alert's id derives from the
+// decision, so a second raise is a duplicate job). Earlier versions stored
+// plain verdicts, which still read as they did.
 var admitScript = redis.NewScript(`
 local prev = redis.call('GET', KEYS[1])
+if prev == 'tripped' then return {'rate_limit', 1, 1} end
 if prev then return {prev, 1, 0} end
 local now, window, maxn, cooldown = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local verdict, tripped = 'allowed', 0
@@ -102,5 +108,7 @@ else
     if cooldown > 0 then redis.call('SET', KEYS[3], 1, 'PX', cooldown) end
   end
 end
-redis.call('SET', KEYS[1], verdict, 'PX', ARGV[5])
+local stored = verdict
+if tripped == 1 then stored = 'tripped' end
+redis.call('SET', KEYS[1], stored, 'PX', ARGV[5])
 return {verdict, 0, tripped}`)
