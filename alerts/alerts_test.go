@@ -3,7 +3,6 @@ package alerts
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -35,28 +34,5 @@ func TestJSONLinesFormat(t *testing.T) {
 	want := `{"id":"a1","time":"2026-03-02T08:00:00.25Z","rule":"brute_force","user":"anna@example.org","ip":"2001:db8::1","score":70,"severity":"high","action":"alert","reasons":["12 failed sign-ins <from> abroad & more"],"evidence":["e1"]}`
 	if len(lines) != 2 || lines[0] != want {
 		t.Errorf("got\n%s\nwant first line\n%s", buf.String(), want)
-	}
-}
-
-func TestDedup(t *testing.T) {
-	var got []string
-	fail := true
-	next := NotifierFunc(func(_ context.Context, a detector.Alert) (bool, error) {
-		if a.ID == "flaky" && fail {
-			fail = false
-			return true, errors.New("down")
-		}
-		got = append(got, a.ID)
-		return false, nil
-	})
-	d := NewDedup(next, 2)
-	for _, id := range []string{"a", "b", "a", "c", "a", "flaky", "flaky", "flaky"} {
-		d.Notify(context.Background(), sample(id))
-	}
-	// "a" is forgotten once two newer ids pushed it out; a failed delivery
-	// is not remembered, so its retry goes through.
-	want := "a b c a flaky"
-	if s := strings.Join(got, " "); s != want {
-		t.Errorf("delivered %q, want %q", s, want)
 	}
 }

@@ -22,9 +22,12 @@ type Delivered struct {
 
 	mu        sync.Mutex
 	ids       map[string]struct{}
-	incidents map[string][]time.Time
-	order     []string // ids, oldest first, to forget beyond max
+	incidents map[string][]time.Time // incident key → the times remembered, oldest first
+	order     []remembered           // oldest first, to forget beyond max
 }
+
+// remembered is one alert Delivered holds: its id and incident key.
+type remembered struct{ id, key string }
 
 // NewDelivered remembers up to max alerts; gap is detector.incident_gap.
 func NewDelivered(gap time.Duration, max int) *Delivered {
@@ -78,17 +81,20 @@ func (d *Delivered) Remember(as ...detector.Alert) {
 		d.ids[a.ID] = struct{}{}
 		k := incidentKey(a)
 		d.incidents[k] = append(d.incidents[k], a.Time)
-		d.order = append(d.order, a.ID)
+		d.order = append(d.order, remembered{id: a.ID, key: k})
 	}
 	if len(d.order) > d.max {
-		// Forgetting by id only keeps this simple; the incident times of
-		// forgotten alerts go when their key is next trimmed below.
-		for _, id := range d.order[:len(d.order)-d.max] {
-			delete(d.ids, id)
+		// The oldest go, each with its incident time: a key's times were
+		// added in the order of d.order, so its oldest is at its front.
+		drop := len(d.order) - d.max
+		for _, r := range d.order[:drop] {
+			delete(d.ids, r.id)
+			if ts := d.incidents[r.key]; len(ts) > 1 {
+				d.incidents[r.key] = ts[1:]
+			} else {
+				delete(d.incidents, r.key)
+			}
 		}
-		d.order = append(d.order[:0], d.order[len(d.order)-d.max:]...)
-		if len(d.incidents) > d.max {
-			clear(d.incidents)
-		}
+		d.order = append(d.order[:0], d.order[drop:]...)
 	}
 }
