@@ -61,11 +61,11 @@ func (c Config) Validate(lookupEnv func(string) (string, bool)) error {
 	u, err := url.Parse(c.URL)
 	switch {
 	case err != nil || u.Host == "":
-		errs = append(errs, fmt.Errorf("url: %q is not a URL", c.URL))
+		errs = append(errs, errors.New("url: is not a URL with a host (it is not shown: such URLs may hold a credential)"))
 	case u.Scheme == "http" && !c.AllowHTTP:
-		errs = append(errs, fmt.Errorf("url: %q is plain http; use https or set allow_http", c.URL))
+		errs = append(errs, fmt.Errorf("url: %s is plain http; use https or set allow_http", httpx.ShowURL(c.URL)))
 	case u.Scheme != "https" && u.Scheme != "http":
-		errs = append(errs, fmt.Errorf("url: %q is not an http(s) URL", c.URL))
+		errs = append(errs, fmt.Errorf("url: %s is not an http(s) URL", httpx.ShowURL(c.URL)))
 	}
 	if !secret.Present(c.secretRef(), lookupEnv) {
 		errs = append(errs, fmt.Errorf("secret_file: required (or the environment variable %s)", c.SecretEnv))
@@ -144,7 +144,7 @@ func (c *Client) Revoke(ctx context.Context, user string, a detector.Alert) (boo
 
 // Describe implements alerts.Describer.
 func (c *Client) Describe(user string) string {
-	return "POST " + c.url + ` {"action":"revoke_sessions","user":` + strconv.Quote(user) + `,...}`
+	return "POST " + httpx.ShowURL(c.url) + ` {"action":"revoke_sessions","user":` + strconv.Quote(user) + `,...}`
 }
 
 func (c *Client) post(ctx context.Context, event, id string, body []byte, op string) (bool, error) {

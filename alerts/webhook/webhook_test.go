@@ -132,9 +132,31 @@ func TestValidate(t *testing.T) {
 		{Config{URL: "http://soc.example.org/x", SecretFile: "/s"}, "plain http"},
 		{Config{URL: "https://soc.example.org/x", SecretEnv: "NOPE"}, "secret_file: required"},
 		{Config{URL: "soc", SecretFile: "/s"}, "url:"},
+		{Config{URL: "soc/s3cr3t", SecretFile: "/s"}, "url:"},
+		{Config{URL: "http://soc.example.org/hook/s3cr3t", SecretFile: "/s"}, "http://soc.example.org/…"},
+		{Config{URL: "ftp://soc.example.org/s3cr3t", SecretFile: "/s"}, "not an http(s) URL"},
 	} {
-		if err := tc.c.Validate(env); err == nil || !strings.Contains(err.Error(), tc.want) {
+		err := tc.c.Validate(env)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v", tc.c, err)
 		}
+		// A webhook's URL may be its credential (chat services' are).
+		if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("%+v: the error shows the URL's path: %v", tc.c, err)
+		}
+	}
+}
+
+// A dry run writes Describe into the audit log: the URL's path, which may
+// be the webhook's credential, stays out of it.
+func TestDescribeHidesThePath(t *testing.T) {
+	c, err := New(Config{URL: "https://hooks.example.org/services/T0/B0/s3cr3t", SecretEnv: "S"},
+		Options{LookupEnv: func(string) (string, bool) { return secretValue, true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Describe("anna@example.org")
+	if strings.Contains(d, "s3cr3t") || !strings.Contains(d, "https://hooks.example.org/…") || !strings.Contains(d, "anna@example.org") {
+		t.Errorf("Describe = %s", d)
 	}
 }

@@ -84,11 +84,12 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 // Do sends req and returns the status, headers and body of the answer. A
 // transport failure (refused, reset, timed out) returns retry true: the
 // request may not have arrived. Only the body's first MaxBody bytes are
-// read; the connection is reused.
+// read; the connection is reused. A transport error shows the URL as
+// ShowURL does.
 func Do(c *http.Client, req *http.Request) (*http.Response, []byte, error) {
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, hideURL(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody))
@@ -195,4 +196,31 @@ func parseOrNot(parse ErrorParser, body []byte) (string, string, bool) {
 		return "", "", false
 	}
 	return parse(body)
+}
+
+// ShowURL is a URL as errors, log lines and dry runs show it: scheme and
+// host, the rest elided. Webhook URLs often carry their credential in the
+// path or the query (chat services' incoming webhooks do), and a log line
+// travels further than the config file. The operation beside it says what
+// was asked.
+func ShowURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(a URL that does not parse)"
+	}
+	s := u.Scheme + "://" + u.Host
+	if strings.Trim(u.EscapedPath(), "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+		s += "/…"
+	}
+	return s
+}
+
+// hideURL replaces the URL in a transport error (net/http quotes it whole)
+// with ShowURL's; the error it wraps is kept for errors.As.
+func hideURL(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	return &url.Error{Op: ue.Op, URL: ShowURL(ue.URL), Err: ue.Err}
 }
