@@ -37,6 +37,9 @@ const (
 	ReasonDuplicate   = "duplicate"  // the decision was handled before
 	ReasonNoAccount   = "no_account" // the alert names no single account
 	ReasonNoHooks     = "no_hooks"   // no revocation hook is configured
+	// ReasonUnreadable goes with OutcomeFailed: a queued job could not be
+	// read (see UnreadableJobError) and was dropped.
+	ReasonUnreadable = "unreadable"
 )
 
 // AuditRecord is one line of the audit log: every revocation decision,

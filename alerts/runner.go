@@ -94,6 +94,11 @@ func (r *Runner) Run(ctx context.Context) error {
 func (r *Runner) work(ctx context.Context, kinds []string) {
 	for ctx.Err() == nil {
 		j, err := r.o.Queue.Claim(ctx, r.o.Lease, kinds...)
+		var unreadable *UnreadableJobError
+		if errors.As(err, &unreadable) {
+			r.dropped(unreadable)
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -106,6 +111,20 @@ func (r *Runner) work(ctx context.Context, kinds []string) {
 		}
 		r.handle(ctx, j)
 	}
+}
+
+// dropped reports a job the queue could not read and settled: an error
+// line, and a failed record in the audit log, whose reader would otherwise
+// never learn of a revocation that was decided and not carried out.
+func (r *Runner) dropped(e *UnreadableJobError) {
+	r.o.Log.Error("a queued job cannot be read and was dropped (was the pseudonym key changed?)",
+		zap.String("job", e.Member), zap.String("kind", e.Kind), zap.Error(e.Err))
+	rec := AuditRecord{Time: r.o.Now(), Event: AuditNotify, Outcome: OutcomeFailed, Reason: ReasonUnreadable,
+		Detail: "queued job " + e.Member, Error: e.Err.Error()}
+	if e.Kind == KindRevoke {
+		rec.Event = AuditRevoke
+	}
+	r.o.Audit.Audit(rec)
 }
 
 // handle carries out one claimed job and settles it.

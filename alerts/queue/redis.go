@@ -194,14 +194,26 @@ func (q *Redis) take(ctx context.Context, id, kind string) (alerts.Job, bool, er
 	sealed, _ := res[0].(string)
 	body, err := q.box.Open([]byte(sealed), id)
 	if err != nil {
-		return alerts.Job{}, false, fmt.Errorf("opening job %s: %w", id, err)
+		return alerts.Job{}, false, q.unreadable(ctx, id, kind, token, fmt.Errorf("opening: %w", err))
 	}
 	if err := json.Unmarshal(body, &j); err != nil {
-		return alerts.Job{}, false, fmt.Errorf("decoding job %s: %w", id, err)
+		return alerts.Job{}, false, q.unreadable(ctx, id, kind, token, fmt.Errorf("decoding: %w", err))
 	}
 	attempts, _ := res[1].(int64)
 	j.Attempts, j.Lease = int(attempts), token
 	return j, true, nil
+}
+
+// unreadable settles a job just taken that cannot be read (see
+// alerts.UnreadableJobError) as done, which drops its body: no worker
+// could read it on a later claim either, and it would otherwise be handed
+// out again every lease period until its retention ended, never reported.
+func (q *Redis) unreadable(ctx context.Context, id, kind, token string, cause error) error {
+	if err := doneScript.Run(ctx, q.c, []string{q.key("job", id), q.key("lease", kind)}, token, id,
+		q.cfg.Retention.Milliseconds()).Err(); err != nil {
+		return fmt.Errorf("claiming job %s: %w; dropping it: %w", id, cause, err)
+	}
+	return &alerts.UnreadableJobError{Member: id, Kind: kind, Err: cause}
 }
 
 // Extend implements alerts.Queue.

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -107,5 +108,69 @@ func TestRedisSealedNamesNoAccount(t *testing.T) {
 	}
 	if n, err := q.Pending(ctx); err != nil || n != 0 {
 		t.Errorf("%d jobs pending, %v; want none", n, err)
+	}
+}
+
+// A job sealed under another pseudonym key (the key was changed while it
+// waited) cannot be read by any worker: the first Claim that meets it
+// settles it and says so, once, instead of leasing it again every lease
+// period until its retention ends; the jobs behind it still flow.
+func TestRedisUnreadableJobIsDroppedOnce(t *testing.T) {
+	srv := redistest.Start(t)
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer client.Close()
+	newQueue := func(secret string) *Redis {
+		q, err := NewRedis(client, DefaultRedisConfig(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.SealWith([]byte(secret))
+		return q
+	}
+	old, cur := newQueue("0123456789abcdef0123456789abcdef"), newQueue("fedcba9876543210fedcba9876543210")
+	lost := job(alerts.JobID("a1", alerts.KindRevoke, "graph", "anna@example.org"))
+	if _, err := old.Enqueue(ctx, lost); err != nil {
+		t.Fatal(err)
+	}
+	next := job(alerts.JobID("a2", alerts.KindRevoke, "graph", "bob@example.org"))
+	if _, err := cur.Enqueue(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+
+	var claimed []string
+	var unreadable []*alerts.UnreadableJobError
+	for range 2 {
+		j, err := cur.Claim(ctx, 50*time.Millisecond)
+		var ue *alerts.UnreadableJobError
+		switch {
+		case errors.As(err, &ue):
+			unreadable = append(unreadable, ue)
+		case err != nil:
+			t.Fatal(err)
+		default:
+			claimed = append(claimed, j.ID)
+			if err := cur.Done(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(unreadable) != 1 || unreadable[0].Kind != alerts.KindRevoke || len(claimed) != 1 || claimed[0] != next.ID {
+		t.Fatalf("claimed %v, unreadable %v; want %s and one unreadable revocation", claimed, unreadable, next.ID)
+	}
+	// Long past its lease, nothing comes back.
+	time.Sleep(100 * time.Millisecond)
+	wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if j, err := cur.Claim(wctx, 50*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("after the drop Claim gave %q, %v; want nothing until the deadline", j.ID, err)
+	}
+	// Its body, personal data, is gone; its name stays for the retention.
+	state, err := client.HGet(ctx, cur.key("job", unreadable[0].Member), "state").Result()
+	if err != nil || state != "done" {
+		t.Errorf("dropped job's state %q, %v; want done", state, err)
+	}
+	if n, _ := client.HExists(ctx, cur.key("job", unreadable[0].Member), "job").Result(); n {
+		t.Error("the dropped job's sealed body is still stored")
 	}
 }
