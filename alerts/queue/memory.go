@@ -79,6 +79,10 @@ func (m *Memory) signal() {
 
 // Enqueue implements alerts.Queue.
 func (m *Memory) Enqueue(_ context.Context, j alerts.Job) (bool, error) {
+	if !slices.Contains(alerts.AllKinds(), j.Kind) {
+		// As Redis does: no Claim would ever hand it out.
+		return false, fmt.Errorf("enqueueing job %s: unknown kind %q", j.ID, j.Kind)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()

@@ -58,6 +58,14 @@ func runSuite(t *testing.T, newBackend func(t *testing.T) backend) {
 			t.Fatalf("enqueue after done: added=%v err=%v; a settled decision must not run twice", added, err)
 		}
 	})
+	t.Run("UnknownKindIsRefused", func(t *testing.T) {
+		b := newBackend(t)
+		j := job("j0")
+		j.Kind = "escalate"
+		if added, err := b.queue.Enqueue(context.Background(), j); err == nil || added {
+			t.Fatalf("a job no Claim would hand out was accepted: added=%v err=%v", added, err)
+		}
+	})
 	t.Run("ClaimRoundTripsTheJob", func(t *testing.T) {
 		b := newBackend(t)
 		in := job("j2")
