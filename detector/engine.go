@@ -54,7 +54,8 @@ type Engine struct {
 	trackPos bool
 	stale    staleAfter // cfg.staleAfter(), for forgetStale
 
-	warmSink uint64 // see warm
+	warmSink uint64      // see warm
+	agents   agentHashes // see agentHashes
 }
 
 // EngineStats counts what the engine did, for progress lines and metrics.

@@ -114,7 +114,7 @@ func (e *Engine) weighSignIn(ev *enrich.Event, u, org *UserState, explain bool) 
 	switch {
 	case ev.DeviceID != "" && hasHabit(u.Clients, "d", clientHash("d", ev.DeviceID)):
 		add(-w.KnownDevice, "From a device the account uses.")
-	case ev.UserAgent != "" && hasHabit(u.Clients, "a", clientHash("a", ev.UserAgent)):
+	case ev.UserAgent != "" && hasHabit(u.Clients, "a", e.agents.of(ev.UserAgent)):
 		add(-w.KnownAgent, "From client software the account uses.")
 	case ev.DeviceID == "" && hasHabitKind(u.Clients, "d"):
 		add(w.UnfamiliarClient, "From a client without a device id, while the account's own devices have one.")
@@ -184,7 +184,7 @@ func (e *Engine) learnHabits(ev *enrich.Event, u *UserState) {
 		u.Clients = touchHabit(u.Clients, Habit{Key: "d", Num: clientHash("d", ev.DeviceID), Last: ev.Time})
 	}
 	if ev.UserAgent != "" {
-		u.Clients = touchHabit(u.Clients, Habit{Key: "a", Num: clientHash("a", ev.UserAgent), Last: ev.Time})
+		u.Clients = touchHabit(u.Clients, Habit{Key: "a", Num: e.agents.of(ev.UserAgent), Last: ev.Time})
 	}
 }
 

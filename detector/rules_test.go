@@ -265,3 +265,23 @@ func TestClientHashIsFNV(t *testing.T) {
 		}
 	}
 }
+
+// agentHashes answers what clientHash does, for agents that share its
+// slots, come back, or are equal without being the same string.
+func TestAgentHashesAnswerClientHash(t *testing.T) {
+	var c agentHashes
+	agents := make([]string, 0, 2000)
+	for i := range 1000 {
+		agents = append(agents, fmt.Sprintf("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Client/%d", i), "x"+strings.Repeat("é", i%40))
+	}
+	for round := range 3 {
+		for _, ua := range agents {
+			if round == 2 {
+				ua = strings.Clone(ua) // equal bytes, another pointer
+			}
+			if got, want := c.of(ua), clientHash("a", ua); got != want {
+				t.Fatalf("round %d: of(%q) = %#x, want %#x", round, ua, got, want)
+			}
+		}
+	}
+}
