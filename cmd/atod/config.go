@@ -84,16 +84,26 @@ func loadConfig(path string) (fileConfig, error) {
 	if err != nil {
 		return c, fmt.Errorf("reading config: %w", err)
 	}
-	presetSections(raw, &c)
+	again := presetSections(raw, &c)
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return c, fmt.Errorf("config %s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		return c, fmt.Errorf("config %s: %s", path, strings.TrimPrefix(explainTypeErrors(err, raw).Error(), "yaml: "))
+	}
+	// A second document would be ignored, and with it perhaps the redis
+	// section that keeps state across restarts.
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("config %s: holds more than one YAML document (a second ---); put every key in one", path)
+	}
+	for _, preset := range again {
+		preset()
 	}
 	dir := filepath.Dir(path)
-	k := &c.Kafka
+	k, r := &c.Kafka, &c.Redis
 	for _, p := range []*string{&c.GeoIP.City, &c.GeoIP.ASN, &c.GeoIP.AnonymousIP,
-		&k.TLS.CAFile, &k.TLS.CertFile, &k.TLS.KeyFile, &k.SASL.PasswordFile, &c.Ops.TokenFile} {
+		&k.TLS.CAFile, &k.TLS.CertFile, &k.TLS.KeyFile, &k.SASL.PasswordFile, &c.Ops.TokenFile,
+		&r.PasswordFile, &r.PseudonymKeyFile, &r.TLS.CAFile, &r.TLS.CertFile, &r.TLS.KeyFile} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}

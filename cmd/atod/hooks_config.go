@@ -85,11 +85,15 @@ func defaultHooksConfig() hooksConfig {
 // presetSections gives each hooks and sinks subsection present in raw its
 // defaults before the strict decode fills in what the file says: a nil
 // pointer would otherwise decode to a zero value without defaults, and
-// presence is what enables an integration.
-func presetSections(raw []byte, c *fileConfig) {
+// presence is what enables an integration. It returns the presets of the
+// sections written with no value ("dovecot:" or "dovecot: ~"), which the
+// decode sets back to nil: the caller applies them again after it, so
+// that such a section is on with its defaults, as "dovecot: {}" is. A
+// bare "follow:" likewise means follow mode, not Kafka.
+func presetSections(raw []byte, c *fileConfig) (again []func()) {
 	var root yaml.Node
 	if err := yaml.NewDecoder(bytes.NewReader(raw)).Decode(&root); err != nil || len(root.Content) == 0 {
-		return // the strict decode reports it
+		return nil // the strict decode reports it
 	}
 	hooks := map[string]func(){
 		"graph":   func() { c.Hooks.Graph = ptr(graph.DefaultConfig()) },
@@ -107,14 +111,24 @@ func presetSections(raw []byte, c *fileConfig) {
 		"command": func() { c.Sinks.Command = &command.Config{} },
 	}
 	for name, section := range mapping(root.Content[0]) {
+		if name == "follow" && isNull(section) {
+			again = append(again, func() { c.Follow = &followConfig{} })
+		}
 		presets := map[string]map[string]func(){"hooks": hooks, "sinks": sinks}[name]
-		for key := range mapping(section) {
+		for key, value := range mapping(section) {
 			if preset, ok := presets[key]; ok {
 				preset()
+				if isNull(value) {
+					again = append(again, preset)
+				}
 			}
 		}
 	}
+	return again
 }
+
+// isNull reports a key written without a value, or with ~ or null.
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
 // mapping returns the keys of a YAML mapping node and their values.
 func mapping(n *yaml.Node) map[string]*yaml.Node {
@@ -195,6 +209,9 @@ func (c *fileConfig) validateResponse() error {
 	}
 	if h.MaxAge <= 0 {
 		add("hooks.max_age", fmt.Errorf("must be positive, got %s", h.MaxAge))
+	}
+	if h.DrainTimeout < 0 {
+		add("hooks.drain_timeout", fmt.Errorf("must not be negative, got %s", h.DrainTimeout))
 	}
 	if h.Queue.Retention < h.MaxAge {
 		add("hooks.queue.retention", fmt.Errorf("(%s) must be at least hooks.max_age (%s)", h.Queue.Retention, h.MaxAge))

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,8 +42,9 @@ func defaultOpsConfig() opsConfig {
 func (c *opsConfig) validate() error {
 	var errs []error
 	if c.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-			errs = append(errs, fmt.Errorf("ops.listen: %q is not HOST:PORT", c.Listen))
+		_, port, err := net.SplitHostPort(c.Listen)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			errs = append(errs, fmt.Errorf("ops.listen: %q is not HOST:PORT with a port from 0 (any free one) to 65535", c.Listen))
 		}
 	}
 	if err := c.validateAuth(os.LookupEnv); err != nil {

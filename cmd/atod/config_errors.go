@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// yaml.v3 reports a value of the wrong type as "line 2: cannot unmarshal
+// !!str `soon` into time.Duration": it names neither the key, which every
+// other config error does, nor anything but the first characters of the
+// value, and those may be a secret pasted into the wrong key.
+var typeErrorLine = regexp.MustCompile("^line ([0-9]+): cannot unmarshal !!([a-z]+)(?: .*)? into (.+)$")
+
+// explainTypeErrors rewrites each such line of a *yaml.TypeError as
+// "KEY (line N): want WHAT, got a TAG", the key found in raw by its line,
+// and leaves every other error as it is.
+func explainTypeErrors(err error, raw []byte) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	var root yaml.Node
+	if yaml.NewDecoder(bytes.NewReader(raw)).Decode(&root) != nil {
+		return err
+	}
+	keys := map[int]string{}
+	keysByLine(&root, "", keys)
+	msgs := make([]string, len(te.Errors))
+	for i, line := range te.Errors {
+		msgs[i] = line
+		m := typeErrorLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(m[1])
+		key := keys[n]
+		if key == "" {
+			key = "a value"
+		}
+		msgs[i] = key + " (line " + m[1] + "): want " + wantOf(m[3]) + ", got " + yamlKind(m[2])
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// keysByLine notes the dotted key of every scalar value under n by the
+// line it is on; list items get their index.
+func keysByLine(n *yaml.Node, path string, out map[int]string) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			keysByLine(c, path, out)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			keysByLine(n.Content[i+1], p, out)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			keysByLine(c, path+"["+strconv.Itoa(i)+"]", out)
+		}
+	default:
+		if _, taken := out[n.Line]; !taken {
+			out[n.Line] = path
+		}
+	}
+}
+
+// wantOf says in words what a Go type of the config takes.
+func wantOf(goType string) string {
+	switch {
+	case goType == "time.Duration":
+		return "a duration such as 30s, 5m or 24h"
+	case goType == "bool":
+		return "true or false"
+	case goType == "string":
+		return "a string"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "a whole number (" + goType + ")"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["), strings.Contains(goType, "."):
+		return "a section of keys"
+	}
+	return goType
+}
+
+// yamlKind names a YAML tag for a person; the value itself is not shown.
+func yamlKind(tag string) string {
+	switch tag {
+	case "str":
+		return "a string"
+	case "int":
+		return "a whole number"
+	case "float":
+		return "a number (or a whole number too large)"
+	case "bool":
+		return "true or false"
+	case "seq":
+		return "a list"
+	case "map":
+		return "a section of keys"
+	}
+	return "!!" + tag
+}
