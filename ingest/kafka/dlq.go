@@ -2,7 +2,9 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -24,7 +26,19 @@ const (
 	// records were detected on: "3/100", the record's place among the
 	// envelope's unusable ones. Its value is that record's own JSON.
 	HeaderPart = "atod-dlq-part"
+
+	// HeaderValueDropped is on a dead letter whose value the dead-letter
+	// topic refused as too large: the value is left out, this header
+	// gives its size, and the record itself is still on the input topic
+	// at HeaderPartition and HeaderOffset (for that topic's retention).
+	HeaderValueDropped = "atod-dlq-value-dropped"
 )
+
+// dlqBatchBytes is the writer's limit on a request. kafka-go refuses a
+// message over its limit (1 MiB by default) before asking the broker, and
+// a dead letter is a record as large as the input topic took plus atod's
+// headers: the broker's own limit is the one that counts.
+const dlqBatchBytes = 64 << 20
 
 func newDLQWriter(conn *Conn, topic string) *kafka.Writer {
 	return &kafka.Writer{
@@ -36,6 +50,7 @@ func newDLQWriter(conn *Conn, topic string) *kafka.Writer {
 		// A partial batch waits this long for company; dead letters are
 		// rare, so waiting would only delay the commit.
 		BatchTimeout: time.Millisecond,
+		BatchBytes:   dlqBatchBytes,
 		MaxAttempts:  3,
 	}
 }
@@ -92,7 +107,7 @@ func (s *session) deadLetter(ctx context.Context, recs []*record) error {
 			msgs[i] = kafka.Message{Key: r.msg.Key, Value: l.value, Headers: h, Time: r.msg.Time}
 		}
 		if err := retry(ctx, s.log, "writing dead letters", func() error {
-			err := s.c.dlq.WriteMessages(ctx, msgs...)
+			err := s.writeDeadLetters(ctx, msgs)
 			if err != nil {
 				s.c.update(func(st *Stats) { st.DLQErrors++ })
 			}
@@ -105,6 +120,58 @@ func (s *session) deadLetter(ctx context.Context, recs []*record) error {
 		s.ack([]ingest.Position{{Partition: r.partition, Offset: r.offset}})
 	}
 	return nil
+}
+
+// writeDeadLetters writes msgs. When the dead-letter topic refuses one as
+// too large, which no retry changes, they are written one at a time and
+// such a one without its value (see HeaderValueDropped): retrying it for
+// ever would hold every partition of the session, and the next owner's.
+func (s *session) writeDeadLetters(ctx context.Context, msgs []kafka.Message) error {
+	err := s.c.dlq.WriteMessages(ctx, msgs...)
+	if !tooLarge(err) {
+		return err
+	}
+	for _, m := range msgs {
+		err := s.c.dlq.WriteMessages(ctx, m)
+		if tooLarge(err) {
+			s.log.Error("a dead letter is too large for the dead-letter topic: written without its value",
+				zap.String("topic", s.c.cfg.Topic), zap.String("partition", header(m, HeaderPartition)),
+				zap.String("offset", header(m, HeaderOffset)), zap.Int("bytes", len(m.Value)))
+			m.Headers = append(slices.Clip(m.Headers), kafka.Header{Key: HeaderValueDropped, Value: []byte(strconv.Itoa(len(m.Value)))})
+			m.Value = nil
+			err = s.c.dlq.WriteMessages(ctx, m)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tooLarge reports a write refused for a message's size, by kafka-go's
+// Writer or by the broker (per message, in WriteErrors).
+func tooLarge(err error) bool {
+	if errors.Is(err, kafka.MessageSizeTooLarge) {
+		return true
+	}
+	var werr kafka.WriteErrors
+	if errors.As(err, &werr) {
+		for _, e := range werr {
+			if errors.Is(e, kafka.MessageSizeTooLarge) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func header(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
 }
 
 // retry calls f until it succeeds or ctx ends, waiting backoff(n) after
