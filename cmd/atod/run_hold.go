@@ -32,16 +32,26 @@ type holdClock struct {
 
 type holdMark struct{ wall, newest time.Time }
 
-// arrived notes events that arrived at now, the latest of them at newest.
+// arrived notes events that arrived at now, the latest of them at newest
+// (zero: none did).
+//
+// Events no newer than the newest seen get a mark too when none is
+// pending: the Sequencer holds an event of exactly the time last released
+// (two sign-ins in one second of a log with one-second timestamps), and
+// without a mark it waited for a newer event, which a quiet partition
+// may never bring. A pending mark is at the newest time already, and
+// releases them sooner.
 func (h *holdClock) arrived(now, newest time.Time) {
-	if !newest.After(h.newest) {
+	switch {
+	case newest.After(h.newest):
+		h.newest = newest
+	case newest.IsZero() || len(h.marks) > 0:
 		return
 	}
-	h.newest = newest
-	h.marks = append(h.marks, holdMark{wall: now, newest: newest})
+	h.marks = append(h.marks, holdMark{wall: now, newest: h.newest})
 }
 
-// due returns the watermark for now, and false when it did not move.
+// due returns the watermark for now, and false when no mark is due.
 func (h *holdClock) due(now time.Time, maxHold time.Duration) (time.Time, bool) {
 	cut := now.Add(-maxHold)
 	n := 0
@@ -53,9 +63,11 @@ func (h *holdClock) due(now time.Time, maxHold time.Duration) (time.Time, bool) 
 	}
 	wm := h.marks[n-1].newest
 	h.marks = append(h.marks[:0], h.marks[n:]...)
-	if !wm.After(h.released) {
+	if wm.Before(h.released) {
 		return time.Time{}, false
 	}
+	// The same watermark again releases what arrived at exactly that
+	// time since (see arrived).
 	h.released = wm
 	return wm, true
 }
