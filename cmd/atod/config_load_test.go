@@ -111,6 +111,13 @@ func TestOpsListenPortValidated(t *testing.T) {
 			t.Errorf("ops.listen %q: %v, want an error naming ops.listen", listen, err)
 		}
 	}
+	// A stop's bound: three quarters of it bound the consumer's drain,
+	// which a huge value turned negative.
+	c := defaultOpsConfig()
+	c.ShutdownTimeout = 1 << 62
+	if err := c.validate(); err == nil || !strings.Contains(err.Error(), "ops.shutdown_timeout") {
+		t.Errorf("ops.shutdown_timeout %s: %v, want an error naming it", c.ShutdownTimeout, err)
+	}
 }
 
 // DESIGN.md: "a bad value stops the program with a message naming the

@@ -12,7 +12,7 @@ import (
 // alert and event lines.
 func newLogger(w io.Writer, level string) (*zap.Logger, error) {
 	var lvl zapcore.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+	if err := lvl.UnmarshalText([]byte(level)); err != nil || lvl < zapcore.DebugLevel || lvl > zapcore.ErrorLevel {
 		return nil, fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", level)
 	}
 	enc := zap.NewDevelopmentEncoderConfig()

@@ -24,6 +24,8 @@ func TestUsageErrors(t *testing.T) {
 	os.WriteFile(badCfg, []byte("trusted_networks: [10.0.0.0/33]\ndetector:\n  lateness: -1s\n"), 0o644)
 	unknownKey := filepath.Join(dir, "unknown.yaml")
 	os.WriteFile(unknownKey, []byte("geoip:\n  citty: x.mmdb\n"), 0o644)
+	evidence := filepath.Join(dir, "evidence.jsonl")
+	os.WriteFile(evidence, []byte("{}\n"), 0o644)
 	tests := []struct {
 		name string
 		args []string
@@ -41,6 +43,11 @@ func TestUsageErrors(t *testing.T) {
 		{"missing database", []string{"replay", "--geoip-city", filepath.Join(dir, "no.mmdb"), "x"}, 2, "geoip.city"},
 		{"missing input", []string{"replay", "--log-level", "error", filepath.Join(dir, "absent.jsonl")}, 1, "absent.jsonl"},
 		{"bad log level", []string{"replay", "--log-level", "loud", "x"}, 2, "--log-level"},
+		{"log level beyond error", []string{"replay", "--log-level", "fatal", "x"}, 2, "--log-level"},
+		{"out is an input", []string{"replay", "--out", evidence, evidence}, 2, "also an input file"},
+		{"dlq is an input", []string{"replay", "--out", filepath.Join(dir, "a.jsonl"), "--dlq", evidence, "x", evidence}, 2, "also an input file"},
+		{"out and dlq one file", []string{"replay", "--out", filepath.Join(dir, "b.jsonl"), "--dlq", filepath.Join(dir, "b.jsonl"), "x"}, 2, "one file"},
+		{"dlq on stdout beside alerts", []string{"replay", "--dlq", "-", "x"}, 2, "--dlq -"},
 		{"run: bad values name their keys", []string{"run", "--config", badCfg}, 2, "detector.lateness"},
 		{"run: config required", []string{"run"}, 2, "--config is required"},
 	}
@@ -49,6 +56,9 @@ func TestUsageErrors(t *testing.T) {
 			code, _, stderr := runCLI(t, "", tt.args...)
 			if code != tt.code || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tt.code, tt.want)
+			}
+			if b, err := os.ReadFile(evidence); err != nil || string(b) != "{}\n" {
+				t.Errorf("the input file was changed: %q %v", b, err)
 			}
 		})
 	}
@@ -155,5 +165,21 @@ func TestLatenessFlagZeroOverridesConfig(t *testing.T) {
 		if got := strings.Contains(stderr, "later than the allowed lateness"); got != tc.late {
 			t.Errorf("%v: late events reported %v, want %v: %s", tc.args, got, tc.late, stderr)
 		}
+	}
+}
+
+// --dlq - with the alerts in a file: the dead letters are the command's
+// stdout, whole lines.
+func TestReplayDeadLettersOnStdout(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	os.WriteFile(in, []byte("not json\n{\"time\":\"2026-03-02T08:00:00Z\"}\n"), 0o644)
+	code, stdout, stderr := runCLI(t, "", "replay", "--log-level", "error", "--out", filepath.Join(dir, "alerts.jsonl"), "--dlq", "-", in)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "not json") {
+		t.Errorf("stdout %q: want the two dead letters, one a line", stdout)
 	}
 }

@@ -50,8 +50,8 @@ func (c *opsConfig) validate() error {
 	if err := c.validateAuth(os.LookupEnv); err != nil {
 		errs = append(errs, err)
 	}
-	if c.ShutdownTimeout < 2*time.Second {
-		errs = append(errs, fmt.Errorf("ops.shutdown_timeout: must be at least 2s, got %s", c.ShutdownTimeout))
+	if c.ShutdownTimeout < 2*time.Second || c.ShutdownTimeout > time.Hour {
+		errs = append(errs, fmt.Errorf("ops.shutdown_timeout: must be from 2s to 1h, got %s", c.ShutdownTimeout))
 	}
 	return errors.Join(errs...)
 }

@@ -49,7 +49,7 @@ func (f *replayFlags) register(fs *flag.FlagSet, eventsOnly bool) {
 	}
 	fs.StringVar(&f.out, "out", "", "write "+what+" to `file` instead of stdout")
 	fs.StringVar(&f.format, "format", autoFormat, "input `format`: "+strings.Join(formatNames(), ", "))
-	fs.StringVar(&f.dlq, "dlq", "", "write unusable input lines to `file` as JSON lines (default: a warning on stderr for each)")
+	fs.StringVar(&f.dlq, "dlq", "", "write unusable input lines to `file` as JSON lines, - for stdout with --out (default: a warning on stderr for each)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "stderr logging: debug, info, warn or error")
 	fs.DurationVar(&f.progress, "progress", 5*time.Second, "how often to log progress on stderr (0: never)")
 	if !eventsOnly {
@@ -99,6 +99,9 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	if len(files) == 0 {
 		return usageError{fmt.Errorf("%s: no input files (use - to read stdin)", name)}
+	}
+	if err := checkOutputs(files, f.out, f.dlq); err != nil {
+		return usageError{err}
 	}
 	cfg, err := loadConfig(f.config)
 	if err != nil {
@@ -175,7 +178,7 @@ func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath strin
 	defer func() { err = errors.Join(err, closeOut()) }()
 	var dlq ingest.DeadLetterSink = ingest.DeadLetterLogger(r.log)
 	if dlqPath != "" {
-		w, closeDLQ, err := openOutput(dlqPath, nil)
+		w, closeDLQ, err := openOutput(dlqPath, stdout)
 		if err != nil {
 			return err
 		}
