@@ -54,6 +54,7 @@ func loopbackOnly(hostPort string) bool {
 // variable's; "" when neither is set.
 func (c *opsConfig) token(lookupEnv func(string) (string, bool)) (string, error) {
 	var tok string
+	source := "ops.token_file"
 	switch {
 	case c.TokenFile != "":
 		raw, err := os.ReadFile(c.TokenFile)
@@ -67,9 +68,10 @@ func (c *opsConfig) token(lookupEnv func(string) (string, bool)) (string, error)
 	default:
 		v, _ := lookupEnv(envOpsToken)
 		tok = strings.TrimSpace(v)
+		source = envOpsToken
 	}
 	if tok != "" && len(tok) < minOpsToken {
-		return "", fmt.Errorf("ops.token_file: the token has %d characters; use %d or more random ones", len(tok), minOpsToken)
+		return "", fmt.Errorf("%s: the token has %d bytes; use %d or more random characters", source, len(tok), minOpsToken)
 	}
 	return tok, nil
 }

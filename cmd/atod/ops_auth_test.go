@@ -104,6 +104,12 @@ func TestOpsToken(t *testing.T) {
 		!strings.Contains(err.Error(), "ops.token_file") {
 		t.Errorf("a 5-character token: %v, want refused naming ops.token_file", err)
 	}
+	// From the environment, the error names the variable, not the file.
+	env := func(k string) (string, bool) { return map[string]string{envOpsToken: "short"}[k], k == envOpsToken }
+	if _, err := (&opsConfig{}).token(env); err == nil || !strings.Contains(err.Error(), envOpsToken) ||
+		strings.Contains(err.Error(), "token_file") {
+		t.Errorf("a short %s: %v, want refused naming the variable", envOpsToken, err)
+	}
 }
 
 var errTestNotReady = errors.New("redis: dial tcp 10.0.0.7:6379: connection refused")
