@@ -32,7 +32,10 @@ func rareForOrg(org *UserState, country string, now time.Time, learning time.Dur
 	if org.FirstSeen.IsZero() || now.Sub(org.FirstSeen) < learning || org.Logins < 20 {
 		return false
 	}
-	return orgCountryUsers(org, country) < max(2, org.Logins/200)
+	// Fewer than 0.5 % of the accounts, at least 2: users*200 < logins
+	// is users < logins/200 without rounding the share down.
+	users := orgCountryUsers(org, country)
+	return users < 2 || users*200 < org.Logins
 }
 
 // learnOrg counts an account's first sign-in, and a country new to it, in

@@ -46,7 +46,7 @@ func (e *Engine) weighSignIn(ev *enrich.Event, u, org *UserState, explain bool) 
 	w := &c.Weights
 	// Until an account has signed in enough, and from somewhere outside
 	// trusted networks, "new" says little about it.
-	learning := u.Logins < c.LearningLogins || len(u.Countries) == 0
+	learning := u.learning(c)
 	f := finding{rule: RuleNewLocation}
 	if explain {
 		f.evidence = []string{ev.ID}

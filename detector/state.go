@@ -172,7 +172,7 @@ const (
 	maxFailures  = 64
 	maxKnownNets = 16
 	maxAddrUsers = 256
-	maxIncidents = 8
+	maxIncidents = 16 // at least one per account-level rule, so an open incident is never pushed out
 	maxEvidence  = 10
 	maxAlertUser = 20
 	maxHabits    = 12

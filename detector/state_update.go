@@ -194,3 +194,11 @@ func dropFront[T any](s []T, n int) []T {
 	clear(s[k:])
 	return s[:k]
 }
+
+// learning reports whether the account is still in its learning period:
+// fewer than learning_logins successful sign-ins, or none yet from a place
+// outside trusted networks (detection.md, "Learning"). Every rule that
+// spares learning accounts asks this one question.
+func (u *UserState) learning(c *SignInConfig) bool {
+	return u.Logins < c.LearningLogins || len(u.Countries) == 0
+}
