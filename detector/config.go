@@ -247,10 +247,12 @@ func (c *Config) Validate() error {
 	if c.AddrAttack.MinAccounts < 2 {
 		errs = append(errs, fmt.Errorf("detector.address_attack.min_accounts: must be at least 2"))
 	}
-	for key, share := range map[string]float64{"min_fail_share": c.AddrAttack.MinFailShare,
-		"stuffing_unknown_share": c.AddrAttack.StuffingUnknownShare} {
-		if share < 0 || share > 1 {
-			errs = append(errs, fmt.Errorf("detector.address_attack.%s: must be between 0 and 1", key))
+	for _, share := range []struct {
+		key string
+		v   float64
+	}{{"min_fail_share", c.AddrAttack.MinFailShare}, {"stuffing_unknown_share", c.AddrAttack.StuffingUnknownShare}} {
+		if share.v < 0 || share.v > 1 {
+			errs = append(errs, fmt.Errorf("detector.address_attack.%s: must be between 0 and 1", share.key))
 		}
 	}
 	if c.BruteForce.MinFailures < 1 {
@@ -269,6 +271,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("detector.policy.revoke_score: %d is below policy.alert_score %d",
 			c.Policy.RevokeScore, c.Policy.AlertScore))
 	}
+	errs = append(errs, c.validatePoints()...)
 	for i, u := range c.Policy.NeverRevoke {
 		if strings.TrimSpace(u) == "" {
 			errs = append(errs, fmt.Errorf("detector.policy.never_revoke[%d]: empty account name", i))
