@@ -207,6 +207,7 @@ func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Aler
 	}
 	prevSeen := u.Seen
 	defer e.markApplied(ev, u, prevSeen)
+	e.tendOrg(ev.Time)
 	if expired(u.Seen, ev.Time, e.cfg.UserRetention) {
 		u.reset()
 	}

@@ -1,6 +1,9 @@
 package detector
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // The organisation (a tenant) has habits too: which countries its people
 // sign in from. They are kept in a pseudo-account per tenant, so that a
@@ -66,4 +69,34 @@ func learnOrg(org *UserState, now time.Time, firstLogin bool, newCountry string)
 	}
 	org.Seen = now
 	return true
+}
+
+// tendOrg keeps the organisation's state while its tenant is active and
+// forgets what no rule can use any more, as of an event at now.
+//
+// Its Seen moves with learnOrg only, that is with an account's first
+// sign-in or a country new to an account: a stable tenant brings neither
+// for weeks, and its state expired after user_retention, taking with it
+// the count of accounts that makes a country rare, which then never came
+// back (existing accounts are past their first sign-in). Seen is moved
+// once a quarter of the retention instead of with every event, since each
+// move is a write of a state every instance shares. Spray attempts, which
+// name an account and an address, go once the window and the lateness
+// have passed, not only when the next spray-like failure comes.
+func (e *Engine) tendOrg(now time.Time) {
+	org := e.org
+	changed := false
+	if !org.Seen.IsZero() && now.Sub(org.Seen) >= e.cfg.UserRetention/4 {
+		org.Seen, changed = now, true
+	}
+	if len(org.Sprays) > 0 {
+		cut := now.Add(-e.cfg.Spray.Window - e.cfg.Lateness)
+		if org.Sprays[0].Time.Before(cut) {
+			org.Sprays = slices.DeleteFunc(org.Sprays, func(s SprayAttempt) bool { return s.Time.Before(cut) })
+			changed = true
+		}
+	}
+	if changed {
+		e.orgDirty[org] = true
+	}
 }

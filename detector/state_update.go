@@ -52,7 +52,8 @@ func (c *Config) sessionMemory() time.Duration {
 // forgetStale drops, as of the account's newest event, what no rule can
 // use any more: failures older than every window that counts them (plus
 // the allowed lateness, so that an event late within it finds what it
-// would have found) and sessions unused for longer than sessionMemory.
+// would have found), sessions unused for longer than sessionMemory, and a
+// risky sign-in older than risk_memory (plus the lateness).
 // Personal data that no rule needs is not kept; on the demo tenant this
 // was a fifth of what an account stores.
 // k holds the two spans, computed once per Engine (staleAfter): this runs
@@ -65,13 +66,19 @@ func (u *UserState) forgetStale(k staleAfter) {
 		cut := u.Seen.Add(-k.sessions)
 		u.Sessions = slices.DeleteFunc(u.Sessions, func(s Session) bool { return s.Last.Before(cut) })
 	}
+	// The latest risky sign-in (its address and event id) only matters to
+	// the mailbox rules within risk_memory.
+	if !u.Risk.Time.IsZero() && u.Risk.Time.Before(u.Seen.Add(-k.risk)) {
+		u.Risk = RiskySignIn{}
+	}
 }
 
 // staleAfter is how long forgetStale keeps failures and unused sessions.
-type staleAfter struct{ failures, sessions time.Duration }
+type staleAfter struct{ failures, sessions, risk time.Duration }
 
 func (c *Config) staleAfter() staleAfter {
-	return staleAfter{failures: c.maxUserWindow() + c.Lateness, sessions: c.sessionMemory()}
+	return staleAfter{failures: c.maxUserWindow() + c.Lateness, sessions: c.sessionMemory(),
+		risk: c.SignIn.RiskMemory + c.Lateness}
 }
 
 // failuresBefore counts the failures, oldest first, before cut.
