@@ -1,5 +1,7 @@
 package redisstore
 
+import "time"
+
 // stateCache keeps, per key, the value a successful Save wrote, so that the
 // next Load of the key reads no Redis: in a replay most keys of a batch
 // were saved by an earlier batch. What a hit saves is Redis's work, the
@@ -27,6 +29,14 @@ package redisstore
 // pendingWrite). A batch that ends before its Save leaves its keys as
 // they were, which is what Redis holds.
 //
+// An entry is also too old to serve once the key may have expired in
+// Redis: revisions start again at 1 when another instance creates the key
+// anew, so the compare-and-set would take a cached state at a revision
+// that happens to match for current, hand out the old state, and overwrite
+// the other instance's write. An entry older than maxAge (nine tenths of
+// the shorter key TTL, measured from before the value was known current)
+// is a miss. The clock is read once per Load (tick), not per key.
+//
 // The bound is an entry count, kept with generations: each entry carries
 // the generation it was last put in, a generation ends after half the
 // bound of puts, and then the entries of the generation before it go.
@@ -44,25 +54,40 @@ type stateCache struct {
 	puts      int // in the current generation
 	entries   map[string]cacheEntry
 
+	maxAge time.Duration // see above
+	start  time.Time     // with its monotonic reading
+	clock  time.Duration // since start, as of the last tick
+
 	hits, misses int64
 }
 
 type cacheEntry struct {
 	raw []byte
 	gen uint32
+	at  time.Duration // clock when put
 }
 
-// newStateCache returns a cache of at most max entries, or nil for 0.
-func newStateCache(max int) *stateCache {
+// newStateCache returns a cache of at most max entries whose keys live
+// at least ttl in Redis, or nil for max 0.
+func newStateCache(max int, ttl time.Duration) *stateCache {
 	if max <= 0 {
 		return nil
 	}
-	return &stateCache{max: max, half: (max + 1) / 2, entries: make(map[string]cacheEntry)}
+	return &stateCache{max: max, half: (max + 1) / 2, entries: make(map[string]cacheEntry),
+		maxAge: ttl / 10 * 9, start: time.Now()}
 }
 
-// get returns key's value; nil if the cache has none.
+// tick reads the clock for the gets and puts that follow.
+func (c *stateCache) tick() { c.clock = time.Since(c.start) }
+
+// get returns key's value; nil if the cache has none, or none young
+// enough.
 func (c *stateCache) get(key string) []byte {
 	e, ok := c.entries[key]
+	if ok && c.clock-e.at > c.maxAge {
+		delete(c.entries, key)
+		ok = false
+	}
 	if !ok {
 		c.misses++
 		return nil
@@ -77,7 +102,7 @@ func (c *stateCache) put(key string, raw []byte) {
 	if c.puts >= c.half || len(c.entries) >= c.max {
 		c.age()
 	}
-	c.entries[key] = cacheEntry{raw: raw, gen: c.gen}
+	c.entries[key] = cacheEntry{raw: raw, gen: c.gen, at: c.clock}
 	c.puts++
 }
 

@@ -80,7 +80,7 @@ func BenchmarkCacheHit(b *testing.B) {
 	us, as, uc, ac := demoCodecs(b)
 	keysU, keysA := make([]string, len(us)), make([]string, len(as))
 	ub, ab := make([][]byte, len(us)), make([][]byte, len(as))
-	c := newStateCache(2 * (len(us) + len(as)))
+	c := newStateCache(2*(len(us)+len(as)), time.Hour)
 	for i := range us {
 		keysU[i] = "u" + us[i].User
 		ub[i], _ = uc.appendValue(nil, &us[i])
@@ -247,7 +247,7 @@ func BenchmarkCacheLarge(b *testing.B) {
 	for i := range keys {
 		keys[i] = fmt.Sprintf("atod:u:{%016x}", rand.Uint64())
 	}
-	c := newStateCache(DefaultLocalCacheEntries)
+	c := newStateCache(DefaultLocalCacheEntries, time.Hour)
 	value := []byte("value")
 	for _, k := range keys {
 		c.put(k, value)

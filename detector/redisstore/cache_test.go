@@ -25,7 +25,7 @@ import (
 // always there.
 func TestStateCacheBound(t *testing.T) {
 	for _, max := range []int{1, 2, 3, 10, 1000} {
-		c := newStateCache(max)
+		c := newStateCache(max, time.Hour)
 		for i := range 20 * max {
 			key := fmt.Sprint(i % (3*max/2 + 1))
 			switch i % 7 {
@@ -43,12 +43,12 @@ func TestStateCacheBound(t *testing.T) {
 			}
 		}
 	}
-	if newStateCache(0) != nil {
+	if newStateCache(0, time.Hour) != nil {
 		t.Error("a bound of 0 keeps a cache")
 	}
 	// What was put in the last half bound survives; a key read and put
 	// back moves to the young generation.
-	c := newStateCache(100)
+	c := newStateCache(100, time.Hour)
 	for i := range 1000 {
 		c.put(fmt.Sprint(i), []byte{1})
 		if i%10 == 0 {
@@ -415,4 +415,25 @@ func TestConformanceWithoutCache(t *testing.T) {
 		cfg.LocalCacheEntries = 0
 		return newTestStore(t, cfg)
 	})
+}
+
+// An entry is served until nine tenths of the key TTL after it was put
+// (the key cannot have expired in Redis before), and not after.
+func TestCacheEntriesAgeOut(t *testing.T) {
+	c := newStateCache(100, time.Hour)
+	c.tick()
+	c.put("k", []byte("v"))
+	c.start = c.start.Add(-53 * time.Minute) // 53 minutes pass
+	c.tick()
+	if c.get("k") == nil {
+		t.Fatal("an entry 53 minutes old (TTL 1h) was not served")
+	}
+	c.start = c.start.Add(-2 * time.Minute)
+	c.tick()
+	if c.get("k") != nil {
+		t.Fatal("an entry 55 minutes old (TTL 1h) was served: the key may have expired and been created anew")
+	}
+	if c.len() != 0 {
+		t.Errorf("the aged entry is still held")
+	}
 }

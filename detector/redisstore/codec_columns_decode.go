@@ -48,6 +48,17 @@ func decodeStructs(r *reader, ep *plan, v reflect.Value) error {
 
 var errBadColumn = errors.New("malformed column")
 
+// maxColumnBytes bounds what one column's runs and affixes expand to when
+// decoded. Both repeat bytes stored once (a run decodes its value for each
+// element, an affix adds its prefix and suffix to each), so a value of B
+// bytes could ask for about B²/4: 17 MB from 4 KB, hundreds of gigabytes
+// from a megabyte, an out-of-memory crash from one damaged value. A state
+// atod wrote stays far below it: lists are capped at 256 entries, and
+// identifiers at MaxIDLen.
+const maxColumnBytes = 1 << 20
+
+var errColumnTooLarge = errors.New("column expands beyond 1 MiB")
+
 // decodeColumn reads one column into the elements of v, or skips it when
 // f is nil.
 func decodeColumn(r *reader, f *field, wt wireType, v reflect.Value, n int) error {
@@ -78,6 +89,7 @@ func decodeColumn(r *reader, f *field, wt wireType, v reflect.Value, n int) erro
 		return decodeAffix(r, f, wt, v, n)
 	}
 	count := mode - colRuns + 1
+	expanded := 0
 	for i := 0; ; {
 		if count == 0 || count > uint64(n-i) {
 			return errBadColumn
@@ -87,6 +99,9 @@ func decodeColumn(r *reader, f *field, wt wireType, v reflect.Value, n int) erro
 			r.off = at // each element decodes its own copy: no shared pointers
 			if err := one(i + j); err != nil {
 				return err
+			}
+			if expanded += r.off - at; expanded > maxColumnBytes {
+				return errColumnTooLarge
 			}
 		}
 		if i += int(count); i == n {
@@ -136,6 +151,7 @@ func decodeAffix(r *reader, f *field, wt wireType, v reflect.Value, n int) error
 	}
 	sub := &reader{base: r.base}
 	var buf []byte
+	expanded := 0
 	for i := range n {
 		mid, err := r.bytes()
 		if err != nil || f == nil {
@@ -143,6 +159,9 @@ func decodeAffix(r *reader, f *field, wt wireType, v reflect.Value, n int) error
 				return err
 			}
 			continue
+		}
+		if expanded += len(prefix) + len(mid) + len(suffix); expanded > maxColumnBytes {
+			return errColumnTooLarge
 		}
 		buf = append(append(append(buf[:0], prefix...), mid...), suffix...)
 		sub.b, sub.off, sub.end = buf, 0, len(buf)

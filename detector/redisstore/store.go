@@ -160,7 +160,7 @@ func New(cfg Config, opts Options) (*Store, error) {
 		addrs:   addrs,
 		log:     opts.Log,
 		pending: make(map[string]pendingWrite),
-		cache:   newStateCache(cfg.LocalCacheEntries),
+		cache:   newStateCache(cfg.LocalCacheEntries, min(userTTL, addrTTL)),
 		records: recordKey(pseudonymKey),
 	}, nil
 }
@@ -220,6 +220,9 @@ func (s *Store) Load(ctx context.Context, users []string, addrs []netip.Addr) ([
 			raws[i] = got[j]
 		}
 	}
+	if err := s.dropCorrupt(ctx, keys, raws); err != nil {
+		return nil, nil, err
+	}
 	bodies := s.remember(keys, raws)
 	us := make([]*detector.UserState, len(users))
 	as := make([]*detector.AddrState, len(addrs))
@@ -264,6 +267,9 @@ func (s *Store) fromCache(keys []string) (raws [][]byte, missing []int) {
 	missing = make([]int, 0, len(keys))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.cache != nil {
+		s.cache.tick()
+	}
 	for i, k := range keys {
 		if s.cache != nil {
 			raws[i] = s.cache.get(k)
