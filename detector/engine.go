@@ -195,8 +195,13 @@ func (e *Engine) load(ctx context.Context, events []enrich.Event) error {
 
 // tracksAddr reports whether the event's address gets state of its own.
 // Trusted networks never count as evidence of attack, so they get none.
+// Only sign-ins do: every address rule counts sign-ins, and mailbox
+// events, more than half of a tenant's, only moved the address's Seen,
+// which kept state alive that no rule could use (all its windows are at
+// most addr_retention), at the cost of a lookup, and with Redis a read and
+// a write, per event.
 func tracksAddr(ev *enrich.Event) bool {
-	return ev.IP.IsValid() && !ev.Geo.Trusted
+	return ev.Type == ingest.TypeLogin && ev.IP.IsValid() && !ev.Geo.Trusted
 }
 
 // handle updates state with one event and runs the rules it concerns.
