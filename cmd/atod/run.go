@@ -134,6 +134,11 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 	if err != nil {
 		return err
 	}
+	if rs != nil {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "atod_state_dropped_total",
+			Help: "Detector states in Redis that could not be read (damaged, or from an atod version this one does not read): their account or address started afresh."},
+			func() float64 { return float64(rs.Dropped()) }))
+	}
 	defer func() { err = errors.Join(err, closeStore()) }()
 	conn := consumer.Conn()
 	pub := alertskafka.New(cfg.Kafka.AlertsTopic, alertskafka.Options{Brokers: conn.Brokers, Transport: conn.Transport, Log: log})

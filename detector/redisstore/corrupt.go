@@ -37,6 +37,7 @@ func (s *Store) dropCorrupt(ctx context.Context, keys []string, raws [][]byte) e
 			return s.redisError(ctx, "deleting the damaged value of "+keys[i], err)
 		}
 		raws[i] = nil
+		s.dropped.Add(1)
 		if s.cache != nil {
 			s.cache.drop(keys[i])
 		}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -39,6 +40,9 @@ type Store struct {
 	users            *codec[detector.UserState]
 	addrs            *codec[detector.AddrState]
 	log              *zap.Logger
+	// dropped counts the states that could not be read and started
+	// afresh (see decodeState and dropCorrupt), for a metric.
+	dropped atomic.Int64
 
 	mu sync.Mutex
 	// lastUsers and lastAddrs are the states the last Load handed out, in
@@ -187,6 +191,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// Dropped reports how many states could not be read (damaged, or written
+// by a version of atod that this one does not read) and started afresh.
+func (s *Store) Dropped() int64 { return s.dropped.Load() }
+
 // Close closes the connections.
 func (s *Store) Close() error { return s.client.Close() }
 
@@ -255,6 +263,7 @@ func decodeState[T any](s *Store, c *codec[T], what, key string, raw, body []byt
 	rev, err := decodeInto(c, raw, body, v)
 	if err != nil {
 		s.log.Warn("dropping undecodable "+what+" state", zap.String("key", key), zap.Error(err))
+		s.dropped.Add(1)
 		*v = *new(T)
 	}
 	return v, rev

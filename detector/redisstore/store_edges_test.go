@@ -44,6 +44,9 @@ func TestUnparseableRevisionIsReplaced(t *testing.T) {
 				us[0].Logins = 1
 				err = s.Save(ctx, us, nil)
 				if err == nil {
+					if n := s.Dropped(); n != 1 {
+						t.Errorf("Dropped() = %d after one damaged value, want 1 (the metric atod_state_dropped_total)", n)
+					}
 					return
 				}
 				if !errors.Is(err, detector.ErrConflict) {
