@@ -52,8 +52,15 @@ func (c Config) Validate() error {
 	if !strings.Contains(c.Subject, "@") {
 		errs = append(errs, fmt.Errorf("subject: an administrator's address is required, got %q", c.Subject))
 	}
-	if u, err := url.Parse(c.BaseURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		errs = append(errs, fmt.Errorf("base_url: %q is not an http(s) URL", c.BaseURL))
+	for _, u := range []struct{ key, v string }{{"base_url", c.BaseURL}, {"token_url", c.TokenURL}} {
+		if u.key == "token_url" && u.v == "" {
+			continue // the key file's token_uri, checked by New
+		}
+		if p, err := url.Parse(u.v); err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") {
+			errs = append(errs, fmt.Errorf("%s: %q is not an http(s) URL", u.key, u.v))
+		} else if err := httpx.CheckPlainHTTP(p, false); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", u.key, err))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -106,6 +113,11 @@ func New(cfg Config, o Options) (*Client, error) {
 		return nil, fmt.Errorf("credentials_file %s: private_key: %w", cfg.CredentialsFile, err)
 	}
 	tokenURL := cmp(cfg.TokenURL, sa.TokenURI, "https://oauth2.googleapis.com/token")
+	if u, err := url.Parse(tokenURL); err != nil || u.Host == "" {
+		return nil, fmt.Errorf("credentials_file %s: token_uri %q is not a URL", cfg.CredentialsFile, tokenURL)
+	} else if err := httpx.CheckPlainHTTP(u, false); err != nil {
+		return nil, fmt.Errorf("credentials_file %s: token_uri: %w", cfg.CredentialsFile, err)
+	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = httpx.NewClient()
 	}
@@ -159,12 +171,22 @@ func (c *Client) Revoke(ctx context.Context, user string, _ detector.Alert) (boo
 			c.tokens.Invalidate()
 			continue
 		}
+		if se != nil && se.Status == http.StatusForbidden && quotaReasons[se.Code] {
+			retry = true // throttling, not a missing permission
+		}
 		return retry, err
 	}
 }
 
+// quotaReasons are the reasons of a 403 that the Directory API's "Limits
+// and quotas" page says to retry with exponential back-off: it signals its
+// quotas with 403 as well as 429.
+var quotaReasons = map[string]bool{"userRateLimitExceeded": true, "rateLimitExceeded": true, "quotaExceeded": true}
+
 // parseError reads Google's error object:
 // {"error":{"code":403,"message":"...","errors":[{"reason":"forbidden",...}],"status":"PERMISSION_DENIED"}}.
+// The code is the first error's reason when there is one: the status is
+// the same PERMISSION_DENIED for a missing permission and for a quota.
 func parseError(body []byte) (string, string, bool) {
 	var e struct {
 		Error struct {
@@ -179,7 +201,7 @@ func parseError(body []byte) (string, string, bool) {
 		return "", "", false
 	}
 	code := e.Error.Status
-	if code == "" && len(e.Error.Errors) > 0 {
+	if len(e.Error.Errors) > 0 && e.Error.Errors[0].Reason != "" {
 		code = e.Error.Errors[0].Reason
 	}
 	return code, e.Error.Message, true

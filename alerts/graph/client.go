@@ -156,7 +156,13 @@ func (c *Client) Describe(user string) string {
 	return d
 }
 
+// userURL is the user's resource. A name that starts with $ must be
+// addressed as users('$name@domain') (Graph's "Get user": a plain path
+// segment with a $ reads as a system query option), with any ' doubled.
 func (c *Client) userURL(user string) string {
+	if strings.HasPrefix(user, "$") {
+		return c.cfg.GraphURL + "/users('" + url.PathEscape(strings.ReplaceAll(user, "'", "''")) + "')"
+	}
 	return c.cfg.GraphURL + "/users/" + url.PathEscape(user)
 }
 
@@ -164,14 +170,16 @@ func (c *Client) userURL(user string) string {
 // object id). The steps are idempotent, so a retry after a partial failure
 // repeats the ones already done harmlessly.
 func (c *Client) Revoke(ctx context.Context, user string, _ detector.Alert) (bool, error) {
-	var ans struct {
+	var ans *struct {
 		Value *bool `json:"value"`
 	}
 	if retry, err := c.call(ctx, http.MethodPost, c.userURL(user)+"/revokeSignInSessions", nil, &ans,
 		"revoking sign-in sessions of "+user); err != nil {
 		return retry, err
 	}
-	if ans.Value == nil || !*ans.Value {
+	// v1.0 documents 200 {"value": true}; a 204, which leaves ans nil, is
+	// a success too. A body without "value": true is not.
+	if ans != nil && (ans.Value == nil || !*ans.Value) {
 		return false, fmt.Errorf("revoking sign-in sessions of %s: Graph answered without \"value\": true", user)
 	}
 	if c.cfg.DisableAccount {

@@ -37,7 +37,7 @@ type Client struct {
 	now      func() time.Time
 
 	mu  sync.Mutex
-	ids map[string]string // login → user id; ids never change
+	ids map[string]knownID // login → user id, for idTTL
 }
 
 var (
@@ -57,7 +57,7 @@ func New(cfg Config, o Options) (*Client, error) {
 		o.Now = time.Now
 	}
 	c := &Client{org: strings.TrimRight(cfg.OrgURL, "/"), http: o.HTTPClient, revokeOA: cfg.RevokeOAuthTokens,
-		now: o.Now, ids: map[string]string{}}
+		now: o.Now, ids: map[string]knownID{}}
 	if !cfg.useOAuth() {
 		tok, err := secret.Load(cfg.tokenRef(), o.LookupEnv)
 		if err != nil {
@@ -101,43 +101,72 @@ func (c *Client) Describe(user string) string {
 	return "GET " + c.org + "/api/v1/users/" + url.PathEscape(user) + "; DELETE " + c.sessionsURL("{id}")
 }
 
-// Revoke implements alerts.Revoker; user is the Okta login. The user's id
-// is looked up once and remembered.
-func (c *Client) Revoke(ctx context.Context, user string, _ detector.Alert) (bool, error) {
-	id, retry, err := c.userID(ctx, user)
-	if err != nil {
-		return retry, err
-	}
-	_, retry, err = c.call(ctx, http.MethodDelete, c.sessionsURL(id), "revoking sessions of "+user)
-	return retry, err
+// knownID is a user id looked up, and when.
+type knownID struct {
+	id string
+	at time.Time
 }
 
-func (c *Client) userID(ctx context.Context, user string) (string, bool, error) {
-	key := strings.ToLower(user)
+// idTTL is how long a login's id is remembered. An id does not change, but
+// the login may come to name another user (deleted and created again, a
+// rehire): an id kept for ever would then send every revocation to a user
+// who no longer exists, or to the wrong one.
+const idTTL = time.Hour
+
+// Revoke implements alerts.Revoker; user is the Okta login. The user's id
+// is looked up and remembered for idTTL; a remembered id that Okta no
+// longer knows (404) is looked up again once.
+func (c *Client) Revoke(ctx context.Context, user string, _ detector.Alert) (bool, error) {
+	for try := 0; ; try++ {
+		id, remembered, retry, err := c.userID(ctx, user)
+		if err != nil {
+			return retry, err
+		}
+		_, retry, err = c.call(ctx, http.MethodDelete, c.sessionsURL(id), "revoking sessions of "+user)
+		var se *httpx.StatusError
+		if remembered && try == 0 && errors.As(err, &se) && se.Status == http.StatusNotFound {
+			c.forget(user)
+			continue
+		}
+		return retry, err
+	}
+}
+
+func (c *Client) forget(user string) {
 	c.mu.Lock()
-	id, ok := c.ids[key]
+	delete(c.ids, strings.ToLower(user))
 	c.mu.Unlock()
-	if ok {
-		return id, false, nil
+}
+
+// userID returns user's id, and whether it was remembered rather than
+// looked up now.
+func (c *Client) userID(ctx context.Context, user string) (id string, remembered, retry bool, err error) {
+	key := strings.ToLower(user)
+	now := c.now()
+	c.mu.Lock()
+	k, ok := c.ids[key]
+	c.mu.Unlock()
+	if ok && now.Sub(k.at) < idTTL {
+		return k.id, true, false, nil
 	}
 	op := "looking up " + user
 	body, retry, err := c.call(ctx, http.MethodGet, c.org+"/api/v1/users/"+url.PathEscape(user), op)
 	if err != nil {
-		return "", retry, err
+		return "", false, retry, err
 	}
 	var u struct {
 		ID string `json:"id"`
 	}
 	if err := json.Unmarshal(body, &u); err != nil || u.ID == "" {
-		return "", false, fmt.Errorf("%s: malformed answer: %s", op, httpx.Snippet(body))
+		return "", false, false, fmt.Errorf("%s: malformed answer: %s", op, httpx.Snippet(body))
 	}
 	c.mu.Lock()
 	if len(c.ids) > 100_000 {
 		clear(c.ids)
 	}
-	c.ids[key] = u.ID
+	c.ids[key] = knownID{id: u.ID, at: now}
 	c.mu.Unlock()
-	return u.ID, false, nil
+	return u.ID, false, false, nil
 }
 
 // call sends one API request. Okta signals its rate limits with

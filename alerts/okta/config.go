@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 
+	"github.com/atod-project/atod/alerts/internal/httpx"
 	"github.com/atod-project/atod/alerts/internal/secret"
 )
 
@@ -52,6 +53,8 @@ func (c Config) Validate(lookupEnv func(string) (string, bool)) error {
 	var errs []error
 	if u, err := url.Parse(c.OrgURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		errs = append(errs, fmt.Errorf("org_url: %q is not an http(s) URL", c.OrgURL))
+	} else if err := httpx.CheckPlainHTTP(u, false); err != nil {
+		errs = append(errs, fmt.Errorf("org_url: %w", err))
 	}
 	switch {
 	case c.useOAuth() && (c.ClientID == "" || c.PrivateKeyFile == ""):

@@ -17,6 +17,9 @@ import (
 type Token struct {
 	Value   string
 	Expires time.Time
+	// Renew is when the token is replaced: expiryMargin before Expires,
+	// or halfway through a lifetime shorter than twice that.
+	Renew time.Time
 }
 
 // FormFunc returns the form of one token request; it is called for each
@@ -37,7 +40,9 @@ type Source struct {
 }
 
 // expiryMargin is how long before its expiry a token is replaced, so that
-// a token does not expire between the check and the provider's reading.
+// a token does not expire between the check and the provider's reading. A
+// token that lives less than twice as long is replaced halfway: with the
+// whole margin, one of 60 s or less was fetched again for every call.
 const expiryMargin = 60 * time.Second
 
 // Token returns a cached token or fetches one. retry reports whether a
@@ -47,7 +52,7 @@ func (s *Source) Token(ctx context.Context) (tok string, retry bool, err error) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	if s.token.Value != "" && now.Before(s.token.Expires.Add(-expiryMargin)) {
+	if s.token.Value != "" && now.Before(s.token.Renew) {
 		return s.token.Value, false, nil
 	}
 	t, retry, err := s.fetch(ctx, now)
@@ -131,7 +136,7 @@ func decodeToken(from string, status int, retryAfter string, body []byte, now ti
 	if n, ok := parseSeconds(ans.ExpiresIn); ok {
 		life = n
 	}
-	return Token{Value: ans.AccessToken, Expires: now.Add(life)}, false, nil
+	return Token{Value: ans.AccessToken, Expires: now.Add(life), Renew: now.Add(life - min(expiryMargin, life/2))}, false, nil
 }
 
 // maxLifetime caps expires_in: a token kept longer would outlive a
