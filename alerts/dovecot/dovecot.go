@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strings"
 
 	"github.com/atod-project/atod/alerts"
 	"github.com/atod-project/atod/alerts/internal/httpx"
@@ -163,6 +164,10 @@ const (
 // an error: there is nothing to end.
 func (c *Client) Revoke(ctx context.Context, user string, a detector.Alert) (bool, error) {
 	op := "kicking " + user + " from Dovecot"
+	if strings.ContainsAny(user, "*?") {
+		// doveadm kick takes a mask: "*" would end every user's sessions.
+		return false, fmt.Errorf("%s: the name holds a wildcard (* or ?) that doveadm kick would match other users with", op)
+	}
 	body, err := json.Marshal(c.command(user, a))
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)

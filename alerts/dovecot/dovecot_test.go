@@ -165,3 +165,19 @@ func TestKickAnswers(t *testing.T) {
 		})
 	}
 }
+
+// doveadm kick takes a mask: a name with * or ? would end other users'
+// sessions too (all of them, for "*"). Such a name is refused for good,
+// and nothing is sent.
+func TestKickRefusesAWildcardName(t *testing.T) {
+	for _, user := range []string{"*", "ann?@example.org", "*@example.org"} {
+		c, rec := newClient(t, answer(`[["doveadmResponse",[],"atod-a1b2"]]`), nil)
+		retry, err := c.Revoke(context.Background(), user, alert)
+		if err == nil || retry || !strings.Contains(err.Error(), "wildcard") {
+			t.Errorf("%q: retry=%v err=%v; want a permanent refusal", user, retry, err)
+		}
+		if n := len(rec.Requests()); n != 0 {
+			t.Errorf("%q: %d requests sent", user, n)
+		}
+	}
+}
