@@ -103,6 +103,14 @@ func lastAngle(b []byte) string {
 // failureReason maps the auth process's words to a canonical reason, or
 // "" for messages that are no verdict on a password.
 func failureReason(text []byte) string {
+	// With auth_verbose_passwords the password tried follows the verdict,
+	// "(given password: ...)" or "(SHA1 of given password: ...)": what a
+	// client typed must not decide the reason ("Winter2026-expired").
+	for _, tail := range []string{" (given password", " (SHA1 of given password"} {
+		if i := bytes.Index(text, []byte(tail)); i >= 0 {
+			text = text[:i]
+		}
+	}
 	has := func(word string) bool { return containsFold(text, word) }
 	switch {
 	case has("unknown user"), has("user not known"):

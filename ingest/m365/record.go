@@ -151,7 +151,15 @@ func (r *record) login(f *ingest.Fields, loggedIn bool) error {
 // logonError maps the LogonError names of records that lack an error
 // number to failure reasons, as entra.Outcome maps the numbers.
 func logonError(name string) (reason string, interrupt bool) {
-	switch strings.ToLower(name) {
+	lower := strings.ToLower(name)
+	if strings.HasSuffix(lower, "interrupt") {
+		// Every ...Interrupt is a step the user is asked to take after a
+		// correct password (docs/formats.md), as entra.Outcome's codes
+		// 50072 to 50199 are: PasswordResetRegistrationRequiredInterrupt
+		// (50125) and the like, not only the names listed below.
+		return "", true
+	}
+	switch lower {
 	case "invalidusernameorpassword":
 		return ingest.ReasonBadPassword, false
 	case "useraccountnotfound":
@@ -159,7 +167,7 @@ func logonError(name string) (reason string, interrupt bool) {
 	case "idslocked", "userdisabled", "useraccountdisabled":
 		return ingest.ReasonLocked, false
 	case "userstrongauthclientauthnrequiredinterrupt", "userstrongauthclientauthnrequired",
-		"userstrongauthenrollmentrequiredinterrupt", "userstrongauthenrollmentrequired", "kmsiinterrupt", "cmsiinterrupt":
+		"userstrongauthenrollmentrequired", "deviceauthenticationrequired":
 		return "", true
 	}
 	return ingest.ReasonOther, false

@@ -53,7 +53,10 @@ func (*Program) Match(m *syslog.Message) bool { return strings.HasPrefix(m.App, 
 
 // Decode implements syslog.Program.
 func (p *Program) Decode(m *syslog.Message, emit func(ingest.Event)) error {
-	if !strings.HasSuffix(m.App, "/smtpd") {
+	// "postfix" alone is rsyslog's programname for every Postfix program
+	// (it stops at the tag's first "/"): the line shapes below, a SASL
+	// failure warning and a client=... sasl_username= line, are smtpd's.
+	if !strings.HasSuffix(m.App, "/smtpd") && m.App != "postfix" {
 		return errNotSASL
 	}
 	text := m.Text

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -98,9 +99,17 @@ func (p *Parser) parseJSON(line []byte) (Message, error) {
 		Text: text,
 		Body: text,
 	}
-	if m.App == "" && len(r.SyslogTag) > 0 {
+	if len(r.SyslogTag) > 0 {
+		// rsyslog's programname (and app-name, from it) stops at the
+		// first "/" of the tag: "postfix/smtpd[982]:" gives "postfix".
+		// The tag says which of a suite's programs wrote the line.
 		app, pid, _ := splitTag(append([]byte(str(r.SyslogTag)), ' '))
-		m.App, m.PID = string(app), string(pid)
+		if m.App == "" || (len(app) > len(m.App) && strings.HasPrefix(string(app), m.App+"/")) {
+			m.App = string(app)
+			if m.PID == "" {
+				m.PID = string(pid)
+			}
+		}
 	}
 	if m.PID == "-" {
 		m.PID = ""
