@@ -32,3 +32,11 @@ func TestLogonErrorInterruptsAreSkipped(t *testing.T) {
 		}
 	}
 }
+
+// A second factor that failed after a correct password (Entra 500121)
+// is an MFA failure, which the MFA-fatigue rule counts, not "other".
+func TestLogonErrorStrongAuthFailureIsMFA(t *testing.T) {
+	if reason, interrupt := logonError("AuthenticationFailedDuringStrongAuthRequest"); reason != ingest.ReasonMFADenied || interrupt {
+		t.Errorf("logonError = %q, %v; want %q", reason, interrupt, ingest.ReasonMFADenied)
+	}
+}

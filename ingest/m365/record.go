@@ -166,6 +166,11 @@ func logonError(name string) (reason string, interrupt bool) {
 		return ingest.ReasonUnknownUser, false
 	case "idslocked", "userdisabled", "useraccountdisabled":
 		return ingest.ReasonLocked, false
+	case "authenticationfailedduringstrongauthrequest":
+		// Entra's 500121, the second factor failing after a correct
+		// password. The name does not say whether the prompt was denied
+		// or left unanswered; both count toward MFA fatigue alike.
+		return ingest.ReasonMFADenied, false
 	case "userstrongauthclientauthnrequiredinterrupt", "userstrongauthclientauthnrequired",
 		"userstrongauthenrollmentrequired", "deviceauthenticationrequired":
 		return "", true
