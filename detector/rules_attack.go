@@ -135,7 +135,7 @@ func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState, risk i
 		}, true
 	}
 	c := &e.cfg.BruteForce
-	if !c.Enabled || u.knows(ev.IP) || (u.learning(&e.cfg.SignIn) && risk < riskySignInScore) {
+	if !c.Enabled || u.knows(ev.IP) || (u.Logins < e.cfg.SignIn.LearningLogins && risk < riskySignInScore) {
 		return finding{}, false
 	}
 	n, addrs, evidence := u.unknownFailures(ev, 2*c.Window.Nanoseconds())

