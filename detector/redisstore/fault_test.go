@@ -83,13 +83,19 @@ func TestKillAndRestartMidReplay(t *testing.T) {
 }
 
 // twoOutages has the test's replay through store lose redis-server twice:
-// killed before the third load reaches it, and killed after the saveN-th
-// save (a pipeline of scripts) was applied but before its reply came back,
+// killed before the third load (or the first after it) reaches it, and
+// killed after the saveN-th save (or the first after it that reaches the
+// server) was applied but before its reply came back,
 // as if it died after writing; beforeSaveKill runs just before that save.
 // Each time the server restarts 300 ms later, after down runs. The
 // returned function waits for both restarts.
 func twoOutages(srv *redisServer, store *Store, saveN int64, beforeSaveKill, down func()) (waitRestarts func(testing.TB)) {
 	restarted := make(chan error, 2)
+	// Each outage fires once, at the first op at or past its count that
+	// reaches the server: a Save that falls into the first outage fails
+	// before it is sent, and the second outage waits for its retry (with
+	// exact counts it never came, and the test hung).
+	var loadFired, saveFired atomic.Bool
 	restartLater := func() {
 		go func() {
 			time.Sleep(300 * time.Millisecond)
@@ -99,15 +105,17 @@ func twoOutages(srv *redisServer, store *Store, saveN int64, beforeSaveKill, dow
 	}
 	store.client.AddHook(&opHook{around: func(op string, n int64, send func() error, cmds []redis.Cmder) error {
 		switch {
-		case op == "load" && n == 3:
+		case op == "load" && n >= 3 && !loadFired.Load():
+			loadFired.Store(true)
 			srv.kill()
 			restartLater()
 			return send()
-		case op == "save" && n == saveN:
+		case op == "save" && n >= saveN && !saveFired.Load():
 			beforeSaveKill()
 			if err := send(); err != nil {
 				return err
 			}
+			saveFired.Store(true)
 			srv.kill()
 			restartLater()
 			for _, c := range cmds {
