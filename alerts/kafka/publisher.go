@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -120,6 +121,19 @@ func (p *Publisher) Publish(ctx context.Context, as []detector.Alert) error {
 		}
 		if attempt == 0 {
 			p.log.Warn("publishing alerts failed; retrying", zap.Error(err))
+		}
+		// When some partitions took their batches and others did not,
+		// only the refused messages go again: sending the rest again
+		// would publish those alerts twice.
+		var werr kafka.WriteErrors
+		if errors.As(err, &werr) && len(werr) == len(msgs) {
+			failed := msgs[:0:0]
+			for i, e := range werr {
+				if e != nil {
+					failed = append(failed, msgs[i])
+				}
+			}
+			msgs = failed
 		}
 		t := time.NewTimer(wait)
 		select {
