@@ -18,6 +18,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,7 +110,7 @@ func (f *follower) resume() error {
 			return err
 		}
 	}
-	cur, err := os.Open(f.cfg.Path)
+	cur, err := openLog(f.cfg.Path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("opening %s: %w", f.cfg.Path, err)
 	}
@@ -142,20 +144,73 @@ func (f *follower) resume() error {
 	return nil // no file yet: run waits for it
 }
 
+// rotatedNames lists the names logrotate gives path's rotated files
+// (path.1, path-20260302) that can be read: compressed ones cannot.
+func rotatedNames(path string) []string {
+	var names []string
+	for _, pattern := range []string{path + ".*", path + "-*"} {
+		m, _ := filepath.Glob(pattern)
+		for _, name := range m {
+			if !strings.HasSuffix(name, ".gz") && !strings.HasSuffix(name, ".xz") &&
+				!strings.HasSuffix(name, ".bz2") && !strings.HasSuffix(name, ".zst") {
+				names = append(names, name)
+			}
+		}
+	}
+	return names
+}
+
+// nextRotated opens the oldest rotated file of path that was written to
+// no earlier than done and is neither a file finished (finished) nor the
+// current one; nil when there is none. Age is the modification time, and
+// for equal times the name: path.2 before path.1, path-20260301 before
+// path-20260302.
+func nextRotated(path string, done os.FileInfo, finished []os.FileInfo) *os.File {
+	if done == nil {
+		return nil
+	}
+	cur, _ := os.Stat(path)
+	var best os.FileInfo
+	var bestName string
+	for _, name := range rotatedNames(path) {
+		fi, err := os.Stat(name)
+		if err != nil || !fi.Mode().IsRegular() || (cur != nil && os.SameFile(fi, cur)) || fi.ModTime().Before(done.ModTime()) ||
+			slices.ContainsFunc(finished, func(f os.FileInfo) bool { return os.SameFile(f, fi) }) {
+			continue
+		}
+		if best == nil || fi.ModTime().Before(best.ModTime()) ||
+			(fi.ModTime().Equal(best.ModTime()) && olderName(name, bestName)) {
+			best, bestName = fi, name
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	f, err := openLog(bestName)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// olderName orders two rotated names of one log by age: a larger number
+// is older (logrotate's path.2 before path.1), other suffixes sort as
+// text (dates).
+func olderName(a, b string) bool {
+	na, erra := strconv.Atoi(a[strings.LastIndexByte(a, '.')+1:])
+	nb, errb := strconv.Atoi(b[strings.LastIndexByte(b, '.')+1:])
+	if erra == nil && errb == nil {
+		return na > nb
+	}
+	return a < b
+}
+
 // findRotated looks for the file pos was saved in under the names
 // logrotate gives (path.1, path-20260302); compressed ones cannot be
 // resumed.
 func findRotated(path string, pos *position) *os.File {
-	var names []string
-	for _, pattern := range []string{path + ".*", path + "-*"} {
-		m, _ := filepath.Glob(pattern)
-		names = append(names, m...)
-	}
-	for _, name := range names {
-		if strings.HasSuffix(name, ".gz") || strings.HasSuffix(name, ".xz") || strings.HasSuffix(name, ".bz2") || strings.HasSuffix(name, ".zst") {
-			continue
-		}
-		f, err := os.Open(name)
+	for _, name := range rotatedNames(path) {
+		f, err := openLog(name)
 		if err != nil {
 			continue
 		}
@@ -165,4 +220,19 @@ func findRotated(path string, pos *position) *os.File {
 		f.Close()
 	}
 	return nil
+}
+
+// openLog opens a log file for reading, refusing anything but a regular
+// file: opening a FIFO without a writer blocks in the open call itself,
+// where no cancel reaches, and a device or socket is no log to follow. A
+// symbolic link is followed, as tail -F does.
+func openLog(path string) (*os.File, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s)", path, st.Mode().Type())
+	}
+	return os.Open(path)
 }

@@ -25,6 +25,10 @@ type follower struct {
 	carried  int64  // bytes of that line read so far
 	skipping bool   // dropping the rest of an over-long line
 	head     position
+	polled   bool // waited for the file to grow: check it before reading on
+	// finished are the rotated files read to their end, so that going
+	// from one to the next never comes back to one.
+	finished []os.FileInfo
 
 	dirty     bool
 	lastSaved time.Time
@@ -83,6 +87,18 @@ func (f *follower) run(ctx context.Context) (err error) {
 				return err
 			}
 		}
+		if f.file != nil && f.polled {
+			// After a wait the file may have been truncated and refilled
+			// past the offset (copytruncate): reading on from the offset
+			// would hand on the middle of a new line, and then, when
+			// the head no longer matched, everything again.
+			f.polled = false
+			if truncated, err := f.truncated(); err != nil {
+				return err
+			} else if truncated {
+				continue
+			}
+		}
 		if f.file != nil {
 			n, err := f.file.Read(f.readBuf)
 			if n > 0 {
@@ -113,12 +129,13 @@ func (f *follower) run(ctx context.Context) (err error) {
 			return nil
 		case <-time.After(f.cfg.Poll):
 		}
+		f.polled = true
 	}
 }
 
 // openCurrent opens Path from its start once it exists.
 func (f *follower) openCurrent() error {
-	file, err := os.Open(f.cfg.Path)
+	file, err := openLog(f.cfg.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -131,23 +148,33 @@ func (f *follower) openCurrent() error {
 // atEOF checks, when the file has nothing more, whether it was rotated or
 // truncated, and switches accordingly; switched says it did.
 func (f *follower) atEOF() (switched bool, err error) {
-	if f.rotated { // finished the rotated file: on to the current one
+	if f.rotated { // finished the rotated file: on to the next one
 		if err := f.flushPartial(); err != nil {
 			return false, err
 		}
+		done, _ := f.file.Stat()
 		f.file.Close()
 		f.file = nil
+		if done != nil {
+			f.finished = append(f.finished, done)
+			if len(f.finished) > 16 { // a rotation a day: no need to remember years
+				f.finished = f.finished[1:]
+			}
+		}
+		// Rotated more than once while atod was away: the files rotated
+		// after this one come first, oldest first, then the current one.
+		if next := nextRotated(f.cfg.Path, done, f.finished); next != nil {
+			f.log.Info("going on with the next rotated file", zap.String("rotated", next.Name()))
+			return true, f.start(next, 0, true)
+		}
 		return true, f.openCurrent()
 	}
 	fi, err := f.file.Stat()
 	if err != nil {
 		return false, fmt.Errorf("stat %s: %w", f.file.Name(), err)
 	}
-	// copytruncate: the file shrank, or was refilled past our offset
-	// before we looked, which its changed first bytes betray.
-	if fi.Size() < f.offset+f.carried || !f.sameHead() {
-		f.log.Info("file truncated; reading it from the start", zap.Int64("size", fi.Size()), zap.Int64("offset", f.offset))
-		return true, f.start(f.file, 0, false)
+	if truncated, err := f.truncatedAs(fi); err != nil || truncated {
+		return truncated, err
 	}
 	now, err := os.Stat(f.cfg.Path)
 	if err != nil {
@@ -161,6 +188,27 @@ func (f *follower) atEOF() (switched bool, err error) {
 	f.log.Info("file rotated; finishing the old one")
 	f.rotated = true
 	return true, nil
+}
+
+// truncated checks the open file for a copytruncate and, when it was,
+// starts it again from the beginning.
+func (f *follower) truncated() (bool, error) {
+	fi, err := f.file.Stat()
+	if err != nil {
+		return false, fmt.Errorf("stat %s: %w", f.file.Name(), err)
+	}
+	return f.truncatedAs(fi)
+}
+
+// truncatedAs is truncated with the file's stat at hand. copytruncate:
+// the file shrank, or was refilled past our offset before we looked,
+// which its changed first bytes betray.
+func (f *follower) truncatedAs(fi os.FileInfo) (bool, error) {
+	if fi.Size() < f.offset+f.carried || !f.sameHead() {
+		f.log.Info("file truncated; reading it from the start", zap.Int64("size", fi.Size()), zap.Int64("offset", f.offset))
+		return true, f.start(f.file, 0, false)
+	}
+	return false, nil
 }
 
 // sameHead reports whether the open file still starts as it did.
@@ -179,18 +227,19 @@ func (f *follower) consume(data []byte) error {
 		}
 		part := data[:nl]
 		data = data[nl+1:]
-		if !f.skipping {
-			line := part
-			if len(f.pending) > 0 {
-				f.pending = append(f.pending, part...)
-				line = f.pending
-			}
-			if len(line) > f.cfg.MaxLine {
-				line = line[:f.cfg.MaxLine]
-			}
-			if err := f.handle(bytes.TrimSuffix(line, []byte{'\r'})); err != nil {
-				return err
-			}
+		line := part
+		switch {
+		case f.skipping: // an over-long line's end: its first MaxLine bytes
+			line = f.pending
+		case len(f.pending) > 0:
+			f.pending = append(f.pending, part...)
+			line = f.pending
+		}
+		if len(line) > f.cfg.MaxLine {
+			line = line[:f.cfg.MaxLine]
+		}
+		if err := f.handle(bytes.TrimSuffix(line, []byte{'\r'})); err != nil {
+			return err
 		}
 		f.offset += f.carried + int64(nl) + 1
 		f.carried, f.pending, f.skipping = 0, f.pending[:0], false
@@ -202,26 +251,26 @@ func (f *follower) consume(data []byte) error {
 // carry keeps the start of a line whose end has not been written yet. An
 // over-long line is handed on cut to MaxLine at once, and the rest of it
 // dropped, so that memory stays bounded.
+//
+// A line longer than MaxLine keeps its first MaxLine bytes and is handed
+// on, cut, only once its end arrives: handed on earlier, a stop before its
+// end left the offset at its start, and the next run handed it on again.
 func (f *follower) carry(data []byte) error {
 	f.carried += int64(len(data))
 	if f.skipping {
 		return nil
 	}
 	f.pending = append(f.pending, data...)
-	if len(f.pending) <= f.cfg.MaxLine {
-		return nil
+	if len(f.pending) > f.cfg.MaxLine {
+		f.pending, f.skipping = f.pending[:f.cfg.MaxLine], true
 	}
-	if err := f.handle(f.pending[:f.cfg.MaxLine]); err != nil {
-		return err
-	}
-	f.pending, f.skipping = f.pending[:0], true
 	return nil
 }
 
 // flushPartial hands on the unterminated last line of a file that will
 // not grow any more (a rotated one).
 func (f *follower) flushPartial() error {
-	if len(f.pending) > 0 && !f.skipping {
+	if len(f.pending) > 0 {
 		if err := f.handle(bytes.TrimSuffix(f.pending, []byte{'\r'})); err != nil {
 			return err
 		}
@@ -239,13 +288,16 @@ func (f *follower) save(force bool) error {
 		return nil
 	}
 	f.dirty = false
-	if f.cfg.PositionFile == "" {
-		return nil
-	}
+	// The head is what tells a truncated and refilled file from the one
+	// opened, with or without a position file: taken again while the file
+	// is shorter than a fingerprint (empty when opened, say).
 	if f.head.HeadLen < fingerprintLen { // the file has grown since it was opened
 		if n, sum, err := fingerprint(f.file); err == nil {
 			f.head.HeadLen, f.head.Head = n, sum
 		}
+	}
+	if f.cfg.PositionFile == "" {
+		return nil
 	}
 	pos := f.head
 	pos.Offset = f.offset

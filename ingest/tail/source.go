@@ -43,7 +43,13 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 		if handleErr != nil {
 			return
 		}
-		if futureErr = ingest.TooFarAhead(e.Time, time.Now(), s.Config.MaxFuture); futureErr != nil {
+		if err := ingest.TooFarAhead(e.Time, time.Now(), s.Config.MaxFuture); err != nil {
+			// The first such event of the line decides its dead letter: a
+			// later event in time must not clear it, which dropped the
+			// event without a word.
+			if futureErr == nil {
+				futureErr = err
+			}
 			return
 		}
 		if err := h.Handle(ctx, e); err != nil {
