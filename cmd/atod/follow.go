@@ -112,13 +112,22 @@ func runFollow(ctx context.Context, cfg *fileConfig, log *zap.Logger, stdout io.
 		resp.start(ctx)
 		defer func() { err = errors.Join(err, resp.stop(ctx)) }()
 	}
-	pipe := detector.NewPipeline(eng, func(ctx context.Context, a detector.Alert) error {
-		if _, err := out.Notify(ctx, a); err != nil {
-			return err
-		}
-		if resp != nil {
-			if _, err := resp.Notify(ctx, a); err != nil {
+	// Alerts are written before the state that records their incidents
+	// is saved (BeforeSave): written after, one whose output failed, or
+	// whose process died in between, was never raised again when its line
+	// was read again, since the incident was already in the state. Now a
+	// save that fails after the write repeats the alert instead, which the
+	// hooks' queue drops by its id.
+	pipe := detector.NewPipeline(eng, func(context.Context, detector.Alert) error { return nil })
+	pipe.BeforeSave(func(ctx context.Context, as []detector.Alert) error {
+		for _, a := range as {
+			if _, err := out.Notify(ctx, a); err != nil {
 				return err
+			}
+			if resp != nil {
+				if _, err := resp.Notify(ctx, a); err != nil {
+					return err
+				}
 			}
 		}
 		return out.Flush()
