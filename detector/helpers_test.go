@@ -71,12 +71,23 @@ func run(t testing.TB, cfg Config, events []enrich.Event) []Alert {
 
 func runStore(t testing.TB, cfg Config, store Store, events []enrich.Event) []Alert {
 	t.Helper()
+	return runBatches(t, cfg, store, 0, events)
+}
+
+// runBatches is runStore with the pipeline's batch size set (0: the
+// default): live mode runs small batches, and the memory store sweeps
+// between them.
+func runBatches(t testing.TB, cfg Config, store Store, size int, events []enrich.Event) []Alert {
+	t.Helper()
 	eng, err := NewEngine(cfg, store, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []Alert
 	p := NewPipeline(eng, func(_ context.Context, a Alert) error { got = append(got, a); return nil })
+	if size > 0 {
+		p.SetBatchSize(size)
+	}
 	ctx := context.Background()
 	for _, e := range events {
 		if err := p.Push(ctx, e); err != nil {

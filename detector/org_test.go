@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/atod-project/atod/enrich"
 )
 
@@ -46,29 +44,6 @@ func TestOrgHabitsSurviveWhileTheTenantIsActive(t *testing.T) {
 		t.Errorf("after %s of daily sign-ins: got %v, want new_location; org state: Logins %d, Countries %v, Seen %s",
 			5*24*time.Hour, rulesOf(got), us[0].Logins, us[0].Countries, us[0].Seen)
 	}
-}
-
-// runBatches is runStore with the pipeline's batch size set: live mode
-// runs small batches, and the memory store sweeps between them.
-func runBatches(t testing.TB, cfg Config, store Store, size int, events []enrich.Event) []Alert {
-	t.Helper()
-	eng, err := NewEngine(cfg, store, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []Alert
-	p := NewPipeline(eng, func(_ context.Context, a Alert) error { got = append(got, a); return nil })
-	p.SetBatchSize(size)
-	ctx := context.Background()
-	for _, e := range events {
-		if err := p.Push(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := p.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return got
 }
 
 // State is kept only as long as a rule needs it. A failure that may be

@@ -2,7 +2,6 @@ package syslog
 
 import (
 	"context"
-	"crypto/tls"
 	"strings"
 	"testing"
 )
@@ -11,20 +10,7 @@ import (
 // leave the session usable: two alerts after a probe arrive on the one
 // connection, each as a whole octet-counted frame.
 func TestTLSProbeKeepsSession(t *testing.T) {
-	cert, caFile := serverCert(t)
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	frames := receiver(t, ln)
-	cfg := DefaultConfig()
-	cfg.Address, cfg.TLS, cfg.CAFile = ln.Addr().String(), true, caFile
-	c, err := New(cfg, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, frames := tlsClient(t)
 	c.probeAfter = 0
 	var first any
 	for i := range 3 {

@@ -144,13 +144,16 @@ func TestReconnectsAfterReceiverClosed(t *testing.T) {
 	}
 }
 
-func TestTLS(t *testing.T) {
+// tlsClient starts a TLS receiver and a client of it, closed at the end
+// of the test; frames yields what the receiver got.
+func tlsClient(t *testing.T) (*Client, <-chan string) {
+	t.Helper()
 	cert, caFile := serverCert(t)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	frames := receiver(t, ln)
 	cfg := DefaultConfig()
 	cfg.Address, cfg.TLS, cfg.CAFile = ln.Addr().String(), true, caFile
@@ -158,7 +161,12 @@ func TestTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return c, frames
+}
+
+func TestTLS(t *testing.T) {
+	c, frames := tlsClient(t)
 	if _, err := c.Notify(context.Background(), alert); err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +174,7 @@ func TestTLS(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 	// Without the CA the certificate does not verify: not retryable.
+	cfg := c.cfg
 	cfg.CAFile = ""
 	c2, _ := New(cfg, Options{})
 	if retry, err := c2.Notify(context.Background(), alert); err == nil || retry {

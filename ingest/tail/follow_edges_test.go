@@ -12,23 +12,6 @@ import (
 	"github.com/atod-project/atod/ingest"
 )
 
-// startFollowPoll is startFollow with the caller's Poll kept.
-func startFollowPoll(t *testing.T, cfg Config) *testRun {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &testRun{cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		r.done <- Follow(ctx, cfg, func(line []byte) error {
-			r.mu.Lock()
-			r.lines = append(r.lines, string(line))
-			r.mu.Unlock()
-			return nil
-		})
-	}()
-	t.Cleanup(func() { r.stop(t) })
-	return r
-}
-
 // settle waits until no new line has arrived for quiet and returns them.
 func (r *testRun) settle(quiet time.Duration) []string {
 	var last int

@@ -23,6 +23,12 @@ type testRun struct {
 func startFollow(t *testing.T, cfg Config) *testRun {
 	t.Helper()
 	cfg.Poll = 5 * time.Millisecond
+	return startFollowPoll(t, cfg)
+}
+
+// startFollowPoll is startFollow with the caller's Poll kept.
+func startFollowPoll(t *testing.T, cfg Config) *testRun {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &testRun{cancel: cancel, done: make(chan error, 1)}
 	go func() {
