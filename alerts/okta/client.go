@@ -98,7 +98,8 @@ func (c *Client) sessionsURL(id string) string {
 
 // Describe implements alerts.Describer.
 func (c *Client) Describe(user string) string {
-	return "GET " + c.org + "/api/v1/users/" + url.PathEscape(user) + "; DELETE " + c.sessionsURL("{id}")
+	return "GET " + c.org + "/api/v1/users/" + url.PathEscape(user) + "; DELETE " +
+		strings.Replace(c.sessionsURL("ID"), "/users/ID/", "/users/{id}/", 1)
 }
 
 // knownID is a user id looked up, and when.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -47,5 +48,14 @@ func TestRevokeLooksUpAgainWhenRememberedIDIsGone(t *testing.T) {
 		if retry2, err2 := c.Revoke(context.Background(), login, detector.Alert{ID: "a2"}); err2 != nil {
 			t.Fatalf("revocation after the user was re-created: retry=%v err=%v; again: retry=%v err=%v", retry, err, retry2, err2)
 		}
+	}
+}
+
+// A dry run's description names the two calls, the id as a placeholder.
+func TestDescribeNamesBothCalls(t *testing.T) {
+	c := newSSWS(t, &fakeOkta{})
+	d := c.Describe(login)
+	if !strings.Contains(d, "GET ") || !strings.Contains(d, "/api/v1/users/{id}/sessions") {
+		t.Errorf("Describe = %s", d)
 	}
 }
