@@ -175,6 +175,13 @@ func (p *Pipeline) processUnsaved(ctx context.Context) error {
 	if len(p.unsaved) == 0 {
 		return nil
 	}
+	// A batch of another of the engine's Pipelines may be in flight: an
+	// ordinary Save must follow its confirmed write, or these events run
+	// on states that count it saved, and a refusal then reruns it after
+	// them (counting shared states twice).
+	if err := p.eng.Settle(ctx); err != nil {
+		return err
+	}
 	if err := p.processNow(ctx, p.unsaved); err != nil {
 		return err
 	}
