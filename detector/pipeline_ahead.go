@@ -190,6 +190,15 @@ func (p *Pipeline) processUnsaved(ctx context.Context) error {
 	return nil
 }
 
+// DropUnsaved forgets the events a failed rerun left (see rerun), without
+// running them: live mode calls it when a new generation of partitions
+// begins, since the records of those events are read again by whichever
+// instance owns them now, and their alerts stayed in the outbox.
+func (p *Pipeline) DropUnsaved() {
+	clear(p.unsaved)
+	p.unsaved = p.unsaved[:0]
+}
+
 // Unsaved reports whether the Pipeline holds events whose batch ran, and
 // whose alerts went to BeforeSave, but whose state may not be saved: live
 // mode then keeps its outbox as it is.

@@ -146,6 +146,11 @@ func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignmen
 	}
 	d.unflushed = d.unflushed[:0]
 	d.eng.Abandon()
+	if d.together != nil {
+		// Whatever an ended generation's tick could not save is read again
+		// by the partitions' owners now (see Revoke).
+		d.together.DropUnsaved()
+	}
 	if len(parts) == 0 {
 		return nil
 	}
@@ -322,6 +327,12 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.Position) ([]ingest.Position, error) {
 	d.done = done
 	var err error
+	// A tick's batch of several partitions whose rerun failed keeps its
+	// events: they are finished while the partitions are still this
+	// instance's, or Revoke fails (and its records are read again).
+	if d.together != nil && d.together.Unsaved() {
+		err = d.together.Flush(ctx)
+	}
 	for _, p := range parts {
 		lp := d.parts[p]
 		if lp == nil {
