@@ -151,6 +151,14 @@ func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignmen
 		// by the partitions' owners now (see Revoke).
 		d.together.DropUnsaved()
 	}
+	for p, lp := range d.parts {
+		// Left by a generation whose Revoke did not run (its last Handle
+		// failed): their held events would run, and stage alerts into
+		// outboxes, for partitions another instance may own now. Their
+		// records are read again from the last commit.
+		d.metrics.forget(lp.label)
+		delete(d.parts, p)
+	}
 	if len(parts) == 0 {
 		return nil
 	}

@@ -118,3 +118,39 @@ func TestRevokeFinishesTheTogetherBatchEvents(t *testing.T) {
 		}
 	}
 }
+
+// A generation that ended without Revoke (its last Handle failed) leaves
+// partitions with held events. The next generation must not run them: the
+// partition may be another instance's now, and its records are read
+// again from the last commit anyway.
+func TestAssignForgetsPartitionsOfAnEndedGeneration(t *testing.T) {
+	ctx := context.Background()
+	store := &scriptedRunStore{MemoryStore: detector.NewMemoryStore(0, 0)}
+	clock := time.Now()
+	const maxHold = 50 * time.Millisecond
+	d, _, _ := newTestLiveDetector(t, detector.DefaultConfig(), store)
+	d.maxHold, d.now = maxHold, func() time.Time { return clock }
+	if err := d.Assign(ctx, []ingestkafka.Assignment{{Partition: 0}}); err != nil {
+		t.Fatal(err)
+	}
+	a := bruteForceBatch("a@x", 3, clock.Add(-30*time.Second), 100)
+	if _, err := d.Handle(ctx, ingestkafka.Batch{Partition: 0, Events: a, Newest: clock}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// No Revoke: the next generation gives this instance partition 1 only.
+	if err := d.Assign(ctx, []ingestkafka.Assignment{{Partition: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	store.loads = nil
+	if _, err := d.Tick(ctx, clock.Add(3*maxHold), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, users := range store.loads {
+		if slices.Contains(users, "a@x") {
+			t.Fatalf("partition 0's held events ran in a generation that does not own it (loaded %v)", users)
+		}
+	}
+	if _, ok := d.parts[0]; ok {
+		t.Error("partition 0 is still held after an Assign without it")
+	}
+}
