@@ -126,6 +126,12 @@ func (p *Pipeline) Process(ctx context.Context, events []enrich.Event) error {
 // Late reports how many events arrived later than the lateness allows.
 func (p *Pipeline) Late() int64 { return p.seq.Late() }
 
+// SetCeiling and Early are the Sequencer's (see Sequencer.SetCeiling).
+func (p *Pipeline) SetCeiling(t time.Time) { p.seq.SetCeiling(t) }
+
+// Early reports how many events arrived later than the ceiling.
+func (p *Pipeline) Early() int64 { return p.seq.Early() }
+
 // Conflicts reports how many batches ran again because another writer had
 // changed state they read (ErrConflict): with several instances, the price
 // of the state they share.

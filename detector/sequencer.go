@@ -25,7 +25,22 @@ type Sequencer struct {
 	newest   time.Time // latest event time pushed
 	released time.Time // latest event time released
 	late     int64
+	// ceiling, when set (live mode: the clock plus a margin), is the
+	// latest event time that moves newest; see SetCeiling.
+	ceiling time.Time
+	early   int64
 }
+
+// SetCeiling makes events later than t early: released at once, out of
+// order, without moving the event time the Sequencer orders by. One event
+// whose source's clock is hours ahead would otherwise make every event
+// after it due at once, and end the ordering within the lateness until
+// the others caught up. Live mode sets the wall clock plus a margin;
+// replay, which has no clock to compare with, sets none.
+func (s *Sequencer) SetCeiling(t time.Time) { s.ceiling = t }
+
+// Early reports how many events arrived later than the ceiling.
+func (s *Sequencer) Early() int64 { return s.early }
 
 // NewSequencer returns a Sequencer that holds events back by lateness.
 func NewSequencer(lateness time.Duration) *Sequencer {
@@ -42,6 +57,10 @@ func (s *Sequencer) Push(e enrich.Event, out []enrich.Event) []enrich.Event {
 func (s *Sequencer) push(e *enrich.Event, out []enrich.Event) []enrich.Event {
 	if !s.released.IsZero() && e.Time.Before(s.released) {
 		s.late++
+		return append(out, *e)
+	}
+	if !s.ceiling.IsZero() && e.Time.After(s.ceiling) {
+		s.early++
 		return append(out, *e)
 	}
 	s.insert(e)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,4 +124,40 @@ func TestPipelineReleaseSize(t *testing.T) {
 	if store.loads != 6 {
 		t.Errorf("25 events with batch size 10 ran in %d batches, want 3", store.loads-3)
 	}
+}
+
+// With a ceiling (live mode: the clock plus a margin), an event later than
+// it is released at once and does not move the time the Sequencer orders
+// by: the events after it are still put in order within the lateness.
+func TestSequencerCeilingKeepsOrderAfterAnEarlyEvent(t *testing.T) {
+	s := NewSequencer(time.Minute)
+	s.SetCeiling(t0.Add(5 * time.Minute))
+	at := func(d time.Duration, id string) enrich.Event {
+		e := enrich.Event{}
+		e.Time, e.ID = t0.Add(d), id
+		return e
+	}
+	var out []enrich.Event
+	out = s.Push(at(0, "a"), out)
+	out = s.Push(at(2*time.Hour, "early"), out)
+	if len(out) != 1 || out[0].ID != "early" || s.Early() != 1 {
+		t.Fatalf("after the early event: released %v, early %d; want it alone, at once", eventIDs(out), s.Early())
+	}
+	out = s.Push(at(20*time.Second, "c"), out[:0])
+	out = s.Push(at(10*time.Second, "b"), out) // 10 s late: within the lateness
+	out = s.Push(at(2*time.Minute, "d"), out)
+	if got := eventIDs(out); got != "a b c" {
+		t.Errorf("released %q, want \"a b c\": the early event must not end the ordering", got)
+	}
+	if s.Late() != 0 {
+		t.Errorf("%d late events, want 0", s.Late())
+	}
+}
+
+func eventIDs(es []enrich.Event) string {
+	ids := make([]string, len(es))
+	for i := range es {
+		ids[i] = es[i].ID
+	}
+	return strings.Join(ids, " ")
 }

@@ -16,6 +16,7 @@ type runMetrics struct {
 	processed  prometheus.Counter
 	alerts     *prometheus.CounterVec
 	late       prometheus.Counter
+	early      prometheus.Counter
 	reapplied  prometheus.Counter
 	conflicts  prometheus.Counter
 	errors     *prometheus.CounterVec
@@ -33,6 +34,8 @@ func newRunMetrics(reg prometheus.Registerer, consumer *ingestkafka.Consumer) *r
 			Help: "Events the detector has run the rules on (events out)."}),
 		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atod_alerts_total",
 			Help: "Alerts published, by rule and action."}, []string{"rule", "action"}),
+		early: prometheus.NewCounter(prometheus.CounterOpts{Name: "atod_early_events_total",
+			Help: "Events more than 5 minutes ahead of this clock (below kafka.max_future): evaluated at once, out of order, without moving event time."}),
 		late: prometheus.NewCounter(prometheus.CounterOpts{Name: "atod_late_events_total",
 			Help: "Events that arrived after later events of their partition were released: evaluated, out of order."}),
 		reapplied: prometheus.NewCounter(prometheus.CounterOpts{Name: "atod_events_reapplied_total",
@@ -56,7 +59,7 @@ func newRunMetrics(reg prometheus.Registerer, consumer *ingestkafka.Consumer) *r
 				"up to its part of kafka.catch_up_events while one works off a backlog (with Redis state each batch loads and saves each account and address it touches once).",
 			Buckets: prometheus.ExponentialBuckets(1, 8, 7)}),
 	}
-	for _, c := range []prometheus.Collector{m.processed, m.alerts, m.late, m.reapplied, m.conflicts, m.errors, m.held, m.watermark, m.latency, m.alertDelay, m.batch,
+	for _, c := range []prometheus.Collector{m.processed, m.alerts, m.late, m.early, m.reapplied, m.conflicts, m.errors, m.held, m.watermark, m.latency, m.alertDelay, m.batch,
 		consumerCollector{consumer}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}

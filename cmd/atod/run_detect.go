@@ -90,6 +90,7 @@ type livePartition struct {
 	staged      bool // the outbox holds alerts of this partition
 	outKey      string
 	lateSum     int64 // pipe.Late() already counted
+	earlySum    int64 // pipe.Early() already counted
 	conflictSum int64 // pipe.Conflicts() already counted
 	// backlog is set while the partition works off a backlog (see
 	// batchSize); waiting while more than an ordinary batch of records
@@ -210,9 +211,11 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 	lp.pipe.SetBatchSize(d.batchSize(lp.backlog))
 	lp.pipe.SetReleaseSize(d.catchUpSize()) // shared by the partitions now held
 	newest := time.Time{}
+	ceiling := now.Add(earlyAhead)
+	lp.pipe.SetCeiling(ceiling)
 	for i := range b.Events {
 		ev := d.enr.Enrich(b.Events[i])
-		if ev.Time.After(newest) {
+		if ev.Time.After(newest) && !ev.Time.After(ceiling) {
 			newest = ev.Time
 		}
 		if err := lp.pipe.Push(ctx, ev); err != nil {
@@ -402,6 +405,10 @@ func (d *liveDetector) count(lp *livePartition) {
 	if late := lp.pipe.Late(); late > lp.lateSum {
 		d.metrics.late.Add(float64(late - lp.lateSum))
 		lp.lateSum = late
+	}
+	if early := lp.pipe.Early(); early > lp.earlySum {
+		d.metrics.early.Add(float64(early - lp.earlySum))
+		lp.earlySum = early
 	}
 	if n := lp.pipe.Conflicts(); n > lp.conflictSum {
 		d.metrics.conflicts.Add(float64(n - lp.conflictSum))

@@ -15,6 +15,14 @@ import "time"
 // in replay. See docs/kafka.md for the measurements behind the figure.
 const defaultMaxHold = 50 * time.Millisecond
 
+// earlyAhead is how far ahead of this clock an event's time may lie and
+// still move a partition's event time. A later one (a source whose clock,
+// time zone or year is wrong; kafka.max_future dead-letters the worst) is
+// run at once, out of order, and counted in atod_early_events_total: it
+// would otherwise make every event after it due at once, ending the order
+// within detector.lateness until the others caught up with it.
+const earlyAhead = 5 * time.Minute
+
 // catchUpBehind is how far a partition's records may lag the clock before
 // it counts as working off a backlog.
 const catchUpBehind = 5 * time.Second
