@@ -79,12 +79,22 @@ func runStore(t testing.TB, cfg Config, store Store, events []enrich.Event) []Al
 // between them.
 func runBatches(t testing.TB, cfg Config, store Store, size int, events []enrich.Event) []Alert {
 	t.Helper()
+	return runPipeline(t, cfg, store, size, false, events)
+}
+
+// runPipeline is runBatches with ConfirmProgress set when confirm is, as
+// replay sets it.
+func runPipeline(t testing.TB, cfg Config, store Store, size int, confirm bool, events []enrich.Event) []Alert {
+	t.Helper()
 	eng, err := NewEngine(cfg, store, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []Alert
 	p := NewPipeline(eng, func(_ context.Context, a Alert) error { got = append(got, a); return nil })
+	if confirm {
+		p.ConfirmProgress()
+	}
 	if size > 0 {
 		p.SetBatchSize(size)
 	}

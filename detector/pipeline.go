@@ -132,6 +132,9 @@ func (p *Pipeline) SetCeiling(t time.Time) { p.seq.SetCeiling(t) }
 // Early reports how many events arrived later than the ceiling.
 func (p *Pipeline) Early() int64 { return p.seq.Early() }
 
+// ConfirmProgress is the Sequencer's (see Sequencer.ConfirmProgress).
+func (p *Pipeline) ConfirmProgress() { p.seq.ConfirmProgress() }
+
 // Conflicts reports how many batches ran again because another writer had
 // changed state they read (ErrConflict): with several instances, the price
 // of the state they share.

@@ -23,12 +23,14 @@ type Sequencer struct {
 	// few places back: cheaper than a heap, and no allocation per event.
 	pending  eventQueue
 	newest   time.Time // latest event time pushed
+	second   time.Time // the latest but one (see push)
 	released time.Time // latest event time released
 	late     int64
 	// ceiling, when set (live mode: the clock plus a margin), is the
 	// latest event time that moves newest; see SetCeiling.
 	ceiling time.Time
 	early   int64
+	confirm bool // see ConfirmProgress
 }
 
 // SetCeiling makes events later than t early: released at once, out of
@@ -41,6 +43,16 @@ func (s *Sequencer) SetCeiling(t time.Time) { s.ceiling = t }
 
 // Early reports how many events arrived later than the ceiling.
 func (s *Sequencer) Early() int64 { return s.early }
+
+// ConfirmProgress makes the latest event time but one pace the release,
+// for replay, which has no clock for a ceiling: one event far ahead of
+// the others (a wrong clock, a wrong year) then waits for a second to
+// confirm its time, instead of making every event after it due at once
+// and ending the order within the lateness (and, with memory state,
+// expiring states as of its time). As events come in order, the release
+// lags one event; the event ahead is released when the others reach it,
+// or at the end.
+func (s *Sequencer) ConfirmProgress() { s.confirm = true }
 
 // NewSequencer returns a Sequencer that holds events back by lateness.
 func NewSequencer(lateness time.Duration) *Sequencer {
@@ -64,10 +76,17 @@ func (s *Sequencer) push(e *enrich.Event, out []enrich.Event) []enrich.Event {
 		return append(out, *e)
 	}
 	s.insert(e)
-	if e.Time.After(s.newest) {
-		s.newest = e.Time
+	switch {
+	case e.Time.After(s.newest):
+		s.second, s.newest = s.newest, e.Time
+	case e.Time.After(s.second):
+		s.second = e.Time
 	}
-	return s.drain(s.newest.Add(-s.lateness), out)
+	progress := s.newest
+	if s.confirm {
+		progress = s.second
+	}
+	return s.drain(progress.Add(-s.lateness), out)
 }
 
 // Advance releases the events at or before watermark even if no newer event

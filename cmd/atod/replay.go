@@ -247,6 +247,10 @@ func (r *replay) handler(ctx context.Context, enr *enrich.Enricher, out io.Write
 	if len(r.cfg.Redis.Addrs) > 0 {
 		pipe.SetBatchSize(replayRedisBatch)
 	}
+	// A log has no clock to compare event times with: one event far ahead
+	// of the others waits for a second to confirm its time (see
+	// detector.Sequencer.ConfirmProgress).
+	pipe.ConfirmProgress()
 	detect := newStage(ctx, pipe)
 	h := ingest.HandlerFunc(func(_ context.Context, e ingest.Event) error {
 		r.events.Add(1)
