@@ -51,7 +51,8 @@ func (s *Sequencer) Early() int64 { return s.early }
 // and ending the order within the lateness (and, with memory state,
 // expiring states as of its time). As events come in order, the release
 // lags one event; the event ahead is released when the others reach it,
-// or at the end.
+// or at the end. With a lateness of 0, which asks for no reordering, it
+// changes nothing.
 func (s *Sequencer) ConfirmProgress() { s.confirm = true }
 
 // NewSequencer returns a Sequencer that holds events back by lateness.
@@ -83,7 +84,7 @@ func (s *Sequencer) push(e *enrich.Event, out []enrich.Event) []enrich.Event {
 		s.second = e.Time
 	}
 	progress := s.newest
-	if s.confirm {
+	if s.confirm && s.lateness > 0 { // a lateness of 0 orders nothing
 		progress = s.second
 	}
 	return s.drain(progress.Add(-s.lateness), out)
