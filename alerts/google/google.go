@@ -58,7 +58,7 @@ func (c Config) Validate() error {
 		}
 		if p, err := url.Parse(u.v); err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") {
 			errs = append(errs, fmt.Errorf("%s: %q is not an http(s) URL", u.key, u.v))
-		} else if err := httpx.CheckPlainHTTP(p, false); err != nil {
+		} else if err := httpx.RequireHTTPS(p); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", u.key, err))
 		}
 	}
@@ -115,7 +115,7 @@ func New(cfg Config, o Options) (*Client, error) {
 	tokenURL := cmp(cfg.TokenURL, sa.TokenURI, "https://oauth2.googleapis.com/token")
 	if u, err := url.Parse(tokenURL); err != nil || u.Host == "" {
 		return nil, fmt.Errorf("credentials_file %s: token_uri %q is not a URL", cfg.CredentialsFile, tokenURL)
-	} else if err := httpx.CheckPlainHTTP(u, false); err != nil {
+	} else if err := httpx.RequireHTTPS(u); err != nil {
 		return nil, fmt.Errorf("credentials_file %s: token_uri: %w", cfg.CredentialsFile, err)
 	}
 	if o.HTTPClient == nil {

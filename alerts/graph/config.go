@@ -77,7 +77,7 @@ func (c Config) Validate(lookupEnv func(string) (string, bool)) error {
 	for _, u := range []struct{ key, v string }{{"login_url", c.LoginURL}, {"graph_url", c.GraphURL}} {
 		if p, err := url.Parse(u.v); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
 			errs = append(errs, fmt.Errorf("%s: %q is not an http(s) URL", u.key, u.v))
-		} else if err := httpx.CheckPlainHTTP(p, false); err != nil {
+		} else if err := httpx.RequireHTTPS(p); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", u.key, err))
 		}
 	}

@@ -53,7 +53,7 @@ func (c Config) Validate(lookupEnv func(string) (string, bool)) error {
 	var errs []error
 	if u, err := url.Parse(c.OrgURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		errs = append(errs, fmt.Errorf("org_url: %q is not an http(s) URL", c.OrgURL))
-	} else if err := httpx.CheckPlainHTTP(u, false); err != nil {
+	} else if err := httpx.RequireHTTPS(u); err != nil {
 		errs = append(errs, fmt.Errorf("org_url: %w", err))
 	}
 	switch {

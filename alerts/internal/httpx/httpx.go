@@ -141,14 +141,25 @@ func Clip(s string) string {
 // password) would cross the network in clear. http to the loopback (a
 // service on the same machine, the common doveadm setup) is accepted.
 func CheckPlainHTTP(u *url.URL, allow bool) error {
-	if u.Scheme != "http" || allow {
-		return nil
-	}
-	host := u.Hostname()
-	if ip, err := netip.ParseAddr(host); err == nil && ip.Unmap().IsLoopback() || strings.EqualFold(host, "localhost") {
+	if u.Scheme != "http" || allow || loopback(u) {
 		return nil
 	}
 	return fmt.Errorf("%q would send the credential in clear to another host; use https, or set allow_http", u.Redacted())
+}
+
+// RequireHTTPS is CheckPlainHTTP for the cloud providers, which have no
+// allow_http: plain http only to the loopback (a test server).
+func RequireHTTPS(u *url.URL) error {
+	if u.Scheme != "http" || loopback(u) {
+		return nil
+	}
+	return fmt.Errorf("%q would send the credential in clear to another host; use https", u.Redacted())
+}
+
+func loopback(u *url.URL) bool {
+	host := u.Hostname()
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback() || strings.EqualFold(host, "localhost")
 }
 
 // maxSnippet is how many bytes of a body Snippet keeps.
