@@ -79,25 +79,20 @@ redis:
 		t.Fatalf("first run wrote no alert (%v): %q; stderr %s", err, bad.String(), stderr.String())
 	}
 
-	// Second run: stdout works; the line is read again.
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	var stdout, stderr2 lockedBuffer
-	done := make(chan int)
-	go func() {
-		done <- run(ctx2, []string{"run", "--config", cfgPath, "--log-level", "warn"}, nil, &stdout, &stderr2)
-	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(stdout.String(), first.ID) && time.Now().Before(deadline) {
-		if strings.Contains(stdout.String(), `"action":"revoke_sessions"`) {
-			time.Sleep(500 * time.Millisecond) // the rest of the file is read by now
-			break
+	// Second run: stdout works; the line is read again. Once the
+	// revocation is out, the rest of the file has been read.
+	var revokedAt time.Time
+	out, _ := runUntil(t, cfgPath, 20*time.Second, func(s string) bool {
+		if strings.Contains(s, first.ID) {
+			return true
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	cancel2()
-	<-done
-	if !strings.Contains(stdout.String(), first.ID) {
+		if revokedAt.IsZero() && strings.Contains(s, `"action":"revoke_sessions"`) {
+			revokedAt = time.Now()
+		}
+		return !revokedAt.IsZero() && time.Since(revokedAt) > 500*time.Millisecond
+	})
+	if !strings.Contains(out, first.ID) {
 		t.Fatalf("alert %s (%s), refused by stdout in the first run, never came out in the second; second run wrote %q",
-			first.ID, first.Rule, stdout.String())
+			first.ID, first.Rule, out)
 	}
 }

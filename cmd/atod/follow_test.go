@@ -43,26 +43,11 @@ follow:
 	}
 	// follow runs atod run until want shows in its output, then stops it.
 	follow := func(want string) string {
-		ctx, cancel := context.WithCancel(context.Background())
-		var stdout, stderr lockedBuffer
-		done := make(chan int)
-		go func() {
-			done <- run(ctx, []string{"run", "--config", cfgPath, "--log-level", "warn"}, nil, &stdout, &stderr)
-		}()
-		deadline := time.Now().Add(20 * time.Second)
-		for !strings.Contains(stdout.String(), want) {
-			if time.Now().After(deadline) {
-				cancel()
-				<-done
-				t.Fatalf("no %s alert after 20s; stdout %q, stderr %q", want, stdout.String(), stderr.String())
-			}
-			time.Sleep(50 * time.Millisecond)
+		out, ok := runUntil(t, cfgPath, 20*time.Second, func(s string) bool { return strings.Contains(s, want) })
+		if !ok {
+			t.Fatalf("no %s alert after 20s; stdout %q", want, out)
 		}
-		cancel()
-		if code := <-done; code != 0 {
-			t.Fatalf("atod run exited %d: %s", code, stderr.String())
-		}
-		return stdout.String()
+		return out
 	}
 
 	appendLog(scenario("stuffing_with_hit"))
@@ -110,4 +95,28 @@ func TestFollowMaxFuture(t *testing.T) {
 	if err := cfg.Follow.validate(); err == nil || !strings.Contains(err.Error(), "follow.max_future") {
 		t.Errorf("negative max_future: %v, want an error naming follow.max_future", err)
 	}
+}
+
+// runUntil runs atod run with the config at cfgPath until done holds for
+// its output or timeout passes, then stops it. It returns the output and
+// whether done held; a non-zero exit fails the test.
+func runUntil(t *testing.T, cfgPath string, timeout time.Duration, done func(stdout string) bool) (string, bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	exited := make(chan int)
+	go func() {
+		exited <- run(ctx, []string{"run", "--config", cfgPath, "--log-level", "warn"}, nil, &stdout, &stderr)
+	}()
+	deadline := time.Now().Add(timeout)
+	ok := done(stdout.String())
+	for !ok && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		ok = done(stdout.String())
+	}
+	cancel()
+	if code := <-exited; code != 0 {
+		t.Fatalf("atod run exited %d: %s", code, stderr.String())
+	}
+	return stdout.String(), ok
 }
