@@ -62,17 +62,21 @@ func (c Config) databases() []configuredDB {
 }
 
 // checkReadable opens path, so that a missing file or a permission problem is
-// reported with the key before any lookup could fail on it.
+// reported with the key before any lookup could fail on it. It looks before
+// it opens: opening a named pipe would wait for a writer.
 func checkReadable(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	st, err := f.Stat()
-	if err == nil && !st.Mode().IsRegular() {
-		err = fmt.Errorf("%s is not a regular file", path)
-	}
-	return errors.Join(err, f.Close())
+	return f.Close()
 }
 
 // trustedSet parses TrustedNetworks into one set. Single addresses become

@@ -20,12 +20,12 @@ func TestValidate(t *testing.T) {
 			[]string{`trusted_networks[2]: "10.0.0.0/33" is not a CIDR`}},
 		{"several bad values", Config{City: "/x/city.mmdb", TrustedNetworks: []string{"", "2001:db8::/129", "example.org"}},
 			[]string{
-				"geoip.city: open /x/city.mmdb: no such file or directory",
+				"geoip.city: stat /x/city.mmdb: no such file or directory",
 				`trusted_networks[0]: "" is not a CIDR`,
 				`trusted_networks[1]: "2001:db8::/129" is not a CIDR`,
 				`trusted_networks[2]: "example.org" is not a CIDR`,
 			}},
-		{"missing ASN", Config{ASN: "/x/asn.mmdb"}, []string{"geoip.asn: open /x/asn.mmdb: no such file or directory"}},
+		{"missing ASN", Config{ASN: "/x/asn.mmdb"}, []string{"geoip.asn: stat /x/asn.mmdb: no such file or directory"}},
 		{"directory", Config{AnonymousIP: dir}, []string{"geoip.anonymous_ip: " + dir + " is not a regular file"}},
 	}
 	for _, tt := range tests {

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/netip"
+	"strings"
 	"time"
 
 	geoip2 "github.com/oschwald/geoip2-golang/v2"
@@ -65,18 +67,29 @@ func checkType(path string, probe func(*geoip2.Reader) error) error {
 	return nil
 }
 
+// The probes look up 0.0.0.0, which every database holds a path for:
+// maxminddb refuses any IPv6 address in a database built for IPv4 only.
+
+// probeCity also refuses the Country databases that geoip2-golang's City
+// method accepts for compatibility: they have neither city nor location, so
+// the travel and new-location rules would be silently off.
 func probeCity(r *geoip2.Reader) error {
-	_, err := r.City(netip.IPv6Unspecified())
-	return err
+	if _, err := r.City(netip.IPv4Unspecified()); err != nil {
+		return err
+	}
+	if t := r.Metadata().DatabaseType; strings.Contains(t, "Country") {
+		return fmt.Errorf("%s is a country database, with no city or location; a City database is needed", t)
+	}
+	return nil
 }
 
 func probeASN(r *geoip2.Reader) error {
-	_, err := r.ASN(netip.IPv6Unspecified())
+	_, err := r.ASN(netip.IPv4Unspecified())
 	return err
 }
 
 func probeAnonymousIP(r *geoip2.Reader) error {
-	_, err := r.AnonymousIP(netip.IPv6Unspecified())
+	_, err := r.AnonymousIP(netip.IPv4Unspecified())
 	return err
 }
 
@@ -87,6 +100,9 @@ func probeAnonymousIP(r *geoip2.Reader) error {
 func (d *database[T]) lookup(ip netip.Addr) (v T, found, whole bool, err error) {
 	if d == nil {
 		return v, false, true, nil
+	}
+	if ip.Is6() && d.reader.Metadata.IPVersion == 4 {
+		return v, false, true, nil // an IPv4-only database knows no IPv6 network
 	}
 	res := d.reader.Lookup(ip)
 	if err := res.Err(); err != nil {
@@ -189,7 +205,10 @@ func decodeCity(res maxminddb.Result) (cityRecord, error) {
 		return cityRecord{}, err
 	}
 	c := cityRecord{country: rec.Country.ISOCode, city: rec.City.Names.English}
-	if loc := rec.Location; loc.Latitude != nil && loc.Longitude != nil {
+	// A location outside the globe (or NaN) from a damaged file is no
+	// location: distances from it would be nonsense.
+	if loc := rec.Location; loc.Latitude != nil && loc.Longitude != nil &&
+		math.Abs(*loc.Latitude) <= 90 && math.Abs(*loc.Longitude) <= 180 {
 		c.lat, c.lon, c.hasLoc = *loc.Latitude, *loc.Longitude, true
 		c.radiusKm = int(loc.AccuracyRadius)
 	}

@@ -161,7 +161,7 @@ func TestNewErrors(t *testing.T) {
 		cfg  func(c *Config)
 		want string
 	}{
-		{"missing file", func(c *Config) { c.ASN = "/nonexistent/asn.mmdb" }, "geoip.asn: open /nonexistent/asn.mmdb: no such file or directory"},
+		{"missing file", func(c *Config) { c.ASN = "/nonexistent/asn.mmdb" }, "geoip.asn: stat /nonexistent/asn.mmdb: no such file or directory"},
 		{"ASN file as city", func(c *Config) { c.City = good.ASN }, "geoip.city: " + good.ASN + ": geoip2: the City method does not support the GeoLite2-ASN database"},
 		{"city file as anonymous", func(c *Config) { c.AnonymousIP = good.City }, "geoip.anonymous_ip: " + good.City + ": geoip2: the AnonymousIP method does not support the GeoLite2-City database"},
 		{"not a database", func(c *Config) { c.City = "enricher_test.go" }, "geoip.city: enricher_test.go: "},
