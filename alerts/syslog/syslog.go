@@ -42,8 +42,11 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config { return Config{Facility: "authpriv", Framing: "octet_counting"} }
 
+// facilities are the names Linux's syslog.h and rsyslog know. "security" is
+// there auth's old name (4), as receivers on Linux read it, not FreeBSD's
+// LOG_SECURITY (13).
 var facilities = map[string]int{"kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5,
-	"authpriv": 10, "security": 13, "local0": 16, "local1": 17, "local2": 18, "local3": 19, "local4": 20,
+	"authpriv": 10, "security": 4, "local0": 16, "local1": 17, "local2": 18, "local3": 19, "local4": 20,
 	"local5": 21, "local6": 22, "local7": 23}
 
 // Validate checks the config; messages name keys relative to sinks.syslog.

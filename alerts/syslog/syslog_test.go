@@ -213,3 +213,10 @@ func serverCert(t *testing.T) (tls.Certificate, string) {
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, caFile
 }
+
+// "security" is auth's old name on Linux, where the receivers run.
+func TestSecurityFacilityIsAuth(t *testing.T) {
+	if facilities["security"] != facilities["auth"] || facilities["auth"] != 4 {
+		t.Errorf("security = %d, auth = %d; want both 4", facilities["security"], facilities["auth"])
+	}
+}
