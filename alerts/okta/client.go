@@ -98,7 +98,11 @@ func (c *Client) sessionsURL(id string) string {
 
 // Describe implements alerts.Describer.
 func (c *Client) Describe(user string) string {
-	return "GET " + c.org + "/api/v1/users/" + url.PathEscape(user) + "; DELETE " +
+	get := c.org + "/api/v1/users/" + url.PathEscape(user)
+	if strings.Contains(user, "/") {
+		get = c.searchURL(user)
+	}
+	return "GET " + get + "; DELETE " +
 		strings.Replace(c.sessionsURL("ID"), "/users/ID/", "/users/{id}/", 1)
 }
 
@@ -151,23 +155,70 @@ func (c *Client) userID(ctx context.Context, user string) (id string, remembered
 		return k.id, true, false, nil
 	}
 	op := "looking up " + user
-	body, retry, err := c.call(ctx, http.MethodGet, c.org+"/api/v1/users/"+url.PathEscape(user), op)
+	id, retry, err = c.lookUp(ctx, user, op)
 	if err != nil {
 		return "", false, retry, err
-	}
-	var u struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(body, &u); err != nil || u.ID == "" {
-		return "", false, false, fmt.Errorf("%s: malformed answer: %s", op, httpx.Snippet(body))
 	}
 	c.mu.Lock()
 	if len(c.ids) > 100_000 {
 		clear(c.ids)
 	}
-	c.ids[key] = knownID{id: u.ID, at: now}
+	c.ids[key] = knownID{id: id, at: now}
 	c.mu.Unlock()
-	return u.ID, false, false, nil
+	return id, false, false, nil
+}
+
+// oktaUser is what atod reads of Okta's user object.
+type oktaUser struct {
+	ID      string `json:"id"`
+	Profile struct {
+		Login string `json:"login"`
+	} `json:"profile"`
+}
+
+// lookUp asks Okta for user's id. A login with a "/" cannot be named in
+// the path, even escaped (Okta says such users can only be fetched by id),
+// so it is found with a search on profile.login instead.
+func (c *Client) lookUp(ctx context.Context, user, op string) (string, bool, error) {
+	if !strings.Contains(user, "/") {
+		body, retry, err := c.call(ctx, http.MethodGet, c.org+"/api/v1/users/"+url.PathEscape(user), op)
+		if err != nil {
+			return "", retry, err
+		}
+		var u oktaUser
+		if err := json.Unmarshal(body, &u); err != nil || u.ID == "" {
+			return "", false, fmt.Errorf("%s: malformed answer: %s", op, httpx.Snippet(body))
+		}
+		return u.ID, false, nil
+	}
+	body, retry, err := c.call(ctx, http.MethodGet, c.searchURL(user), op)
+	if err != nil {
+		return "", retry, err
+	}
+	var found []oktaUser
+	if err := json.Unmarshal(body, &found); err != nil {
+		return "", false, fmt.Errorf("%s: malformed answer: %s", op, httpx.Snippet(body))
+	}
+	var ids []string
+	for _, u := range found {
+		if strings.EqualFold(u.Profile.Login, user) && u.ID != "" {
+			ids = append(ids, u.ID)
+		}
+	}
+	if len(ids) != 1 {
+		return "", false, fmt.Errorf("%s: %d users with this login found by search", op, len(ids))
+	}
+	return ids[0], false, nil
+}
+
+func (c *Client) searchURL(login string) string {
+	return c.org + "/api/v1/users?" + url.Values{"search": {`profile.login eq "` + searchEscape(login) + `"`}}.Encode()
+}
+
+// searchEscape escapes a string for a double-quoted literal of Okta's
+// search expressions.
+func searchEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
 }
 
 // call sends one API request. Okta signals its rate limits with

@@ -213,3 +213,43 @@ func TestValidate(t *testing.T) {
 		t.Errorf("token from environment: %v", err)
 	}
 }
+
+// A login with a "/" cannot be named in Okta's path: atod finds its id with
+// a search on profile.login, and takes only an exact match.
+func TestRevokeLoginWithSlash(t *testing.T) {
+	const slashLogin = `ops/anna"x@example.org`
+	f := &fakeOkta{api: func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || r.URL.Path != "/api/v1/users" {
+			return false
+		}
+		if got := r.URL.Query().Get("search"); got != `profile.login eq "ops/anna\"x@example.org"` {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"errorCode":"E0000031","errorSummary":"Invalid search: %s"}`, got)
+			return true
+		}
+		fmt.Fprintf(w, `[{"id":"00uother","profile":{"login":"ops/anna\"x@example.org.evil"}},{"id":%q,"profile":{"login":%q}}]`,
+			userID, strings.ToUpper(slashLogin[:1])+slashLogin[1:])
+		return true
+	}}
+	c := newSSWS(t, f)
+	if _, err := c.Revoke(context.Background(), slashLogin, detector.Alert{}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := f.Requests()
+	if len(reqs) != 2 || reqs[1].Method+" "+reqs[1].Path != "DELETE /api/v1/users/"+userID+"/sessions" {
+		t.Fatalf("requests %+v", reqs)
+	}
+
+	// No exact match: a permanent error, nothing revoked.
+	c = newSSWS(t, &fakeOkta{api: func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == "/api/v1/users" {
+			fmt.Fprint(w, `[]`)
+			return true
+		}
+		return false
+	}})
+	if retry, err := c.Revoke(context.Background(), slashLogin, detector.Alert{}); err == nil || retry ||
+		!strings.Contains(err.Error(), "0 users with this login") {
+		t.Fatalf("no match: retry=%v err=%v", retry, err)
+	}
+}
