@@ -17,9 +17,11 @@ type RotatingFile struct {
 	maxBytes   int64
 	maxBackups int
 
-	mu   sync.Mutex
-	f    *os.File
-	size int64
+	mu     sync.Mutex
+	f      *os.File // nil after a failed rotation, until opened again
+	size   int64
+	torn   bool // the file ends in a fragment of a line that could not be cut off
+	closed bool
 }
 
 // OpenRotating opens (appending) or creates path. maxBytes 0 never rotates.
@@ -47,22 +49,43 @@ func (r *RotatingFile) open() error {
 
 // Write appends p, rotating first when p would take the file past its
 // limit (a file holds at least one write, however long).
+//
+// A rotation that fails costs a larger file, not the line: the file is
+// opened again and written, and rotation is tried again at the next write.
+// A write cut short (a full disk) is cut off again, so that the next line
+// does not join the fragment.
 func (r *RotatingFile) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.f == nil {
+	if r.closed {
 		return 0, errors.New("write to closed " + r.path)
 	}
-	if r.maxBytes > 0 && r.size > 0 && r.size+int64(len(p)) > r.maxBytes {
-		if err := r.rotate(); err != nil {
+	if r.f != nil && r.maxBytes > 0 && r.size > 0 && r.size+int64(len(p)) > r.maxBytes {
+		r.rotate() //nolint:errcheck // the file is opened again below; rotation is tried at the next write
+	}
+	if r.f == nil {
+		if err := r.open(); err != nil {
 			return 0, err
 		}
 	}
-	n, err := r.f.Write(p)
-	r.size += int64(n)
-	if err != nil {
-		return n, fmt.Errorf("writing %s: %w", r.path, err)
+	if r.torn {
+		if _, err := r.f.Write([]byte{'\n'}); err != nil {
+			return 0, fmt.Errorf("writing %s: %w", r.path, err)
+		}
+		r.size++
+		r.torn = false
 	}
+	n, err := r.f.Write(p)
+	if err != nil {
+		if n > 0 {
+			if terr := r.f.Truncate(r.size); terr != nil {
+				r.size += int64(n)
+				r.torn = true
+			}
+		}
+		return 0, fmt.Errorf("writing %s: %w", r.path, err)
+	}
+	r.size += int64(n)
 	return n, nil
 }
 
@@ -93,6 +116,7 @@ func (r *RotatingFile) rotate() error {
 func (r *RotatingFile) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.closed = true
 	if r.f == nil {
 		return nil
 	}

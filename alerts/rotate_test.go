@@ -1,11 +1,13 @@
 package alerts
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,5 +67,89 @@ func TestAuditLogAndCounter(t *testing.T) {
 	}
 	if c.Count(AuditRevoke, "graph", OutcomeDone, "") != 1 || c.Count(AuditDecision, "", OutcomeSkipped, ReasonCooldown) != 1 {
 		t.Errorf("counts %v", c.Snapshot())
+	}
+}
+
+// A rotation that fails (here the backup name is held by a directory) costs
+// a larger file, not the sink: later alerts are still written.
+func TestRotatingFileSurvivesFailedRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alerts.jsonl")
+	f, err := OpenRotating(path, 100, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// Something holds the backup name: renaming alerts.jsonl onto a
+	// non-empty directory fails.
+	if err := os.MkdirAll(filepath.Join(path+".1", "busy"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sink := NewLineSink(f)
+	if _, err := sink.Notify(context.Background(), sample("first")); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = sink.Notify(context.Background(), sample("second")) // rotation fails: an error is acceptable here
+	if err := os.RemoveAll(path + ".1"); err != nil {          // the obstruction is gone
+		t.Fatal(err)
+	}
+	if _, err := sink.Notify(context.Background(), sample("third")); err != nil {
+		t.Fatalf("one failed rotation left the file sink dead for good: %v", err)
+	}
+}
+
+// A write cut short (a full disk; here the file-size limit) is cut off
+// again, so that the next alert is a whole line of its own.
+func TestRotatingFileShortWriteCutOff(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alerts.jsonl")
+	f, err := OpenRotating(path, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sink := NewLineSink(f)
+	if _, err := sink.Notify(context.Background(), sample("first")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file may grow only 20 more bytes: the next line is cut short,
+	// as on a full disk. Go ignores SIGXFSZ, so the write returns EFBIG.
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Skip(err)
+	}
+	lim := old
+	lim.Cur = uint64(st.Size()) + 20
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		t.Skip(err)
+	}
+	_, err = sink.Notify(context.Background(), sample("second"))
+	if rerr := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); rerr != nil {
+		t.Fatal(rerr)
+	}
+	if err == nil {
+		t.Skip("the write was not cut short on this system")
+	}
+	if _, err := sink.Notify(context.Background(), sample("third")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(strings.NewReader(string(b)))
+	var ids []string
+	for sc.Scan() {
+		var a struct{ ID string }
+		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
+			t.Errorf("corrupt line in the alert file: %q", sc.Text())
+			continue
+		}
+		ids = append(ids, a.ID)
+	}
+	if len(ids) == 0 || ids[len(ids)-1] != "third" {
+		t.Errorf("alert \"third\" was reported written but cannot be read back; ids %q", ids)
 	}
 }
