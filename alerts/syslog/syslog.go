@@ -52,8 +52,10 @@ var facilities = map[string]int{"kern": 0, "user": 1, "mail": 2, "daemon": 3, "a
 // Validate checks the config; messages name keys relative to sinks.syslog.
 func (c Config) Validate() error {
 	var errs []error
-	if _, port, err := net.SplitHostPort(c.Address); err != nil || port == "" {
+	if _, port, err := net.SplitHostPort(c.Address); err != nil {
 		errs = append(errs, fmt.Errorf("address: %q is not host:port", c.Address))
+	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		errs = append(errs, fmt.Errorf("address: port %q is not a number from 1 to 65535", port))
 	}
 	if _, ok := facilities[c.Facility]; !ok {
 		errs = append(errs, fmt.Errorf("facility: %q is not a syslog facility name (auth, authpriv, local0, ...)", c.Facility))
@@ -172,7 +174,7 @@ func (c *Client) Notify(ctx context.Context, a detector.Alert) (bool, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.conn != nil && time.Since(c.lastWrite) >= c.probeAfter && !alive(c.conn) {
+	if c.conn != nil && (pending(c.conn) || time.Since(c.lastWrite) >= c.probeAfter) && !alive(c.conn) {
 		c.conn.Close()
 		c.conn = nil
 	}
@@ -225,10 +227,6 @@ func (c *Client) dial(ctx context.Context) (net.Conn, error) {
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.conn != nil && time.Since(c.lastWrite) >= c.probeAfter && !alive(c.conn) {
-		c.conn.Close()
-		c.conn = nil
-	}
 	if c.conn == nil {
 		return nil
 	}
