@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/atod-project/atod/alerts"
 	"github.com/atod-project/atod/alerts/internal/httpx"
@@ -79,10 +80,14 @@ type Options struct {
 
 // Client posts to one collector. It is safe for concurrent use.
 type Client struct {
-	cfg   Config
-	url   string
-	token string
-	http  *http.Client
+	cfg    Config
+	url    string
+	ackURL string
+	token  string
+	http   *http.Client
+
+	ackFirst time.Duration // first wait before asking for an acknowledgement
+	ackWait  time.Duration // how long to wait for one in all
 }
 
 var _ alerts.Notifier = (*Client)(nil)
@@ -110,8 +115,9 @@ func New(cfg Config, o Options) (*Client, error) {
 			o.HTTPClient.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 		}
 	}
-	return &Client{cfg: cfg, url: strings.TrimRight(cfg.URL, "/") + "/services/collector/event", token: tok,
-		http: o.HTTPClient}, nil
+	base := strings.TrimRight(cfg.URL, "/")
+	return &Client{cfg: cfg, url: base + "/services/collector/event", ackURL: base + "/services/collector/ack",
+		token: tok, http: o.HTTPClient, ackFirst: 200 * time.Millisecond, ackWait: ackWait}, nil
 }
 
 // envelope is HEC's event format.
@@ -148,6 +154,12 @@ func (c *Client) Notify(ctx context.Context, a detector.Alert) (bool, error) {
 	}
 	if code, text, ok := parseAnswer(raw); !ok || code != "0" {
 		return false, fmt.Errorf("%s: unexpected answer: %s", op, firstNonEmpty(text, httpx.Snippet(raw)))
+	}
+	var ack struct {
+		ID *uint64 `json:"ackId"`
+	}
+	if json.Unmarshal(raw, &ack) == nil && ack.ID != nil {
+		return c.awaitAck(ctx, *ack.ID, op)
 	}
 	return false, nil
 }
