@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -40,6 +41,9 @@ type Engine struct {
 	scratchAddrs map[netip.Addr]int
 
 	stats EngineStats
+	// ceiling, when set (live mode), is the latest event time that moves
+	// the organisation's clock; see setCeiling.
+	ceiling time.Time
 	// flight is the batch whose state is being saved ahead, by whichever
 	// of the engine's Pipelines ran it (see pipeline_ahead.go).
 	flight *inflight
@@ -193,6 +197,29 @@ func (e *Engine) load(ctx context.Context, events []enrich.Event) error {
 	return nil
 }
 
+// ceilinged is a Store whose clock an event later than the ceiling must
+// not move (the memory store, which expires states as of its newest event).
+type ceilinged interface{ SetCeiling(time.Time) }
+
+// setCeiling makes event times later than t (an early event: a source
+// whose clock runs ahead) count as t for what keeps time across accounts:
+// the organisation's spray attempts and a memory store's expiry. Such an
+// event still runs with its own time for its account.
+func (e *Engine) setCeiling(t time.Time) {
+	e.ceiling = t
+	if c, ok := e.store.(ceilinged); ok {
+		c.SetCeiling(t)
+	}
+}
+
+// capped is t, or the ceiling when t is later.
+func (e *Engine) capped(t time.Time) time.Time {
+	if !e.ceiling.IsZero() && t.After(e.ceiling) {
+		return e.ceiling
+	}
+	return t
+}
+
 // tracksAddr reports whether the event's address gets state of its own.
 // Trusted networks never count as evidence of attack, so they get none.
 // Only sign-ins do: every address rule counts sign-ins, and mailbox
@@ -212,7 +239,7 @@ func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Aler
 	}
 	prevSeen := u.Seen
 	defer e.markApplied(ev, u, prevSeen)
-	e.tendOrg(ev.Time)
+	e.tendOrg(e.capped(ev.Time))
 	if expired(u.Seen, ev.Time, e.cfg.UserRetention) {
 		u.reset()
 	}

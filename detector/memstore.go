@@ -41,6 +41,9 @@ type MemoryStore struct {
 	users  expiring[string, UserState]
 	addrs  expiring[netip.Addr, AddrState]
 	newest time.Time // latest event time saved
+	// ceiling, when set, is the latest event time that moves newest: an
+	// early event in live mode must not expire every state as of its time.
+	ceiling time.Time
 
 	userBuf []*UserState
 	addrBuf []*AddrState
@@ -95,7 +98,7 @@ func (m *MemoryStore) Load(ctx context.Context, users []string, addrs []netip.Ad
 func (m *MemoryStore) Save(ctx context.Context, users []*UserState, addrs []*AddrState) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.newest = latestSeen(m.newest, users, addrs)
+	m.newest = latestSeen(m.newest, m.ceiling, users, addrs)
 	if m.newest.Sub(m.users.swept) >= m.users.retention/4 {
 		m.users.sweep(m.newest)
 	}
@@ -105,20 +108,29 @@ func (m *MemoryStore) Save(ctx context.Context, users []*UserState, addrs []*Add
 	return nil
 }
 
-// latestSeen returns the latest of newest and the states' Seen: the
-// newest event time a store has saved.
-func latestSeen(newest time.Time, users []*UserState, addrs []*AddrState) time.Time {
-	for _, u := range users {
-		if u.Seen.After(newest) {
-			newest = u.Seen
+// latestSeen returns the latest of newest and the states' Seen not after
+// ceiling (any, when it is zero): the newest event time a store has saved.
+func latestSeen(newest, ceiling time.Time, users []*UserState, addrs []*AddrState) time.Time {
+	next := func(t time.Time) {
+		if t.After(newest) && (ceiling.IsZero() || !t.After(ceiling)) {
+			newest = t
 		}
+	}
+	for _, u := range users {
+		next(u.Seen)
 	}
 	for _, a := range addrs {
-		if a.Seen.After(newest) {
-			newest = a.Seen
-		}
+		next(a.Seen)
 	}
 	return newest
+}
+
+// SetCeiling makes Seen times later than t leave the store's clock alone
+// (see Engine.setCeiling).
+func (m *MemoryStore) SetCeiling(t time.Time) {
+	m.mu.Lock()
+	m.ceiling = t
+	m.mu.Unlock()
 }
 
 // Len reports how many accounts and addresses the store holds, not counting

@@ -126,8 +126,13 @@ func (p *Pipeline) Process(ctx context.Context, events []enrich.Event) error {
 // Late reports how many events arrived later than the lateness allows.
 func (p *Pipeline) Late() int64 { return p.seq.Late() }
 
-// SetCeiling and Early are the Sequencer's (see Sequencer.SetCeiling).
-func (p *Pipeline) SetCeiling(t time.Time) { p.seq.SetCeiling(t) }
+// SetCeiling sets the Sequencer's ceiling (see Sequencer.SetCeiling), and
+// the engine's (see Engine.setCeiling): an early event then moves neither
+// the order, nor the organisation's or a memory store's clock.
+func (p *Pipeline) SetCeiling(t time.Time) {
+	p.seq.SetCeiling(t)
+	p.eng.setCeiling(t)
+}
 
 // Early reports how many events arrived later than the ceiling.
 func (p *Pipeline) Early() int64 { return p.seq.Early() }

@@ -1,12 +1,14 @@
 package detector
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/atod-project/atod/enrich"
+	"go.uber.org/zap"
 )
 
 // These run as replay does: with ConfirmProgress, one event far ahead of
@@ -75,5 +77,48 @@ func TestOneEarlyEventKeepsReorderingWithinLateness(t *testing.T) {
 	withEarly = append(withEarly, evs[6:]...)
 	if got := rulesOf(runConfirmed(t, DefaultConfig(), NewMemoryStore(0, 0), 0, withEarly)); !slices.Equal(got, want) {
 		t.Errorf("after bob's event 2h ahead: got %v, want %v", got, want)
+	}
+}
+
+// Live mode: an event later than the ceiling (the clock plus a margin) runs
+// at once, for its own account, but moves neither the memory store's
+// expiry clock nor the organisation's: the attack memory and the spray
+// attempts of the events around it stay.
+func TestEarlyEventAboveCeilingKeepsClocks(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Lateness = 0 // the attack is run and saved before the early event
+	var evs []enrich.Event
+	for i := range 12 {
+		evs = append(evs, ev(at(time.Duration(i)*10*time.Second), failed(), reason("unknown_user"), from("105.112.9.9"),
+			where(lagos), user(fmt.Sprintf("u%03d@example.org", i))))
+	}
+	hit := ev(at(2*time.Hour), from("105.112.9.9"), where(lagos), user("u005@example.org"))
+	want := rulesOf(run(t, cfg, append(slices.Clone(evs), hit)))
+	if len(want) != 2 || want[1] != "compromise_after_attack/revoke_sessions" {
+		t.Fatalf("control: got %v", want)
+	}
+	skewed := ev(at(3*24*time.Hour), user("clock@example.org"), from("62.216.0.1"), where(munich))
+	eng, err := NewEngine(cfg, NewMemoryStore(cfg.UserRetention, cfg.AddrRetention), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Alert
+	p := NewPipeline(eng, func(_ context.Context, a Alert) error { got = append(got, a); return nil })
+	p.SetBatchSize(1)
+	p.SetCeiling(t0.Add(3 * time.Hour))
+	ctx := context.Background()
+	for _, e := range append(append(slices.Clone(evs), skewed), hit) {
+		if err := p.Push(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p.Early() != 1 {
+		t.Errorf("early %d, want 1", p.Early())
+	}
+	if got := rulesOf(got); !slices.Equal(got, want) {
+		t.Errorf("with an event 3 days ahead of the clock: got %v, want %v", got, want)
 	}
 }
