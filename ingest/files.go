@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,9 +23,10 @@ const (
 	defaultChunkBytes = 64 << 10
 )
 
-// Files reads log records from files, gzip files and stdin, one after
-// another in the order of Paths, for atod replay and atod events: canonical
-// JSON lines, or any of Formats.
+// Files reads log records from files, gzip files and stdin, for atod
+// replay and atod events: canonical JSON lines, or any of Formats. Several
+// inputs are read at once and their events merged by event time (see
+// runMerged).
 //
 // Records are decoded in parallel and delivered in input order; records of
 // a format that is not Stateless are decoded in order by the delivering
@@ -42,7 +42,7 @@ const (
 // A chunk of lines is handed on as soon as the input has nothing more
 // buffered, so a live pipe (tail -f | atod events -) is not held back.
 type Files struct {
-	// Paths are read in order; "-" is Stdin.
+	// Paths are the inputs; "-" is Stdin.
 	Paths []string
 	// Stdin is what "-" reads; nil means os.Stdin.
 	Stdin io.Reader
@@ -82,14 +82,26 @@ type Files struct {
 // Every other goroutine has ended when Run returns.
 func (f *Files) Run(ctx context.Context, h Handler, dlq DeadLetterSink) (Stats, error) {
 	if len(f.Paths) == 0 {
-		return Stats{}, errors.New("ingest: no input files")
+		return Stats{}, errNoInputs
 	}
+	if dlq == nil {
+		log := f.Log
+		if log == nil {
+			log = zap.NewNop()
+		}
+		dlq = DeadLetterLogger(log)
+	}
+	if len(f.Paths) > 1 {
+		return f.runMerged(ctx, h, dlq)
+	}
+	return f.run(ctx, h, dlq)
+}
+
+// run is Run of the inputs one after another.
+func (f *Files) run(ctx context.Context, h Handler, dlq DeadLetterSink) (Stats, error) {
 	log := f.Log
 	if log == nil {
 		log = zap.NewNop()
-	}
-	if dlq == nil {
-		dlq = DeadLetterLogger(log)
 	}
 	r := &reader{
 		paths:      f.Paths,

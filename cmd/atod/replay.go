@@ -86,7 +86,7 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	var f replayFlags
 	f.register(fs, eventsOnly)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: atod %s [flags] FILE...\n\nFILE is a log file, .gz accepted, or - for stdin; files are read in order.\n\nFlags:\n", name)
+		fmt.Fprintf(stderr, "Usage: atod %s [flags] FILE...\n\nFILE is a log file, .gz accepted, or - for stdin; several are merged by event time.\n\nFlags:\n", name)
 		printVisibleDefaults(fs)
 		fmt.Fprintf(stderr, "\n%s", formatHelp())
 	}
@@ -171,19 +171,14 @@ func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath strin
 	}
 	defer enr.Close()
 
-	out, closeOut, err := openOutput(outPath, stdout)
+	out, dlqOut, closeOutputs, err := openOutputs(outPath, dlqPath, stdout)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, closeOut()) }()
+	defer func() { err = errors.Join(err, closeOutputs()) }()
 	var dlq ingest.DeadLetterSink = ingest.DeadLetterLogger(r.log)
-	if dlqPath != "" {
-		w, closeDLQ, err := openOutput(dlqPath, stdout)
-		if err != nil {
-			return err
-		}
-		defer func() { err = errors.Join(err, closeDLQ()) }()
-		dlq = ingest.NewDeadLetterWriter(w)
+	if dlqOut != nil {
+		dlq = ingest.NewDeadLetterWriter(dlqOut)
 	}
 
 	r.alertsOnStdout = outPath == "" || outPath == "-"
@@ -206,7 +201,19 @@ func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath strin
 	stopProgress()
 	// finish also stops the detector's goroutine, so it runs on error too.
 	runErr = errors.Join(runErr, finish(ctx))
-	r.summary(stats, time.Since(start), ctx.Err() != nil)
+	interrupted := ctx.Err() != nil
+	r.summary(stats, time.Since(start), interrupted)
+	if stats.DeadLetters > 0 && dlqOut == nil {
+		// Each went to the log as a warning, which --log-level error
+		// hides: the count at least must show.
+		r.log.Error("records were dead-lettered to the log only; give --dlq FILE to keep them",
+			zap.Int64("dead_letters", stats.DeadLetters))
+	}
+	if interrupted && runErr == nil {
+		// What is written covers only the input read so far: a script
+		// must not take it for the whole replay.
+		runErr = errors.New("interrupted before the end of the input: the output covers only what was read")
+	}
 	return runErr
 }
 
@@ -338,22 +345,57 @@ func (r *replay) summary(s ingest.Stats, elapsed time.Duration, interrupted bool
 		zap.Float64("events_per_s", float64(s.Events)/max(elapsed.Seconds(), 1e-9)))
 }
 
-// openOutput returns a buffered writer on path, or on def when path is
-// empty or "-"; close flushes it and closes the file.
-func openOutput(path string, def io.Writer) (io.Writer, func() error, error) {
-	if path == "" || path == "-" {
-		if def == nil {
-			def = os.Stdout
+// openOutputs returns buffered writers for --out (stdout when it is empty
+// or "-") and --dlq (nil when it is empty; stdout for "-"); close flushes
+// them and closes their files. Files are emptied only once both are open, so
+// that a --dlq that cannot be opened leaves an earlier --out as it was.
+func openOutputs(outPath, dlqPath string, stdout io.Writer) (out, dlq io.Writer, closeAll func() error, err error) {
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	var (
+		files   []*os.File
+		writers []*bufio.Writer
+	)
+	closeAll = func() error {
+		var errs []error
+		for _, w := range writers {
+			errs = append(errs, w.Flush())
 		}
-		bw := bufio.NewWriterSize(def, 64<<10)
-		return bw, bw.Flush, nil
+		for _, f := range files {
+			errs = append(errs, f.Close())
+		}
+		return errors.Join(errs...)
 	}
-	f, err := os.Create(path)
+	open := func(flag, path string) (io.Writer, error) {
+		w := stdout
+		if path != "" && path != "-" {
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+			if err != nil {
+				return nil, fmt.Errorf("opening %s: %w", flag, err)
+			}
+			files = append(files, f)
+			w = f
+		}
+		bw := bufio.NewWriterSize(w, 64<<10)
+		writers = append(writers, bw)
+		return bw, nil
+	}
+	if out, err = open("--out", outPath); err == nil && dlqPath != "" {
+		dlq, err = open("--dlq", dlqPath)
+	}
+	if err == nil {
+		for _, f := range files {
+			if err = f.Truncate(0); err != nil {
+				err = fmt.Errorf("emptying %s: %w", f.Name(), err)
+				break
+			}
+		}
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening output: %w", err)
+		return nil, nil, nil, errors.Join(err, closeAll())
 	}
-	bw := bufio.NewWriterSize(f, 64<<10)
-	return bw, func() error { return errors.Join(bw.Flush(), f.Close()) }, nil
+	return out, dlq, closeAll, nil
 }
 
 // startCPUProfile writes a CPU profile to path until stop is called.

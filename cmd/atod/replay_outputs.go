@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 )
 
 // checkOutputs refuses outputs that would destroy input or each other
@@ -21,27 +22,27 @@ func checkOutputs(inputs []string, out, dlq string) error {
 		if onStdout(p) {
 			continue
 		}
-		st, err := os.Stat(p)
-		if err != nil {
-			continue // not there yet: it is no input
-		}
 		for _, in := range inputs {
-			if in == "-" {
-				continue
-			}
-			if ist, err := os.Stat(in); err == nil && os.SameFile(st, ist) {
+			if in != "-" && samePath(p, in) {
 				return fmt.Errorf("%s %s is also an input file: writing would empty it before it is read", flag, p)
 			}
 		}
 	}
-	if !onStdout(out) && !onStdout(dlq) {
-		if a, err := os.Stat(out); err == nil {
-			if b, err := os.Stat(dlq); err == nil && os.SameFile(a, b) {
-				return fmt.Errorf("--out and --dlq name one file, %s", out)
-			}
-		} else if out == dlq {
-			return fmt.Errorf("--out and --dlq name one file, %s", out)
-		}
+	if !onStdout(out) && !onStdout(dlq) && samePath(out, dlq) {
+		return fmt.Errorf("--out and --dlq name one file, %s", out)
 	}
 	return nil
+}
+
+// samePath reports whether a and b name one file: the same file when both
+// exist (links, other spellings), else the same cleaned absolute path.
+func samePath(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(sa, sb)
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && absA == absB
 }
