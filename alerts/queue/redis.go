@@ -57,7 +57,8 @@ func (c RedisConfig) Validate() error {
 // Lua script, so that a crash or a second instance never sees half of it.
 // Keys, per job kind: <prefix>{hooks}:due:<kind> and :lease:<kind> are
 // sorted sets of job ids by due time and lease expiry, :wake:<kind> a list
-// that wakes blocked workers; :job:<id> is a hash (the job's JSON, its
+// that wakes blocked workers, :claims:<kind> a hash of the jobs popped but
+// not yet taken, by claim token (see popScript); :job:<id> is a hash (the job's JSON, its
 // state, lease token and attempt count) kept for Retention after it is
 // settled, which is what makes Enqueue idempotent.
 type Redis struct {
@@ -125,7 +126,7 @@ func (q *Redis) Claim(ctx context.Context, lease time.Duration, kinds ...string)
 	}
 	var popKeys, wakeKeys []string
 	for _, k := range kinds {
-		popKeys = append(popKeys, q.key("due", k), q.key("lease", k))
+		popKeys = append(popKeys, q.key("due", k), q.key("lease", k), q.key("claims", k))
 		wakeKeys = append(wakeKeys, q.key("wake", k))
 	}
 	for {
@@ -138,7 +139,8 @@ func (q *Redis) Claim(ctx context.Context, lease time.Duration, kinds ...string)
 		// its lease expired. A job taken after the cancel is returned; the
 		// caller hands it back.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		res, err := popScript.Run(sctx, q.c, popKeys, ms(now), ms(now.Add(lease))).StringSlice()
+		token := newToken()
+		res, err := popScript.Run(sctx, q.c, popKeys, ms(now), ms(now.Add(lease)), token).StringSlice()
 		if err != nil {
 			cancel()
 			return alerts.Job{}, fmt.Errorf("claiming a job: %w", err)
@@ -149,7 +151,7 @@ func (q *Redis) Claim(ctx context.Context, lease time.Duration, kinds ...string)
 				cancel()
 				return alerts.Job{}, fmt.Errorf("claiming a job: bad kind index %q", res[1])
 			}
-			j, ok, err := q.take(sctx, res[0], kinds[idx])
+			j, ok, err := q.take(sctx, res[0], kinds[idx], token)
 			cancel()
 			if err != nil || ok {
 				return j, err
@@ -179,11 +181,11 @@ func (q *Redis) Claim(ctx context.Context, lease time.Duration, kinds ...string)
 	}
 }
 
-// take completes a claim: it gives the job a lease token and reads it.
-// ok is false when the job was settled meanwhile. id is the job's member.
-func (q *Redis) take(ctx context.Context, id, kind string) (alerts.Job, bool, error) {
-	token := newToken()
-	res, err := takeScript.Run(ctx, q.c, []string{q.key("job", id), q.key("lease", kind)}, token, id).Slice()
+// take completes a claim: it gives the job the pop's token as its lease
+// token and reads it. ok is false when the job was settled meanwhile, or
+// the claim was taken back (see popScript). id is the job's member.
+func (q *Redis) take(ctx context.Context, id, kind, token string) (alerts.Job, bool, error) {
+	res, err := takeScript.Run(ctx, q.c, q.leaseKeys(id, kind), token, id).Slice()
 	if errors.Is(err, redis.Nil) {
 		return alerts.Job{}, false, nil
 	}
@@ -209,29 +211,35 @@ func (q *Redis) take(ctx context.Context, id, kind string) (alerts.Job, bool, er
 // could read it on a later claim either, and it would otherwise be handed
 // out again every lease period until its retention ended, never reported.
 func (q *Redis) unreadable(ctx context.Context, id, kind, token string, cause error) error {
-	if err := doneScript.Run(ctx, q.c, []string{q.key("job", id), q.key("lease", kind)}, token, id,
+	if err := doneScript.Run(ctx, q.c, q.leaseKeys(id, kind), token, id,
 		q.cfg.Retention.Milliseconds()).Err(); err != nil {
 		return fmt.Errorf("claiming job %s: %w; dropping it: %w", id, cause, err)
 	}
 	return &alerts.UnreadableJobError{Member: id, Kind: kind, Err: cause}
 }
 
+// leaseKeys are the keys of a job's lease: its own, its kind's lease set
+// and its kind's claims.
+func (q *Redis) leaseKeys(member, kind string) []string {
+	return []string{q.key("job", member), q.key("lease", kind), q.key("claims", kind)}
+}
+
 // Extend implements alerts.Queue.
 func (q *Redis) Extend(ctx context.Context, j alerts.Job, lease time.Duration) error {
-	return q.settle(ctx, extendScript, j, func(m string) []string { return []string{q.key("job", m), q.key("lease", j.Kind)} },
+	return q.settle(ctx, extendScript, j, func(m string) []string { return q.leaseKeys(m, j.Kind) },
 		ms(q.now().Add(lease)))
 }
 
 // Done implements alerts.Queue.
 func (q *Redis) Done(ctx context.Context, j alerts.Job) error {
-	return q.settle(ctx, doneScript, j, func(m string) []string { return []string{q.key("job", m), q.key("lease", j.Kind)} },
+	return q.settle(ctx, doneScript, j, func(m string) []string { return q.leaseKeys(m, j.Kind) },
 		q.cfg.Retention.Milliseconds())
 }
 
 // Retry implements alerts.Queue.
 func (q *Redis) Retry(ctx context.Context, j alerts.Job, due time.Time) error {
 	return q.settle(ctx, retryScript, j, func(m string) []string {
-		return []string{q.key("job", m), q.key("lease", j.Kind), q.key("due", j.Kind), q.key("wake", j.Kind)}
+		return append(q.leaseKeys(m, j.Kind), q.key("due", j.Kind), q.key("wake", j.Kind))
 	}, ms(due))
 }
 

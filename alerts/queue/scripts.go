@@ -15,13 +15,20 @@ redis.call('RPUSH', KEYS[3], 1)
 redis.call('LTRIM', KEYS[3], -64, -1)
 return 1`)
 
-// popScript: KEYS due and lease set of each kind, in order of preference;
-// ARGV now, lease-until. Puts jobs whose lease expired back, then moves the
-// first due job of the first kind that has one to that kind's lease set.
-// Returns {id, kind index (0-based), next due, next lease expiry}, "" for
-// what is not there.
+// popScript: KEYS due, lease set and claims hash of each kind, in order of
+// preference; ARGV now, lease-until, claim token. Puts jobs whose lease
+// expired back, then moves the first due job of the first kind that has
+// one to that kind's lease set and notes the token as its claim, which
+// takeScript checks. Returns {id, kind index (0-based), next due, next
+// lease expiry}, "" for what is not there.
+//
+// Popping and taking are two scripts because the job's own key is known
+// only once popped, and every key a script touches is passed in KEYS. The
+// claim closes the gap between them: a worker whose lease had expired and
+// that settles or extends the job meanwhile deletes the claim, so the pop
+// comes to nothing instead of running the job a second time.
 var popScript = redis.NewScript(`
-for k = 1, #KEYS, 2 do
+for k = 1, #KEYS, 3 do
   local expired = redis.call('ZRANGEBYSCORE', KEYS[k+1], '-inf', ARGV[1], 'LIMIT', 0, 100)
   for _, id in ipairs(expired) do
     redis.call('ZREM', KEYS[k+1], id)
@@ -29,12 +36,13 @@ for k = 1, #KEYS, 2 do
   end
 end
 local nextDue, nextLease = '', ''
-for k = 1, #KEYS, 2 do
+for k = 1, #KEYS, 3 do
   local ids = redis.call('ZRANGEBYSCORE', KEYS[k], '-inf', ARGV[1], 'LIMIT', 0, 1)
   if #ids == 1 then
     redis.call('ZREM', KEYS[k], ids[1])
     redis.call('ZADD', KEYS[k+1], ARGV[2], ids[1])
-    return {ids[1], tostring((k-1)/2), '', ''}
+    redis.call('HSET', KEYS[k+2], ids[1], ARGV[3])
+    return {ids[1], tostring((k-1)/3), '', ''}
   end
   local nd = redis.call('ZRANGE', KEYS[k], 0, 0, 'WITHSCORES')
   if nd[2] and (nextDue == '' or tonumber(nd[2]) < tonumber(nextDue)) then nextDue = nd[2] end
@@ -43,9 +51,12 @@ for k = 1, #KEYS, 2 do
 end
 return {'', '', nextDue, nextLease}`)
 
-// takeScript: KEYS job, lease; ARGV token, id. Returns {json, attempts},
-// or nil when the job was settled or expired meanwhile.
+// takeScript: KEYS job, lease, claims; ARGV token, id. Returns {json,
+// attempts}, or nil when the job was settled or expired meanwhile, or its
+// claim is no longer this pop's (see popScript).
 var takeScript = redis.NewScript(`
+if redis.call('HGET', KEYS[3], ARGV[2]) ~= ARGV[1] then return false end
+redis.call('HDEL', KEYS[3], ARGV[2])
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= 'queued' and state ~= 'leased' then
   redis.call('ZREM', KEYS[2], ARGV[2])
@@ -55,31 +66,34 @@ redis.call('HSET', KEYS[1], 'state', 'leased', 'token', ARGV[1])
 local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 return {redis.call('HGET', KEYS[1], 'job'), n}`)
 
-// extendScript: KEYS job, lease; ARGV token, id, lease-until.
+// extendScript: KEYS job, lease, claims; ARGV token, id, lease-until.
 var extendScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return 0 end
+redis.call('HDEL', KEYS[3], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 return 1`)
 
-// doneScript: KEYS job, lease; ARGV token, id, retention. The job's body
-// (personal data) is dropped; its id stays for idempotency.
+// doneScript: KEYS job, lease, claims; ARGV token, id, retention. The job's
+// body (personal data) is dropped; its id stays for idempotency.
 var doneScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[2])
 redis.call('HDEL', KEYS[1], 'job', 'token')
 redis.call('HSET', KEYS[1], 'state', 'done')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`)
 
-// retryScript: KEYS job, lease, due, wake; ARGV token, id, due.
+// retryScript: KEYS job, lease, claims, due, wake; ARGV token, id, due.
 var retryScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[2])
 redis.call('HSET', KEYS[1], 'state', 'queued', 'token', '')
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
-redis.call('RPUSH', KEYS[4], 1)
-redis.call('LTRIM', KEYS[4], -64, -1)
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
+redis.call('RPUSH', KEYS[5], 1)
+redis.call('LTRIM', KEYS[5], -64, -1)
 return 1`)
 
 // admitScript: KEYS decision, window, cooldown, tripped; ARGV now, window,
