@@ -364,3 +364,47 @@ func firstDeadLetter(t *testing.T, broker string) (kafka.Message, map[string]str
 	}
 	return m, hs
 }
+
+// With start latest, a new group's first owner pins the partition's end by
+// committing it: records produced before a rebalance that came ahead of
+// the first record are read by the next owner, not skipped because it
+// found a later end.
+func TestStartLatestPinsTheEnd(t *testing.T) {
+	broker := startBroker(t, 1, "in", "dlq")
+	writeRecords(t, broker, "in", event(0), event(1)) // before the group: never read
+	cfg := testConfig(broker)
+	cfg.Start = StartLatest
+	c, err := New(cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, &fakeHandler{}) }()
+	deadline := time.Now().Add(20 * time.Second)
+	client := &kafka.Client{Addr: kafka.TCP(broker)}
+	for {
+		resp, err := client.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: cfg.Group, Topics: map[string][]int{cfg.Topic: {0}}})
+		if err == nil && resp.Error == nil && resp.Topics[cfg.Topic][0].CommittedOffset == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("the first owner did not pin the end: %+v, %v", resp, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// The first owner left before any record came; the next one takes over.
+	writeRecords(t, broker, "in", event(2), event(3), event(4))
+	h := &fakeHandler{}
+	if err := runUntil(t, cfg, Options{}, h, 3); err != nil {
+		t.Fatal(err)
+	}
+	if ids := []string{h.got[0].ID, h.got[2].ID}; ids[0] != "e2" || ids[1] != "e4" {
+		t.Errorf("next owner read %v ..., want e2 .. e4", ids)
+	}
+}

@@ -162,7 +162,37 @@ func (s *session) prepare(ctx context.Context) ([]*fetcher, []Assignment, error)
 			dec: dec, log: s.log.With(zap.Int32("partition", p))})
 		assigned = append(assigned, Assignment{Partition: p, Since: since})
 	}
+	if err := s.pinLatest(ctx, fetchers); err != nil {
+		return nil, nil, err
+	}
 	return fetchers, assigned, nil
+}
+
+// pinLatest commits, for each partition the group never committed for and
+// kafka.start latest, the partition's end as it is now. Otherwise each
+// owner would find the end again when it starts: a rebalance before the
+// first record would make the next owner start at a later end, skipping
+// the records produced in between, which nobody read.
+func (s *session) pinLatest(ctx context.Context, fetchers []*fetcher) error {
+	var offsets []kafka.OffsetCommit
+	for _, f := range fetchers {
+		if f.start != kafka.LastOffset {
+			continue
+		}
+		end, err := f.resolve(ctx, kafka.LastOffset)
+		if err != nil {
+			return err // ctx ended
+		}
+		f.start = end
+		offsets = append(offsets, kafka.OffsetCommit{Partition: int(f.partition), Offset: end, Metadata: encodeMeta(time.Now())})
+	}
+	if len(offsets) == 0 {
+		return nil
+	}
+	// A failure is no worse than not pinning: the next owner finds the end
+	// again. The regular commits go on as usual.
+	s.applyCommit(commitResult{offsets: offsets, err: s.sendCommit(ctx, offsets)})
+	return nil
 }
 
 func (s *session) loop(ctx context.Context) error {
