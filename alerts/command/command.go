@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/atod-project/atod/alerts"
+	"github.com/atod-project/atod/alerts/internal/httpx"
 	"github.com/atod-project/atod/detector"
 )
 
@@ -119,13 +120,17 @@ func (r *Runner) run(ctx context.Context, event, user string, a detector.Alert, 
 	cmd.Env = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "ATOD_EVENT=" + event, "ATOD_USER=" + user,
 		"ATOD_ALERT_ID=" + a.ID, "ATOD_RULE=" + a.Rule, "ATOD_IP=" + a.IP}, r.cfg.Env...)
 	cmd.Stdin = bytes.NewReader(stdin)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &headWriter{max: 4 << 10}
+	cmd.Stdout, cmd.Stderr = out, out
+	// The program runs in a process group of its own, and a timeout
+	// kills the whole group: a script's children (the CLI it calls) must
+	// not run on beside the retry.
+	killGroup(cmd)
 	// A program that leaves a child holding its output open must not hold
-	// the worker once it is killed.
+	// the worker once it is killed, or once it has exited.
 	cmd.WaitDelay = 2 * time.Second
 	err := cmd.Run()
-	if err == nil {
+	if err == nil || errors.Is(err, exec.ErrWaitDelay) && cmd.ProcessState != nil && cmd.ProcessState.Success() {
 		return false, nil
 	}
 	op := fmt.Sprintf("running %s for %s", r.cfg.Path, event)
@@ -134,11 +139,24 @@ func (r *Runner) run(ctx context.Context, event, user string, a detector.Alert, 
 	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
-		msg := strings.TrimSpace(out.String())
-		if len(msg) > 300 {
-			msg = msg[:300] + "…"
-		}
-		return exit.ExitCode() == ExitTempFail, fmt.Errorf("%s: exit status %d: %s", op, exit.ExitCode(), msg)
+		return exit.ExitCode() == ExitTempFail, fmt.Errorf("%s: exit status %d: %s", op, exit.ExitCode(), httpx.Clip(out.String()))
 	}
 	return false, fmt.Errorf("%s: %w", op, err)
 }
+
+// headWriter keeps the first max bytes written to it and counts the rest
+// as written: only the start of a program's output goes into an error, and
+// a program that prints without end must not fill atod's memory.
+type headWriter struct {
+	max int
+	buf []byte
+}
+
+func (w *headWriter) Write(p []byte) (int, error) {
+	if room := w.max - len(w.buf); room > 0 {
+		w.buf = append(w.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+func (w *headWriter) String() string { return string(w.buf) }
