@@ -203,6 +203,9 @@ func deliver(ctx context.Context, ordered <-chan *chunk, free chan<- *chunk, h H
 		if err == nil {
 			err = c.err
 		}
+		if ce, ok := h.(chunkEnder); ok && err == nil {
+			err = ce.chunkEnd()
+		}
 		free <- c
 		if ctx.Err() != nil {
 			return st, nil // whatever failed, it was asked to stop
@@ -284,8 +287,15 @@ func (c *chunk) flush(ctx context.Context, st *Stats, h Handler) error {
 }
 
 func (c *chunk) handle(ctx context.Context, st *Stats, h Handler, line int64, events []Event) error {
+	lh, _ := h.(lineHandler)
 	for i := range events {
-		if err := h.Handle(ctx, events[i]); err != nil {
+		var err error
+		if lh != nil {
+			err = lh.handleLine(events[i], line)
+		} else {
+			err = h.Handle(ctx, events[i])
+		}
+		if err != nil {
 			return fmt.Errorf("%s:%d: handling event: %w", c.source, line, err)
 		}
 		st.Events++

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
+	"slices"
 	"sync"
 	"time"
 )
@@ -14,53 +14,74 @@ import (
 // that channel hand-offs cost nothing per event.
 const mergeBatch = 256
 
-// mergeItem is one record of a merged input: an event, or a dead letter.
+// mergeItem is one record of a merged input: an event, with the line it
+// came from, or a dead letter.
 type mergeItem struct {
-	ev Event
-	dl *DeadLetter
+	ev   Event
+	line int64
+	dl   *DeadLetter
 }
 
-// mergeInput is one input of a merge, read by a Files of its own.
+// mergeInput is one input of a merge, read by a Files of its own once the
+// merge reaches its first event's time.
 type mergeInput struct {
 	index int
 	path  string
+	first time.Time // its first event's time; zero: read from the start
 	ch    chan []mergeItem
 	head  []mergeItem // what is left of the batch received last
+	batch []mergeItem // what the reading goroutine has not sent yet
+	ctx   context.Context
 	st    Stats
 	err   error
 }
 
-// runMerged reads every input at once, each with a Files of its own, and
-// hands their events on by event time: the earliest head first, ties in
-// the order of Paths. Inputs that cover one period (a mail server's log
-// beside the identity provider's export, or rotated files given newest
-// first, as a shell glob lists them) then reach the detector as one
-// stream in time order, as live mode would have seen them. Each input must
-// itself be in time order within the detector's lateness, as one file is.
+// runMerged reads several inputs and hands their events on by event time:
+// the earliest head first, ties in the order of Paths. Inputs that cover
+// one period (a mail server's log beside the identity provider's export,
+// or rotated files given newest first, as a shell glob lists them) then
+// reach the detector as one stream in time order, as live mode would have
+// seen them. Each input must itself be in time order within the
+// detector's lateness, as one log is.
+//
+// An input is read by a Files of its own, started only once the merge
+// reaches the time of the input's first event, found by reading up to it
+// first: a month of hourly files is then read a few files at a time, not
+// all at once, each holding about 1.5 MiB of buffers. Stdin, which cannot
+// be read twice, is read from the start; a second "-" is an empty input,
+// as it was when inputs were read one after another.
 //
 // A dead letter has no time: it is handed on when its input comes up, so
 // the order of the output does not depend on which goroutine is faster.
 func (f *Files) runMerged(ctx context.Context, h Handler, dlq DeadLetterSink) (Stats, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	workers := f.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	inputs := make([]*mergeInput, len(f.Paths))
-	var wg sync.WaitGroup
+	var (
+		waiting []*mergeInput
+		stdin   bool
+	)
 	for i, path := range f.Paths {
-		in := &mergeInput{index: i, path: path, ch: make(chan []mergeItem, 2)}
-		inputs[i] = in
-		sub := *f
-		sub.Paths = []string{path}
-		sub.Workers = max(1, workers/len(f.Paths))
-		wg.Go(func() { in.read(ctx, &sub) })
+		in := &mergeInput{index: i, path: path, ctx: ctx}
+		if path == "-" {
+			if stdin {
+				continue
+			}
+			stdin = true
+		} else {
+			first, err := f.firstTime(ctx, path)
+			if err != nil {
+				return Stats{}, err
+			}
+			in.first = first
+		}
+		waiting = append(waiting, in)
 	}
-	st, err := mergeInputs(ctx, inputs, h, dlq)
+	slices.SortStableFunc(waiting, func(a, b *mergeInput) int { return a.first.Compare(b.first) })
+	m := merger{files: f, waiting: waiting, h: h, dlq: dlq}
+	st, err := m.run(ctx)
 	cancel()
-	wg.Wait()
-	for _, in := range inputs {
+	m.wg.Wait()
+	for _, in := range m.started {
 		st.Files += in.st.Files
 		st.Lines += in.st.Lines
 		st.Blank += in.st.Blank
@@ -70,32 +91,179 @@ func (f *Files) runMerged(ctx context.Context, h Handler, dlq DeadLetterSink) (S
 	return st, err
 }
 
-// read runs one input's Files, handing its records on in batches.
-func (in *mergeInput) read(ctx context.Context, f *Files) {
-	defer close(in.ch)
-	batch := make([]mergeItem, 0, mergeBatch)
-	send := func() error {
-		select {
-		case in.ch <- batch:
-			batch = make([]mergeItem, 0, mergeBatch)
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
+// errFirstFound stops firstTime's read at the first event.
+var errFirstFound = errors.New("first event found")
+
+// firstTime reads path up to its first event and returns that event's
+// time; zero when it has none. Dead letters are left to the real read.
+func (f *Files) firstTime(ctx context.Context, path string) (time.Time, error) {
+	sub := *f
+	sub.Paths, sub.Workers = []string{path}, 1
+	var first time.Time
+	found := false
+	_, err := sub.run(ctx,
+		HandlerFunc(func(_ context.Context, e Event) error { first, found = e.Time, true; return errFirstFound }),
+		deadLetterFunc(func(context.Context, DeadLetter) error { return nil }))
+	if found {
+		return first, nil
+	}
+	return time.Time{}, err
+}
+
+// merger hands on the records of the inputs started, and starts the
+// waiting ones as their time comes.
+type merger struct {
+	files   *Files
+	waiting []*mergeInput // not started, by first event time
+	started []*mergeInput
+	q       inputHeap
+	h       Handler
+	dlq     DeadLetterSink
+	wg      sync.WaitGroup
+}
+
+func (m *merger) run(ctx context.Context) (Stats, error) {
+	var st Stats
+	for {
+		// Start every input whose first event is due: no later than the
+		// earliest head, ties going to the earlier in Paths as the heap
+		// orders them.
+		for len(m.waiting) > 0 && (len(m.q) == 0 || !m.waiting[0].first.After(m.q[0].headTime())) {
+			in := m.waiting[0]
+			m.waiting = m.waiting[1:]
+			if err := m.start(ctx, in); err != nil || ctx.Err() != nil {
+				return st, err
+			}
+		}
+		if len(m.q) == 0 {
+			return st, nil
+		}
+		in := m.q[0]
+		it := &in.head[0]
+		var err error
+		if it.dl != nil {
+			if err = m.dlq.DeadLetter(ctx, *it.dl); err != nil {
+				err = fmt.Errorf("%s:%d: writing dead letter: %w", it.dl.Source, it.dl.Line, err)
+			} else {
+				st.DeadLetters++
+			}
+		} else if err = m.h.Handle(ctx, it.ev); err != nil {
+			err = fmt.Errorf("%s:%d: handling event: %w", sourceName(in.path), it.line, err)
+		} else {
+			st.Events++
+		}
+		if ctx.Err() != nil {
+			return st, nil // whatever failed, it was asked to stop
+		}
+		if err != nil {
+			return st, err
+		}
+		in.head[0] = mergeItem{} // the batch may be held a while: let go of the record
+		in.head = in.head[1:]
+		if err := m.advance(ctx, in, 0); err != nil || ctx.Err() != nil {
+			return st, err
 		}
 	}
-	add := func(it mergeItem) error {
-		batch = append(batch, it)
-		if len(batch) == mergeBatch {
-			return send()
+}
+
+// start starts reading in and adds it to the heap once it has a head.
+func (m *merger) start(ctx context.Context, in *mergeInput) error {
+	in.ch = make(chan []mergeItem, 2)
+	sub := *m.files
+	sub.Paths = []string{in.path}
+	m.started = append(m.started, in)
+	m.wg.Go(func() { in.read(&sub) })
+	return m.advance(ctx, in, -1)
+}
+
+// advance gives in a head again once it has handed on its last one, and
+// puts it back in its place in the heap (at pos; -1: not in it yet), or
+// takes it out once it has ended. An input that failed ends the run once
+// the records it read before the failure are handed on, as one input
+// does.
+func (m *merger) advance(ctx context.Context, in *mergeInput, pos int) error {
+	if len(in.head) > 0 {
+		if pos >= 0 {
+			heap.Fix(&m.q, pos)
 		}
 		return nil
 	}
-	in.st, in.err = f.run(ctx,
-		HandlerFunc(func(_ context.Context, e Event) error { return add(mergeItem{ev: e}) }),
-		deadLetterFunc(func(_ context.Context, d DeadLetter) error { return add(mergeItem{dl: &d}) }))
-	if len(batch) > 0 && ctx.Err() == nil {
-		send() //nolint:errcheck // only a cancelled run fails here, and it ends
+	for len(in.head) == 0 {
+		select {
+		case b, ok := <-in.ch:
+			if !ok {
+				if pos >= 0 {
+					heap.Remove(&m.q, pos)
+				}
+				return in.err // written before the channel was closed
+			}
+			in.head = b
+		case <-ctx.Done():
+			return nil
+		}
 	}
+	if pos < 0 {
+		heap.Push(&m.q, in)
+	} else {
+		heap.Fix(&m.q, pos)
+	}
+	return nil
+}
+
+// read runs the input's Files, handing its records on in batches, and at
+// the end of every chunk the Files hands on (which it does as soon as a
+// live pipe has nothing more buffered), so that a pipe is not held back.
+func (in *mergeInput) read(f *Files) {
+	defer close(in.ch)
+	in.st, in.err = f.run(in.ctx, in, deadLetterFunc(func(_ context.Context, d DeadLetter) error {
+		return in.add(mergeItem{dl: &d})
+	}))
+	if in.err == nil {
+		in.err = in.chunkEnd()
+	}
+	if in.ctx.Err() != nil {
+		in.err = nil
+	}
+}
+
+// Handle implements Handler, for inputs that are not read through chunks.
+func (in *mergeInput) Handle(_ context.Context, e Event) error { return in.add(mergeItem{ev: e}) }
+
+func (in *mergeInput) handleLine(e Event, line int64) error {
+	return in.add(mergeItem{ev: e, line: line})
+}
+
+func (in *mergeInput) add(it mergeItem) error {
+	in.batch = append(in.batch, it)
+	if len(in.batch) == mergeBatch {
+		return in.chunkEnd()
+	}
+	return nil
+}
+
+// chunkEnd sends what the input read so far.
+func (in *mergeInput) chunkEnd() error {
+	if len(in.batch) == 0 {
+		return nil
+	}
+	select {
+	case in.ch <- in.batch:
+		in.batch = make([]mergeItem, 0, mergeBatch)
+		return nil
+	case <-in.ctx.Done():
+		return in.ctx.Err()
+	}
+}
+
+// lineHandler is a Handler that takes the line of each event as well:
+// the merge, whose handler's errors must name it.
+type lineHandler interface {
+	handleLine(e Event, line int64) error
+}
+
+// chunkEnder is told when a chunk's records have all been handed on.
+type chunkEnder interface {
+	chunkEnd() error
 }
 
 // deadLetterFunc lets a plain function be a DeadLetterSink.
@@ -103,21 +271,12 @@ type deadLetterFunc func(ctx context.Context, d DeadLetter) error
 
 func (f deadLetterFunc) DeadLetter(ctx context.Context, d DeadLetter) error { return f(ctx, d) }
 
-// next makes in.head non-empty, waiting for the input's next batch. It
-// reports false once the input has ended; in.err then says how.
-func (in *mergeInput) next(ctx context.Context) bool {
-	for len(in.head) == 0 {
-		select {
-		case b, ok := <-in.ch:
-			if !ok {
-				return false
-			}
-			in.head = b
-		case <-ctx.Done():
-			return false
-		}
+// sourceName is how an input is named in messages.
+func sourceName(path string) string {
+	if path == "-" {
+		return "stdin"
 	}
-	return true
+	return path
 }
 
 // headTime is the time the input's head is ordered by: a dead letter's is
@@ -148,51 +307,6 @@ func (q *inputHeap) Pop() any {
 	x := old[len(old)-1]
 	*q = old[:len(old)-1]
 	return x
-}
-
-// mergeInputs hands on the inputs' records, earliest head first. An input
-// that failed ends the run once the records it read before the failure
-// are handed on, as Files.Run does for one input.
-func mergeInputs(ctx context.Context, inputs []*mergeInput, h Handler, dlq DeadLetterSink) (Stats, error) {
-	var st Stats
-	q := make(inputHeap, 0, len(inputs))
-	for _, in := range inputs {
-		if in.next(ctx) {
-			q = append(q, in)
-		} else if in.err != nil || ctx.Err() != nil {
-			return st, in.err
-		}
-	}
-	heap.Init(&q)
-	for len(q) > 0 {
-		in := q[0]
-		it := &in.head[0]
-		if it.dl != nil {
-			if err := dlq.DeadLetter(ctx, *it.dl); err != nil {
-				return st, fmt.Errorf("%s:%d: writing dead letter: %w", it.dl.Source, it.dl.Line, err)
-			}
-			st.DeadLetters++
-		} else {
-			if err := h.Handle(ctx, it.ev); err != nil {
-				return st, fmt.Errorf("%s: handling event: %w", in.path, err)
-			}
-			st.Events++
-		}
-		in.head[0] = mergeItem{} // the batch may be held a while: let go of the record
-		in.head = in.head[1:]
-		if in.next(ctx) {
-			heap.Fix(&q, 0)
-			continue
-		}
-		if ctx.Err() != nil {
-			return st, nil // asked to stop
-		}
-		if in.err != nil {
-			return st, in.err
-		}
-		heap.Pop(&q)
-	}
-	return st, nil
 }
 
 // errNoInputs is Run's error without Paths.

@@ -49,7 +49,9 @@ type DeadLetterSink interface {
 // Once a run ends without error, each record is blank, skipped, a dead
 // letter, or handed on as its events: none for a record a stateful format
 // holds for later, several for an envelope (so Events may exceed Lines), and
-// an envelope with unusable parts counts one dead letter per part.
+// an envelope with unusable parts counts one dead letter per part. A run
+// that was cancelled may have read records it did not hand on: its Events
+// and DeadLetters count what was handed on, the rest what was read.
 type Stats struct {
 	Files       int   // inputs opened, stdin included
 	Lines       int64 // records read
