@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -171,20 +170,24 @@ func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath strin
 	}
 	defer enr.Close()
 
-	out, dlqOut, closeOutputs, err := openOutputs(outPath, dlqPath, stdout)
+	outs, err := openOutputs(outPath, dlqPath, stdout)
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, closeOutputs()) }()
+	defer func() { err = errors.Join(err, outs.close()) }()
 	var dlq ingest.DeadLetterSink = ingest.DeadLetterLogger(r.log)
-	if dlqOut != nil {
-		dlq = ingest.NewDeadLetterWriter(dlqOut)
+	if outs.dlq != nil {
+		dlq = ingest.NewDeadLetterWriter(outs.dlq)
 	}
 
 	r.alertsOnStdout = outPath == "" || outPath == "-"
-	handle, finish, err := r.handler(ctx, enr, out)
+	handle, finish, err := r.handler(ctx, enr, outs.out)
 	if err != nil {
-		return err
+		return errors.Join(err, outs.abandon())
+	}
+	// Only now that the replay will run are earlier outputs emptied.
+	if err := outs.empty(); err != nil {
+		return errors.Join(err, finish(ctx))
 	}
 	stopProgress := r.startProgress()
 	start := time.Now()
@@ -203,7 +206,7 @@ func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath strin
 	runErr = errors.Join(runErr, finish(ctx))
 	interrupted := ctx.Err() != nil
 	r.summary(stats, time.Since(start), interrupted)
-	if stats.DeadLetters > 0 && dlqOut == nil {
+	if stats.DeadLetters > 0 && outs.dlq == nil {
 		// Each went to the log as a warning, which --log-level error
 		// hides: the count at least must show.
 		r.log.Error("records were dead-lettered to the log only; give --dlq FILE to keep them",
@@ -343,59 +346,6 @@ func (r *replay) summary(s ingest.Stats, elapsed time.Duration, interrupted bool
 		zap.Int64("blank_lines", s.Blank), zap.Int64("skipped", s.Skipped), zap.Int64("alerts", r.alerts.Load()),
 		zap.Duration("elapsed", elapsed.Round(time.Millisecond)),
 		zap.Float64("events_per_s", float64(s.Events)/max(elapsed.Seconds(), 1e-9)))
-}
-
-// openOutputs returns buffered writers for --out (stdout when it is empty
-// or "-") and --dlq (nil when it is empty; stdout for "-"); close flushes
-// them and closes their files. Files are emptied only once both are open, so
-// that a --dlq that cannot be opened leaves an earlier --out as it was.
-func openOutputs(outPath, dlqPath string, stdout io.Writer) (out, dlq io.Writer, closeAll func() error, err error) {
-	if stdout == nil {
-		stdout = os.Stdout
-	}
-	var (
-		files   []*os.File
-		writers []*bufio.Writer
-	)
-	closeAll = func() error {
-		var errs []error
-		for _, w := range writers {
-			errs = append(errs, w.Flush())
-		}
-		for _, f := range files {
-			errs = append(errs, f.Close())
-		}
-		return errors.Join(errs...)
-	}
-	open := func(flag, path string) (io.Writer, error) {
-		w := stdout
-		if path != "" && path != "-" {
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
-			if err != nil {
-				return nil, fmt.Errorf("opening %s: %w", flag, err)
-			}
-			files = append(files, f)
-			w = f
-		}
-		bw := bufio.NewWriterSize(w, 64<<10)
-		writers = append(writers, bw)
-		return bw, nil
-	}
-	if out, err = open("--out", outPath); err == nil && dlqPath != "" {
-		dlq, err = open("--dlq", dlqPath)
-	}
-	if err == nil {
-		for _, f := range files {
-			if err = f.Truncate(0); err != nil {
-				err = fmt.Errorf("emptying %s: %w", f.Name(), err)
-				break
-			}
-		}
-	}
-	if err != nil {
-		return nil, nil, nil, errors.Join(err, closeAll())
-	}
-	return out, dlq, closeAll, nil
 }
 
 // startCPUProfile writes a CPU profile to path until stop is called.

@@ -127,3 +127,52 @@ func TestFailedDLQOpenKeepsOut(t *testing.T) {
 		t.Errorf("the error does not name --dlq: %s", stderr)
 	}
 }
+
+// A replay that fails to start after its outputs were opened (here
+// --enable-hooks without hooks) leaves an earlier --out as it was.
+func TestFailedStartKeepsOut(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	os.WriteFile(in, []byte(twoSignIns), 0o644)
+	out := filepath.Join(dir, "alerts.jsonl")
+	os.WriteFile(out, []byte("alerts of an earlier replay\n"), 0o644)
+	code, _, stderr := runCLI(t, "", "replay", "--config", scenarioCfg, "--log-level", "error",
+		"--enable-hooks", "--out", out, in)
+	if code == 0 {
+		t.Fatalf("exit 0: %s", stderr)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "alerts of an earlier replay\n" {
+		t.Errorf("a replay that failed to start (exit %d: %s) emptied --out: it holds %q", code, strings.TrimSpace(stderr), b)
+	}
+}
+
+// A --dlq that cannot be opened leaves no new, empty --out behind, which
+// would look like a replay that found nothing.
+func TestFailedDLQOpenCreatesNoOut(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	os.WriteFile(in, []byte(twoSignIns), 0o644)
+	out := filepath.Join(dir, "alerts.jsonl")
+	code, _, stderr := runCLI(t, "", "replay", "--config", scenarioCfg, "--log-level", "error",
+		"--out", out, "--dlq", filepath.Join(dir, "no-such-dir", "dead.jsonl"), in)
+	if code == 0 {
+		t.Fatalf("exit 0: %s", stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a replay that failed to start (%s) created --out %s", strings.TrimSpace(stderr), out)
+	}
+}
+
+// --out /dev/null works: only regular files are emptied.
+func TestOutDevNull(t *testing.T) {
+	if _, err := os.Stat(os.DevNull); err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	os.WriteFile(in, []byte(twoSignIns), 0o644)
+	code, _, stderr := runCLI(t, "", "replay", "--config", scenarioCfg, "--log-level", "error", "--out", os.DevNull, in)
+	if code != 0 {
+		t.Errorf("replay --out %s: exit %d: %s", os.DevNull, code, strings.TrimSpace(stderr))
+	}
+}
