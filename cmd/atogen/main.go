@@ -86,6 +86,9 @@ func runTenant(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q: every option is a flag", fs.Args())
+	}
 	if *out == "" {
 		return errors.New("tenant: -out is required")
 	}
@@ -136,6 +139,9 @@ func runScore(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q: every option is a flag", fs.Args())
+	}
 	if *labels == "" || *alerts == "" {
 		return errors.New("score: -labels and -alerts are required")
 	}
@@ -164,6 +170,9 @@ func runNaive(args []string) (err error) {
 	out := fs.String("out", "-", "where to write the alerts")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q: every option is a flag", fs.Args())
 	}
 	if *events == "" {
 		return errors.New("naive: -events is required")
@@ -200,6 +209,9 @@ func runStream(args []string) error {
 	seed := fs.Uint64("seed", 1, "random seed")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q: every option is a flag", fs.Args())
 	}
 	return stream.Write(os.Stdout, stream.Config{Events: *events, Users: *users, Seed: *seed,
 		Span: time.Duration(*days) * 24 * time.Hour, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)})

@@ -49,7 +49,7 @@ func WriteDir(dir string, t *Tenant, geoipDir string) error {
 		return err
 	}
 	return writeFile(filepath.Join(dir, ConfigFile), func(w io.Writer) error {
-		return WriteConfig(w, rel, t.Config.Seed)
+		return WriteConfig(w, rel, t.Config.Seed, t.Config.Disorder)
 	})
 }
 
@@ -78,10 +78,15 @@ func WriteEvents(w io.Writer, events []*ingest.Event, seed uint64, disorder time
 }
 
 // WriteConfig writes the atod config of the tenant: the test GeoIP
-// databases and the corporate networks as trusted.
-func WriteConfig(w io.Writer, geoipDir string, seed uint64) error {
+// databases, the corporate networks as trusted, and, when the events
+// arrive later than atod's default lateness allows (disorder above a
+// minute), a lateness that covers them.
+func WriteConfig(w io.Writer, geoipDir string, seed uint64, disorder time.Duration) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "# atod config for a synthetic tenant (atogen tenant, seed %d).\n", seed)
+	if disorder > time.Minute {
+		fmt.Fprintf(bw, "detector:\n  lateness: %s   # atogen -disorder\n", disorder)
+	}
 	fmt.Fprintf(bw, "geoip:\n  city: %s\n  asn: %s\n  anonymous_ip: %s\n",
 		filepath.ToSlash(filepath.Join(geoipDir, CityDB)), filepath.ToSlash(filepath.Join(geoipDir, ASNDB)),
 		filepath.ToSlash(filepath.Join(geoipDir, AnonDB)))

@@ -43,8 +43,8 @@ func (c Config) Validate() error {
 	if c.Start.IsZero() {
 		errs = append(errs, errors.New("start: missing"))
 	}
-	if c.Disorder < 0 {
-		errs = append(errs, fmt.Errorf("disorder: %v is negative", c.Disorder))
+	if c.Disorder < 0 || c.Disorder > time.Hour {
+		errs = append(errs, fmt.Errorf("disorder: %v is not from 0 to 1h (atod's largest lateness)", c.Disorder))
 	}
 	return errors.Join(errs...)
 }
