@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/atod-project/atod/alerts"
 	"github.com/atod-project/atod/alerts/internal/httpx"
@@ -31,9 +32,11 @@ import (
 // Headers of each request.
 const (
 	HeaderTimestamp = "X-Atod-Timestamp"
-	HeaderSignature = "X-Atod-Signature"
-	HeaderEvent     = "X-Atod-Event"    // "alert" or "revoke"
-	HeaderDelivery  = "X-Atod-Delivery" // the alert id: receivers drop repeats with it
+	HeaderSignature = "X-Atod-Signature" // v1: timestamp and body
+	// HeaderSignatureV2 covers the event and delivery id as well; see SignV2.
+	HeaderSignatureV2 = "X-Atod-Signature-V2"
+	HeaderEvent       = "X-Atod-Event"    // "alert" or "revoke"
+	HeaderDelivery    = "X-Atod-Delivery" // the alert id: receivers drop repeats with it
 )
 
 // Config is sinks.webhook or hooks.webhook.
@@ -103,7 +106,7 @@ func New(cfg Config, o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(sec) < 16 {
+	if utf8.RuneCountInString(sec) < 16 {
 		return nil, errors.New("secret_file: the secret must have at least 16 characters")
 	}
 	if o.HTTPClient == nil {
@@ -159,6 +162,7 @@ func (c *Client) post(ctx context.Context, event, id string, body []byte, op str
 	req.Header.Set(HeaderDelivery, id)
 	req.Header.Set(HeaderTimestamp, ts)
 	req.Header.Set(HeaderSignature, "v1="+Sign(c.secret, ts, body))
+	req.Header.Set(HeaderSignatureV2, "v2="+SignV2(c.secret, ts, event, id, body))
 	_, _, retry, err := httpx.Send(c.http, req, op, nil)
 	return retry, err
 }
@@ -168,6 +172,22 @@ func Sign(secret []byte, timestamp string, body []byte) string {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(timestamp))
 	m.Write([]byte{'.'})
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// SignV2 returns the hex HMAC-SHA256 of timestamp "." event "." delivery
+// "." body. Unlike v1 it covers the headers a receiver dispatches and drops
+// repeats by: with v1 alone, a captured request could be sent again within
+// the tolerance under a new delivery id, or an alert delivery relabelled
+// as a revocation. An event or delivery id never holds a dot, so the
+// fields cannot run into each other.
+func SignV2(secret []byte, timestamp, event, delivery string, body []byte) string {
+	m := hmac.New(sha256.New, secret)
+	for _, f := range []string{timestamp, event, delivery} {
+		m.Write([]byte(f))
+		m.Write([]byte{'.'})
+	}
 	m.Write(body)
 	return hex.EncodeToString(m.Sum(nil))
 }
@@ -190,8 +210,8 @@ func Verify(secret []byte, h http.Header, body []byte, now time.Time, tolerance 
 	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
 		return ErrStale
 	}
-	got, ok := strings.CutPrefix(h.Get(HeaderSignature), "v1=")
-	want := Sign(secret, ts, body)
+	got, ok := strings.CutPrefix(h.Get(HeaderSignatureV2), "v2=")
+	want := SignV2(secret, ts, h.Get(HeaderEvent), h.Get(HeaderDelivery), body)
 	if !ok || !hmac.Equal([]byte(got), []byte(want)) {
 		return ErrBadSignature
 	}
