@@ -128,7 +128,9 @@ func (p *Pipeline) Late() int64 { return p.seq.Late() }
 
 // SetCeiling sets the Sequencer's ceiling (see Sequencer.SetCeiling), and
 // the engine's (see Engine.setCeiling): an early event then moves neither
-// the order, nor the organisation's or a memory store's clock.
+// the order, nor the organisation's or a memory store's clock. It touches
+// both halves (see Order): call it where neither runs on another
+// goroutine, as live mode, which runs both on one, does.
 func (p *Pipeline) SetCeiling(t time.Time) {
 	p.seq.SetCeiling(t)
 	p.eng.setCeiling(t)
