@@ -90,10 +90,11 @@ func (r *RotatingFile) Write(p []byte) (int, error) {
 }
 
 func (r *RotatingFile) rotate() error {
-	if err := r.f.Close(); err != nil {
+	err := r.f.Close()
+	r.f = nil // closed even when Close reports an error
+	if err != nil {
 		return fmt.Errorf("closing %s: %w", r.path, err)
 	}
-	r.f = nil
 	if r.maxBackups == 0 {
 		if err := os.Remove(r.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("rotating %s: %w", r.path, err)

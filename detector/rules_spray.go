@@ -39,13 +39,14 @@ func (e *Engine) distributedSpray(ev *enrich.Event, u, org *UserState, a *AddrSt
 		(ev.Reason != ingest.ReasonUnknownUser && u.Logins < e.cfg.SignIn.LearningLogins) {
 		return finding{}, false
 	}
-	cut := ev.Time.Add(-c.Window)
+	now := e.capped(ev.Time) // an early event must not age out the others' attempts
+	cut := now.Add(-c.Window)
 	org.Sprays = slices.DeleteFunc(org.Sprays, func(s SprayAttempt) bool { return s.Time.Before(cut) })
 	if len(org.Sprays) >= maxSprayAttempts {
 		org.Sprays = dropFront(org.Sprays, 1)
 	}
 	org.Sprays = append(org.Sprays, SprayAttempt{Time: ev.Time, User: ev.User, IP: ev.IP, EventID: ev.ID})
-	org.Seen = ev.Time
+	org.Seen = now
 	e.orgDirty[org] = true
 
 	accounts, addrs := e.scratchUsers, e.scratchAddrs

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -47,9 +48,9 @@ type mergeInput struct {
 // An input is read by a Files of its own, started only once the merge
 // reaches the time of the input's first event, found by reading up to it
 // first: a month of hourly files is then read a few files at a time, not
-// all at once, each holding about 1.5 MiB of buffers. Stdin, which cannot
-// be read twice, is read from the start; a second "-" is an empty input,
-// as it was when inputs were read one after another.
+// all at once, each holding a few MiB of buffers. Stdin and named pipes,
+// which cannot be read twice, are read from the start; a second "-" is an
+// empty input, as it was when inputs were read one after another.
 //
 // A dead letter has no time: it is handed on when its input comes up, so
 // the order of the output does not depend on which goroutine is faster.
@@ -62,17 +63,16 @@ func (f *Files) runMerged(ctx context.Context, h Handler, dlq DeadLetterSink) (S
 	)
 	for i, path := range f.Paths {
 		in := &mergeInput{index: i, path: path, ctx: ctx}
-		if path == "-" {
+		switch {
+		case path == "-":
 			if stdin {
 				continue
 			}
 			stdin = true
-		} else {
-			first, err := f.firstTime(ctx, path)
-			if err != nil {
-				return Stats{}, err
-			}
-			in.first = first
+		case regularFile(path):
+			// An input that cannot be read starts at once: its read
+			// hands on what comes before the failure, then ends the run.
+			in.first, _ = f.firstTime(ctx, path)
 		}
 		waiting = append(waiting, in)
 	}
@@ -91,11 +91,20 @@ func (f *Files) runMerged(ctx context.Context, h Handler, dlq DeadLetterSink) (S
 	return st, err
 }
 
+// regularFile reports whether path is a file that can be read twice: a
+// named pipe (<(zcat x.gz), /dev/stdin) cannot, and starts at once, as
+// stdin does.
+func regularFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
 // errFirstFound stops firstTime's read at the first event.
 var errFirstFound = errors.New("first event found")
 
 // firstTime reads path up to its first event and returns that event's
-// time; zero when it has none. Dead letters are left to the real read.
+// time; zero when it has none or cannot be read. The real read hands on
+// the dead letters it passes.
 func (f *Files) firstTime(ctx context.Context, path string) (time.Time, error) {
 	sub := *f
 	sub.Paths, sub.Workers = []string{path}, 1
@@ -218,8 +227,10 @@ func (in *mergeInput) read(f *Files) {
 	in.st, in.err = f.run(in.ctx, in, deadLetterFunc(func(_ context.Context, d DeadLetter) error {
 		return in.add(mergeItem{dl: &d})
 	}))
-	if in.err == nil {
-		in.err = in.chunkEnd()
+	// What the last chunk held goes on, a failed read's too: the records
+	// before a failure are handed on, then the failure ends the run.
+	if err := in.chunkEnd(); in.err == nil {
+		in.err = err
 	}
 	if in.ctx.Err() != nil {
 		in.err = nil

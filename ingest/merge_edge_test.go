@@ -64,7 +64,7 @@ func (s *slowReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	time.Sleep(20 * time.Microsecond)
-	n := copy(p[:min(len(p), 37)], s.data)
+	n := copy(p[:min(len(p), 512)], s.data)
 	s.data = s.data[n:]
 	return n, nil
 }

@@ -57,10 +57,11 @@ func (c RedisConfig) Validate() error {
 // Lua script, so that a crash or a second instance never sees half of it.
 // Keys, per job kind: <prefix>{hooks}:due:<kind> and :lease:<kind> are
 // sorted sets of job ids by due time and lease expiry, :wake:<kind> a list
-// that wakes blocked workers, :claims:<kind> a hash of the jobs popped but
-// not yet taken, by claim token (see popScript); :job:<id> is a hash (the job's JSON, its
-// state, lease token and attempt count) kept for Retention after it is
-// settled, which is what makes Enqueue idempotent.
+// that wakes blocked workers, :claims:<kind> a hash from the id of each job
+// popped but not yet taken to its claim token (see popScript); :job:<id> is
+// a hash (the job's JSON, its state, lease token and attempt count) kept
+// for Retention after it is settled, which is what makes Enqueue
+// idempotent.
 type Redis struct {
 	c   redis.UniversalClient
 	cfg RedisConfig

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/atod-project/atod/alerts"
@@ -88,6 +89,9 @@ type Client struct {
 
 	ackFirst time.Duration // first wait before asking for an acknowledgement
 	ackWait  time.Duration // how long to wait for one in all
+
+	mu      sync.Mutex
+	pending map[string]pendingAck // by alert id: sent, not yet acknowledged
 }
 
 var _ alerts.Notifier = (*Client)(nil)
@@ -117,7 +121,8 @@ func New(cfg Config, o Options) (*Client, error) {
 	}
 	base := strings.TrimRight(cfg.URL, "/")
 	return &Client{cfg: cfg, url: base + "/services/collector/event", ackURL: base + "/services/collector/ack",
-		token: tok, http: o.HTTPClient, ackFirst: 200 * time.Millisecond, ackWait: ackWait}, nil
+		token: tok, http: o.HTTPClient, ackFirst: 200 * time.Millisecond, ackWait: ackWait,
+		pending: map[string]pendingAck{}}, nil
 }
 
 // envelope is HEC's event format.
@@ -134,6 +139,11 @@ type envelope struct {
 // event time, so Splunk files the alert when the sign-in happened.
 func (c *Client) Notify(ctx context.Context, a detector.Alert) (bool, error) {
 	op := "sending alert " + a.ID + " to Splunk"
+	if id, sent, ok := c.pendingAck(a.ID); ok {
+		// Sent by an earlier attempt whose wait ended first: ask again
+		// rather than send it again.
+		return c.awaitAck(ctx, a.ID, id, sent, op)
+	}
 	body, err := json.Marshal(&envelope{Time: float64(a.Time.UnixMilli()) / 1000, Host: c.cfg.Host, Source: c.cfg.Source,
 		SourceType: c.cfg.SourceType, Index: c.cfg.Index, Event: &a})
 	if err != nil {
@@ -159,7 +169,9 @@ func (c *Client) Notify(ctx context.Context, a detector.Alert) (bool, error) {
 		ID *uint64 `json:"ackId"`
 	}
 	if json.Unmarshal(raw, &ack) == nil && ack.ID != nil {
-		return c.awaitAck(ctx, *ack.ID, op)
+		sent := time.Now()
+		c.notePending(a.ID, *ack.ID, sent)
+		return c.awaitAck(ctx, a.ID, *ack.ID, sent, op)
 	}
 	return false, nil
 }

@@ -102,6 +102,9 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := checkOutputs(files, f.out, f.dlq); err != nil {
 		return usageError{err}
 	}
+	if err := checkInputs(files); err != nil {
+		return err
+	}
 	cfg, err := loadConfig(f.config)
 	if err != nil {
 		return usageError{err}

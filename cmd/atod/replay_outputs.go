@@ -37,6 +37,32 @@ func checkOutputs(inputs []string, out, dlq string) error {
 	return nil
 }
 
+// checkInputs refuses inputs that cannot be read before any output is
+// touched: a mistyped name must not cost an earlier replay's alerts. Only
+// regular files are opened here; a named pipe would hand its start to this
+// check.
+func checkInputs(inputs []string) error {
+	for _, in := range inputs {
+		if in == "-" {
+			continue
+		}
+		st, err := os.Stat(in)
+		if err == nil && st.IsDir() {
+			err = fmt.Errorf("%s is a directory", in)
+		}
+		if err == nil && st.Mode().IsRegular() {
+			var f *os.File
+			if f, err = os.Open(in); err == nil {
+				err = f.Close()
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("input: %w", err)
+		}
+	}
+	return nil
+}
+
 // samePath reports whether a and b name one file: the same file when both
 // exist (links, other spellings), else the same cleaned absolute path.
 func samePath(a, b string) bool {
