@@ -183,7 +183,7 @@ func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath strin
 		dlq = ingest.NewDeadLetterWriter(outs.dlq)
 	}
 
-	r.alertsOnStdout = outPath == "" || outPath == "-"
+	r.alertsOnStdout = onStdout(outPath)
 	handle, finish, err := r.handler(ctx, enr, outs.out)
 	if err != nil {
 		return errors.Join(err, outs.abandon())

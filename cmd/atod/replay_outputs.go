@@ -16,7 +16,6 @@ import (
 // --out and --dlq naming one file, and dead letters on stdout beside the
 // alert lines, whose lines would interleave mid-line.
 func checkOutputs(inputs []string, out, dlq string) error {
-	onStdout := func(p string) bool { return p == "" || p == "-" }
 	if dlq == "-" && onStdout(out) {
 		return errors.New("--dlq -: the alert lines go to stdout already; give --out FILE or --dlq FILE")
 	}
@@ -63,6 +62,9 @@ func checkInputs(inputs []string) error {
 	return nil
 }
 
+// onStdout reports whether an output path means stdout: empty or "-".
+func onStdout(path string) bool { return path == "" || path == "-" }
+
 // samePath reports whether a and b name one file: the same file when both
 // exist (links, other spellings), else the same cleaned absolute path.
 func samePath(a, b string) bool {
@@ -101,7 +103,7 @@ func openOutputs(outPath, dlqPath string, stdout io.Writer) (*outputs, error) {
 	o := &outputs{}
 	open := func(flag, path string) (io.Writer, error) {
 		w := stdout
-		if path != "" && path != "-" {
+		if !onStdout(path) {
 			_, statErr := os.Stat(path)
 			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
 			if err != nil {
