@@ -83,11 +83,8 @@ func runTenant(args []string) error {
 	disorder := fs.Duration("disorder", 0, "how late an event may arrive in the file")
 	geoipDir := fs.String("geoip-dir", "testdata/geoip", "GeoIP test databases, relative to the repository root")
 	out := fs.String("out", "", "output directory")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q: every option is a flag", fs.Args())
 	}
 	if *out == "" {
 		return errors.New("tenant: -out is required")
@@ -136,11 +133,8 @@ func runScore(args []string) error {
 	events := fs.String("events", "", "optional events.jsonl: attributes address-only alerts to the users behind the address")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	check := fs.Bool("check", false, "exit 1 when a target is missed")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q: every option is a flag", fs.Args())
 	}
 	if *labels == "" || *alerts == "" {
 		return errors.New("score: -labels and -alerts are required")
@@ -168,11 +162,8 @@ func runNaive(args []string) (err error) {
 	fs := flag.NewFlagSet("naive", flag.ContinueOnError)
 	events := fs.String("events", "", "canonical events (JSON lines)")
 	out := fs.String("out", "-", "where to write the alerts")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q: every option is a flag", fs.Args())
 	}
 	if *events == "" {
 		return errors.New("naive: -events is required")
@@ -207,12 +198,22 @@ func runStream(args []string) error {
 	users := fs.Int("users", 100_000, "population size")
 	days := fs.Int("days", 30, "days of event time the stream covers")
 	seed := fs.Uint64("seed", 1, "random seed")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return stream.Write(os.Stdout, stream.Config{Events: *events, Users: *users, Seed: *seed,
+		Span: time.Duration(*days) * 24 * time.Hour, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)})
+}
+
+// parseFlags parses args and refuses any argument left: the flag package
+// stops at the first word that is no flag, and would ignore every flag
+// after it.
+func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q: every option is a flag", fs.Args())
 	}
-	return stream.Write(os.Stdout, stream.Config{Events: *events, Users: *users, Seed: *seed,
-		Span: time.Duration(*days) * 24 * time.Hour, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)})
+	return nil
 }
