@@ -180,8 +180,9 @@ func Sign(secret []byte, timestamp string, body []byte) string {
 // "." body. Unlike v1 it covers the headers a receiver dispatches and drops
 // repeats by: with v1 alone, a captured request could be sent again within
 // the tolerance under a new delivery id, or an alert delivery relabelled
-// as a revocation. An event or delivery id never holds a dot, so the
-// fields cannot run into each other.
+// as a revocation. atod's events and delivery ids (hex alert ids) hold no
+// dot, and Verify refuses ones that do, so the fields cannot run into each
+// other.
 func SignV2(secret []byte, timestamp, event, delivery string, body []byte) string {
 	m := hmac.New(sha256.New, secret)
 	for _, f := range []string{timestamp, event, delivery} {
@@ -210,8 +211,14 @@ func Verify(secret []byte, h http.Header, body []byte, now time.Time, tolerance 
 	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
 		return ErrStale
 	}
+	// The fields are joined by dots: one holding a dot would let the
+	// signature of other fields verify.
+	event, delivery := h.Get(HeaderEvent), h.Get(HeaderDelivery)
+	if (event != "alert" && event != "revoke") || delivery == "" || strings.Contains(delivery, ".") {
+		return ErrBadSignature
+	}
 	got, ok := strings.CutPrefix(h.Get(HeaderSignatureV2), "v2=")
-	want := SignV2(secret, ts, h.Get(HeaderEvent), h.Get(HeaderDelivery), body)
+	want := SignV2(secret, ts, event, delivery, body)
 	if !ok || !hmac.Equal([]byte(got), []byte(want)) {
 		return ErrBadSignature
 	}

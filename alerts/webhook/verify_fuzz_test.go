@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-// FuzzReviewVerify: Verify reads the headers of a request a receiver got
+// FuzzVerify: Verify reads the headers of a request a receiver got
 // from the network. Whatever they hold it gives nil, ErrStale or
 // ErrBadSignature, never a panic; it accepts a request as post signs it;
 // and, as SignV2's doc promises, it accepts no other (event, delivery,
 // body) than the one signed: not a new delivery id, not a relabelled
 // event, even one that moves the dots between the signed fields (the
 // event and delivery id a sender signs never hold a dot).
-func FuzzReviewVerify(f *testing.F) {
+func FuzzVerify(f *testing.F) {
 	f.Add("0123456789abcdef0123456789abcdef", []byte(`{"id":"x","user":"a@example.org","ip":"192.0.2.1"}`), false, uint16(2), uint16(5), "", "", "", "")
 	f.Add("id", []byte("a.b"), false, uint16(0), uint16(2), "", "", "", "") // delivery "id.a", body "b"
 	f.Add("id", []byte("a.b.c"), true, uint16(1), uint16(3), "", "", "", "")

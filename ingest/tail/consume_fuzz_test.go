@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// FuzzReviewConsume: the log file's bytes are untrusted. However they
+// FuzzConsume: the log file's bytes are untrusted. However they
 // arrive (in reads of any size), consume hands on the same lines: each
 // complete line, cut to MaxLine, without its "\r\n" or "\n"; it keeps at
 // most MaxLine bytes of an unfinished line (bounded memory); the offset
@@ -15,7 +15,7 @@ import (
 // restart after a handler error reads no line twice and skips none; and
 // flushPartial hands on the unterminated last line and moves the offset to
 // the end.
-func FuzzReviewConsume(f *testing.F) {
+func FuzzConsume(f *testing.F) {
 	f.Add([]byte("a\nbb\r\nccc"), uint8(2), uint8(3), uint8(0))
 	f.Add([]byte("0123456789\r\n\r\n\n\rx\r"), uint8(1), uint8(4), uint8(2))
 	f.Add([]byte("long line longer than max\nshort\n"), uint8(5), uint8(7), uint8(1))
