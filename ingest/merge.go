@@ -30,7 +30,9 @@ type mergeInput struct {
 	path  string
 	first time.Time // its first event's time; zero: read from the start
 	ch    chan []mergeItem
-	head  []mergeItem // what is left of the batch received last
+	free  chan []mergeItem // batches handed on, for the reading goroutine to fill again
+	got   []mergeItem      // the batch received last
+	head  []mergeItem      // what is left of it
 	batch []mergeItem // what the reading goroutine has not sent yet
 	ctx   context.Context
 	st    Stats
@@ -167,7 +169,6 @@ func (m *merger) run(ctx context.Context) (Stats, error) {
 		if err != nil {
 			return st, err
 		}
-		in.head[0] = mergeItem{} // the batch may be held a while: let go of the record
 		in.head = in.head[1:]
 		if err := m.advance(ctx, in, 0); err != nil || ctx.Err() != nil {
 			return st, err
@@ -178,6 +179,7 @@ func (m *merger) run(ctx context.Context) (Stats, error) {
 // start starts reading in and adds it to the heap once it has a head.
 func (m *merger) start(ctx context.Context, in *mergeInput) error {
 	in.ch = make(chan []mergeItem, 2)
+	in.free = make(chan []mergeItem, 4)
 	sub := *m.files
 	sub.Paths = []string{in.path}
 	m.started = append(m.started, in)
@@ -197,6 +199,15 @@ func (m *merger) advance(ctx context.Context, in *mergeInput, pos int) error {
 		}
 		return nil
 	}
+	if in.got != nil {
+		// Recycled: a batch of events is 70 KB, and a fresh one each time
+		// was most of a merged replay's garbage.
+		select {
+		case in.free <- in.got[:0]:
+		default:
+		}
+		in.got = nil
+	}
 	for len(in.head) == 0 {
 		select {
 		case b, ok := <-in.ch:
@@ -206,7 +217,7 @@ func (m *merger) advance(ctx context.Context, in *mergeInput, pos int) error {
 				}
 				return in.err // written before the channel was closed
 			}
-			in.head = b
+			in.got, in.head = b, b
 		case <-ctx.Done():
 			return nil
 		}
@@ -259,7 +270,11 @@ func (in *mergeInput) chunkEnd() error {
 	}
 	select {
 	case in.ch <- in.batch:
-		in.batch = make([]mergeItem, 0, mergeBatch)
+		select {
+		case in.batch = <-in.free:
+		default:
+			in.batch = make([]mergeItem, 0, mergeBatch)
+		}
 		return nil
 	case <-in.ctx.Done():
 		return in.ctx.Err()
