@@ -33,7 +33,7 @@ type mergeInput struct {
 	free  chan []mergeItem // batches handed on, for the reading goroutine to fill again
 	got   []mergeItem      // the batch received last
 	head  []mergeItem      // what is left of it
-	batch []mergeItem // what the reading goroutine has not sent yet
+	batch []mergeItem      // what the reading goroutine has not sent yet
 	ctx   context.Context
 	st    Stats
 	err   error
