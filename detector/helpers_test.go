@@ -117,3 +117,28 @@ func rulesOf(alerts []Alert) []string {
 	}
 	return r
 }
+
+// runLive runs events as live mode does: batches of one, with the
+// ceiling (the clock plus a margin) at ceiling, and memory state. It
+// returns the alerts and how many events were early.
+func runLive(t testing.TB, cfg Config, ceiling time.Time, events []enrich.Event) ([]Alert, int64) {
+	t.Helper()
+	eng, err := NewEngine(cfg, NewMemoryStore(cfg.UserRetention, cfg.AddrRetention), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Alert
+	p := NewPipeline(eng, func(_ context.Context, a Alert) error { got = append(got, a); return nil })
+	p.SetBatchSize(1)
+	p.SetCeiling(ceiling)
+	ctx := context.Background()
+	for _, e := range events {
+		if err := p.Push(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return got, p.Early()
+}

@@ -1,14 +1,12 @@
 package detector
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/atod-project/atod/enrich"
-	"go.uber.org/zap"
 )
 
 // These run as replay does: with ConfirmProgress, one event far ahead of
@@ -98,25 +96,9 @@ func TestEarlyEventAboveCeilingKeepsClocks(t *testing.T) {
 		t.Fatalf("control: got %v", want)
 	}
 	skewed := ev(at(3*24*time.Hour), user("clock@example.org"), from("62.216.0.1"), where(munich))
-	eng, err := NewEngine(cfg, NewMemoryStore(cfg.UserRetention, cfg.AddrRetention), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []Alert
-	p := NewPipeline(eng, func(_ context.Context, a Alert) error { got = append(got, a); return nil })
-	p.SetBatchSize(1)
-	p.SetCeiling(t0.Add(3 * time.Hour))
-	ctx := context.Background()
-	for _, e := range append(append(slices.Clone(evs), skewed), hit) {
-		if err := p.Push(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := p.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if p.Early() != 1 {
-		t.Errorf("early %d, want 1", p.Early())
+	got, early := runLive(t, cfg, t0.Add(3*time.Hour), append(append(slices.Clone(evs), skewed), hit))
+	if early != 1 {
+		t.Errorf("early %d, want 1", early)
 	}
 	if got := rulesOf(got); !slices.Equal(got, want) {
 		t.Errorf("with an event 3 days ahead of the clock: got %v, want %v", got, want)

@@ -1,14 +1,12 @@
 package detector
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/atod-project/atod/enrich"
-	"go.uber.org/zap"
 )
 
 // A failed sign-in above the ceiling does not age out the organisation's
@@ -30,25 +28,9 @@ func TestEarlyFailedSignInKeepsSprayMemory(t *testing.T) {
 	skewed := ev(at(3*24*time.Hour), failed(), reason("unknown_user"), from("62.216.0.1"), where(munich),
 		user("clock@example.org"), kind("login"))
 	in := append(append(slices.Clone(evs[:12]), skewed), evs[12:]...)
-	eng, err := NewEngine(cfg, NewMemoryStore(cfg.UserRetention, cfg.AddrRetention), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []Alert
-	p := NewPipeline(eng, func(_ context.Context, a Alert) error { got = append(got, a); return nil })
-	p.SetBatchSize(1)
-	p.SetCeiling(t0.Add(3 * time.Hour))
-	ctx := context.Background()
-	for _, e := range in {
-		if err := p.Push(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := p.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if p.Early() != 1 {
-		t.Fatalf("early %d, want 1", p.Early())
+	got, early := runLive(t, cfg, t0.Add(3*time.Hour), in)
+	if early != 1 {
+		t.Fatalf("early %d, want 1", early)
 	}
 	if !slices.Contains(rulesOf(got), "password_spray/alert") {
 		t.Errorf("with one failed sign-in 3 days ahead of the clock the spray went unreported: got %v", rulesOf(got))

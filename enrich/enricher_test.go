@@ -2,16 +2,13 @@ package enrich
 
 import (
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
-	"go4.org/netipx"
 
 	"github.com/atod-project/atod/enrich/geotest"
 	"github.com/atod-project/atod/ingest"
@@ -313,27 +310,7 @@ type testNet struct {
 // path.
 func writeTestDB(t *testing.T, dir, dbType string, nets []testNet) string {
 	t.Helper()
-	tree, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: dbType, IPVersion: 6, RecordSize: 28})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range nets {
-		if err := tree.Insert(netipx.PrefixIPNet(netip.MustParsePrefix(n.prefix)), n.value); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(dir, dbType+".mmdb")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tree.WriteTo(f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeTypedDB(t, dir, dbType+".mmdb", dbType, 6, nets)
 }
 
 func TestHoldsNet(t *testing.T) {
