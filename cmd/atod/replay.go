@@ -102,9 +102,6 @@ func replayCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := checkOutputs(files, f.out, f.dlq); err != nil {
 		return usageError{err}
 	}
-	if err := checkInputs(files); err != nil {
-		return err
-	}
 	cfg, err := loadConfig(f.config)
 	if err != nil {
 		return usageError{err}
@@ -173,6 +170,9 @@ func (r *replay) run(ctx context.Context, files []string, outPath, dlqPath strin
 	}
 	defer enr.Close()
 
+	if err := checkInputs(files); err != nil {
+		return err
+	}
 	outs, err := openOutputs(outPath, dlqPath, stdout)
 	if err != nil {
 		return err

@@ -103,6 +103,12 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 	if err == nil {
 		err = handleErr // from Flush
 	}
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		// A stop while a line was handled (state loading from Redis,
+		// say): the line is not counted as read and comes again at the
+		// next start; the stop itself is no failure.
+		err = nil
+	}
 	return st, err
 }
 
