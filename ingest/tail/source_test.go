@@ -2,6 +2,7 @@ package tail
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +111,31 @@ func TestSourceDeadLettersFarFuture(t *testing.T) {
 	}
 	if len(dead) != 1 || string(dead[0].Raw) != future || dead[0].Line != 2 || !strings.Contains(dead[0].Reason, "ahead of this clock") {
 		t.Errorf("dead letters %+v, want line 2 with the reason", dead)
+	}
+}
+
+// A stop while a line is being handled (the handler fails with the
+// cancelled context, as a state load from Redis does) is a clean stop: no
+// error, and the line is not counted as read, so the next start reads it.
+func TestSourceStopWhileHandling(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "in.jsonl")
+	line := `{"time":"2026-03-02T08:00:00Z","user":"anna@example.org","ip":"192.0.2.1","outcome":"success","id":"e1"}` + "\n"
+	if err := os.WriteFile(log, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Path: log, PositionFile: filepath.Join(dir, "pos"), FromStart: true, Poll: 5 * time.Millisecond}
+	format := ingest.Canonical
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := (&Source{Config: cfg, Format: format}).Run(ctx, ingest.HandlerFunc(func(ctx context.Context, _ ingest.Event) error {
+		cancel()
+		return fmt.Errorf("loading detector state: %w", ctx.Err())
+	}), nil)
+	if err != nil {
+		t.Fatalf("a stop while handling a line: %v", err)
+	}
+	events, _, _ := runSource(t, &Source{Config: cfg, Format: format}, func(events, _ int) bool { return events == 1 })
+	if len(events) != 1 || events[0].ID != "e1" {
+		t.Fatalf("the line handled when the stop came was not read again: %+v", events)
 	}
 }
