@@ -215,6 +215,7 @@ func (m *merger) advance(ctx context.Context, in *mergeInput, pos int) error {
 				if pos >= 0 {
 					heap.Remove(&m.q, pos)
 				}
+				in.free = nil // its batches go with it: a month of files ends many inputs
 				return in.err // written before the channel was closed
 			}
 			in.got, in.head = b, b
@@ -246,6 +247,7 @@ func (in *mergeInput) read(f *Files) {
 	if in.ctx.Err() != nil {
 		in.err = nil
 	}
+	in.batch = nil
 }
 
 // Handle implements Handler, for inputs that are not read through chunks.

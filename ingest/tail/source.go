@@ -39,6 +39,7 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 	dec := s.Format.New()
 	st := ingest.Stats{Files: 1}
 	var handleErr, futureErr error
+	lineEvents := 0 // events of the current line handed on
 	emit := func(e ingest.Event) {
 		if handleErr != nil {
 			return
@@ -57,6 +58,7 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 			return
 		}
 		st.Events++
+		lineEvents++
 	}
 	err := Follow(ctx, s.Config, func(line []byte) error {
 		st.Lines++
@@ -65,7 +67,7 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 			st.Blank++
 			return nil
 		}
-		futureErr = nil
+		futureErr, lineEvents = nil, 0
 		derr := dec.Decode(line, emit)
 		if handleErr != nil {
 			return fmt.Errorf("%s:%d: handling event: %w", s.Config.Path, st.Lines, handleErr)
@@ -103,10 +105,12 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 	if err == nil {
 		err = handleErr // from Flush
 	}
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		// A stop while a line was handled (state loading from Redis,
-		// say): the line is not counted as read and comes again at the
-		// next start; the stop itself is no failure.
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) && lineEvents == 0 {
+		// A stop while a line's first event was handled (state loading
+		// from Redis, say): the line is not counted as read and comes
+		// again at the next start, whole; the stop itself is no failure.
+		// Once some of its events went on, reading it again would hand
+		// them on twice: that stays an error.
 		err = nil
 	}
 	return st, err
