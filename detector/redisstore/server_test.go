@@ -26,6 +26,10 @@ type redisServer struct {
 
 	mu  sync.Mutex
 	cmd *exec.Cmd
+	// all are the processes ever started: two restarts that overlap (an
+	// outage while the last one's restart is under way) leave one that
+	// kill no longer names, which outlived the test.
+	all []*exec.Cmd
 }
 
 func (s *redisServer) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
@@ -48,7 +52,7 @@ func startRedis(t testing.TB, extra ...string) *redisServer {
 	s.args = append([]string{"--bind", "127.0.0.1", "--port", strconv.Itoa(s.port), "--dir", s.dir,
 		"--save", "", "--appendonly", "no", "--logfile", filepath.Join(s.dir, "redis.log")}, extra...)
 	s.start(t)
-	t.Cleanup(s.kill)
+	t.Cleanup(s.killAll)
 	return s
 }
 
@@ -69,6 +73,7 @@ func (s *redisServer) restart() error {
 	}
 	s.mu.Lock()
 	s.cmd = cmd
+	s.all = append(s.all, cmd)
 	s.mu.Unlock()
 	c := redis.NewClient(&redis.Options{Addr: s.addr(), MaxRetries: -1})
 	defer c.Close()
@@ -95,6 +100,19 @@ func (s *redisServer) kill() {
 	s.cmd = nil
 	s.mu.Unlock()
 	if cmd != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+}
+
+// killAll kills every process the server ever started, at the test's end.
+func (s *redisServer) killAll() {
+	s.kill()
+	s.mu.Lock()
+	all := s.all
+	s.all = nil
+	s.mu.Unlock()
+	for _, cmd := range all {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	}
