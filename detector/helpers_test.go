@@ -86,15 +86,26 @@ func runBatches(t testing.TB, cfg Config, store Store, size int, events []enrich
 // replay sets it.
 func runPipeline(t testing.TB, cfg Config, store Store, size int, confirm bool, events []enrich.Event) []Alert {
 	t.Helper()
+	got, _ := drive(t, cfg, store, size, events, func(p *Pipeline) {
+		if confirm {
+			p.ConfirmProgress()
+		}
+	})
+	return got
+}
+
+// drive runs events through a Pipeline over store, set up by setup, in
+// batches of size (0: the default), and returns the alerts and the
+// Pipeline.
+func drive(t testing.TB, cfg Config, store Store, size int, events []enrich.Event, setup func(*Pipeline)) ([]Alert, *Pipeline) {
+	t.Helper()
 	eng, err := NewEngine(cfg, store, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []Alert
 	p := NewPipeline(eng, func(_ context.Context, a Alert) error { got = append(got, a); return nil })
-	if confirm {
-		p.ConfirmProgress()
-	}
+	setup(p)
 	if size > 0 {
 		p.SetBatchSize(size)
 	}
@@ -107,7 +118,7 @@ func runPipeline(t testing.TB, cfg Config, store Store, size int, confirm bool, 
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return got
+	return got, p
 }
 
 func rulesOf(alerts []Alert) []string {
@@ -123,22 +134,7 @@ func rulesOf(alerts []Alert) []string {
 // returns the alerts and how many events were early.
 func runLive(t testing.TB, cfg Config, ceiling time.Time, events []enrich.Event) ([]Alert, int64) {
 	t.Helper()
-	eng, err := NewEngine(cfg, NewMemoryStore(cfg.UserRetention, cfg.AddrRetention), zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []Alert
-	p := NewPipeline(eng, func(_ context.Context, a Alert) error { got = append(got, a); return nil })
-	p.SetBatchSize(1)
-	p.SetCeiling(ceiling)
-	ctx := context.Background()
-	for _, e := range events {
-		if err := p.Push(ctx, e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := p.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	got, p := drive(t, cfg, NewMemoryStore(cfg.UserRetention, cfg.AddrRetention), 1, events,
+		func(p *Pipeline) { p.SetCeiling(ceiling) })
 	return got, p.Early()
 }

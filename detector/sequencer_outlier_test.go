@@ -26,16 +26,7 @@ func runConfirmed(t testing.TB, cfg Config, store Store, size int, events []enri
 // loaded afterwards that is past the retention as of that future time.
 func TestFutureEventsDoNotWipeAttackMemory(t *testing.T) {
 	cfg := DefaultConfig()
-	var evs []enrich.Event
-	for i := range 12 {
-		evs = append(evs, ev(at(time.Duration(i)*10*time.Second), failed(), reason("unknown_user"), from("105.112.9.9"),
-			where(lagos), user(fmt.Sprintf("u%03d@example.org", i))))
-	}
-	hit := ev(at(2*time.Hour), from("105.112.9.9"), where(lagos), user("u005@example.org"))
-	want := rulesOf(run(t, cfg, append(slices.Clone(evs), hit)))
-	if len(want) != 2 || want[1] != "compromise_after_attack/revoke_sessions" {
-		t.Fatalf("control: got %v", want)
-	}
+	evs, hit, want := attackThenHit(t, cfg)
 	// A mail server whose log is three days ahead.
 	skewed := []enrich.Event{
 		ev(at(3*24*time.Hour), user("clock@example.org"), from("62.216.0.1"), where(munich)),
@@ -85,16 +76,7 @@ func TestOneEarlyEventKeepsReorderingWithinLateness(t *testing.T) {
 func TestEarlyEventAboveCeilingKeepsClocks(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Lateness = 0 // the attack is run and saved before the early event
-	var evs []enrich.Event
-	for i := range 12 {
-		evs = append(evs, ev(at(time.Duration(i)*10*time.Second), failed(), reason("unknown_user"), from("105.112.9.9"),
-			where(lagos), user(fmt.Sprintf("u%03d@example.org", i))))
-	}
-	hit := ev(at(2*time.Hour), from("105.112.9.9"), where(lagos), user("u005@example.org"))
-	want := rulesOf(run(t, cfg, append(slices.Clone(evs), hit)))
-	if len(want) != 2 || want[1] != "compromise_after_attack/revoke_sessions" {
-		t.Fatalf("control: got %v", want)
-	}
+	evs, hit, want := attackThenHit(t, cfg)
 	skewed := ev(at(3*24*time.Hour), user("clock@example.org"), from("62.216.0.1"), where(munich))
 	got, early := runLive(t, cfg, t0.Add(3*time.Hour), append(append(slices.Clone(evs), skewed), hit))
 	if early != 1 {
@@ -103,4 +85,21 @@ func TestEarlyEventAboveCeilingKeepsClocks(t *testing.T) {
 	if got := rulesOf(got); !slices.Equal(got, want) {
 		t.Errorf("with an event 3 days ahead of the clock: got %v, want %v", got, want)
 	}
+}
+
+// attackThenHit is twelve unknown-user failures from one address in Lagos
+// and, two hours later, a success from it: the control run (without the
+// events a test adds) must give the compromise_after_attack revocation.
+func attackThenHit(t *testing.T, cfg Config) (attack []enrich.Event, hit enrich.Event, want []string) {
+	t.Helper()
+	for i := range 12 {
+		attack = append(attack, ev(at(time.Duration(i)*10*time.Second), failed(), reason("unknown_user"), from("105.112.9.9"),
+			where(lagos), user(fmt.Sprintf("u%03d@example.org", i))))
+	}
+	hit = ev(at(2*time.Hour), from("105.112.9.9"), where(lagos), user("u005@example.org"))
+	want = rulesOf(run(t, cfg, append(slices.Clone(attack), hit)))
+	if len(want) != 2 || want[1] != "compromise_after_attack/revoke_sessions" {
+		t.Fatalf("control: got %v", want)
+	}
+	return attack, hit, want
 }

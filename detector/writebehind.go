@@ -52,7 +52,6 @@ type WriteBehind struct {
 	// See ExpireAfter; newest is the latest Seen saved.
 	userRetention, addrRetention time.Duration
 	newest                       time.Time
-	ceiling                      time.Time // see SetCeiling
 }
 
 var _ Store = (*WriteBehind)(nil)
@@ -121,17 +120,9 @@ func (w *WriteBehind) Load(ctx context.Context, users []string, addrs []netip.Ad
 func (w *WriteBehind) Save(_ context.Context, users []*UserState, addrs []*AddrState) error {
 	w.users.markDirty(users)
 	w.addrs.markDirty(addrs)
-	w.newest = latestSeen(w.newest, w.ceiling, users, addrs)
+	// Replay, the only user, has no clock and so no ceiling.
+	w.newest = latestSeen(w.newest, time.Time{}, users, addrs)
 	return nil
-}
-
-// SetCeiling makes Seen times later than t leave the held states' expiry
-// clock alone, and passes t on to the base store (see Engine.setCeiling).
-func (w *WriteBehind) SetCeiling(t time.Time) {
-	w.ceiling = t
-	if c, ok := w.base.(ceilinged); ok {
-		c.SetCeiling(t)
-	}
 }
 
 // Dirty reports how many states changed since the last write was sent:

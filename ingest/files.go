@@ -85,11 +85,7 @@ func (f *Files) Run(ctx context.Context, h Handler, dlq DeadLetterSink) (Stats, 
 		return Stats{}, errNoInputs
 	}
 	if dlq == nil {
-		log := f.Log
-		if log == nil {
-			log = zap.NewNop()
-		}
-		dlq = DeadLetterLogger(log)
+		dlq = DeadLetterLogger(f.logger())
 	}
 	if len(f.Paths) > 1 {
 		return f.runMerged(ctx, h, dlq)
@@ -97,18 +93,22 @@ func (f *Files) Run(ctx context.Context, h Handler, dlq DeadLetterSink) (Stats, 
 	return f.run(ctx, h, dlq)
 }
 
+// logger is Log, or one that logs nothing.
+func (f *Files) logger() *zap.Logger {
+	if f.Log == nil {
+		return zap.NewNop()
+	}
+	return f.Log
+}
+
 // run is Run of the inputs one after another.
 func (f *Files) run(ctx context.Context, h Handler, dlq DeadLetterSink) (Stats, error) {
-	log := f.Log
-	if log == nil {
-		log = zap.NewNop()
-	}
 	r := &reader{
 		paths:      f.Paths,
 		stdin:      f.Stdin,
 		maxLine:    f.MaxLine,
 		chunkBytes: f.chunkBytes,
-		log:        log,
+		log:        f.logger(),
 		formats:    f.Formats,
 		parse:      f.Parse,
 	}

@@ -250,7 +250,8 @@ func (in *mergeInput) read(f *Files) {
 	in.batch = nil
 }
 
-// Handle implements Handler, for inputs that are not read through chunks.
+// Handle implements Handler, which Files.run takes; it hands events on
+// through handleLine instead, which keeps the line for messages.
 func (in *mergeInput) Handle(_ context.Context, e Event) error { return in.add(mergeItem{ev: e}) }
 
 func (in *mergeInput) handleLine(e Event, line int64) error {
@@ -299,7 +300,7 @@ type deadLetterFunc func(ctx context.Context, d DeadLetter) error
 
 func (f deadLetterFunc) DeadLetter(ctx context.Context, d DeadLetter) error { return f(ctx, d) }
 
-// sourceName is how an input is named in messages.
+// sourceName is how an input is named in messages and dead letters.
 func sourceName(path string) string {
 	if path == "-" {
 		return "stdin"

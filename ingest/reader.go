@@ -62,7 +62,7 @@ func (r *reader) run(ctx context.Context) {
 func (r *reader) readPath(ctx context.Context, path string) error {
 	if path == "-" {
 		r.opened.Add(1)
-		if err := r.readLines(ctx, "stdin", &stdinReader{ctx: ctx, r: r.stdin, busy: &r.inStdin}); err != nil {
+		if err := r.readLines(ctx, sourceName(path), &stdinReader{ctx: ctx, r: r.stdin, busy: &r.inStdin}); err != nil {
 			return fmt.Errorf("reading stdin: %w", err)
 		}
 		return nil

@@ -13,23 +13,9 @@ import (
 // (a restart) is noticed before the next alert is written: the kernel would
 // take the write, and the alert would be reported delivered but go nowhere.
 func TestReceiverClosedJustAfterWrite(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	conns := make(chan net.Conn, 4)
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns <- conn
-		}
-	}()
+	addr, conns := acceptAll(t)
 	cfg := DefaultConfig()
-	cfg.Address, cfg.Framing = ln.Addr().String(), "newline"
+	cfg.Address, cfg.Framing = addr, "newline"
 	c, err := New(cfg, Options{}) // the default probeAfter of one second
 	if err != nil {
 		t.Fatal(err)
@@ -71,4 +57,26 @@ func TestValidateRejectsBadPort(t *testing.T) {
 			t.Errorf("address %q accepted at start; every connection to it will fail", addr)
 		}
 	}
+}
+
+// acceptAll listens on a loopback port and hands on every connection a
+// client opens, until the test ends.
+func acceptAll(t *testing.T) (addr string, conns <-chan net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	ch := make(chan net.Conn, 4)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			ch <- conn
+		}
+	}()
+	return ln.Addr().String(), ch
 }

@@ -101,23 +101,9 @@ func TestTCPOctetCounting(t *testing.T) {
 }
 
 func TestReconnectsAfterReceiverClosed(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	conns := make(chan net.Conn, 4)
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns <- conn
-		}
-	}()
+	addr, conns := acceptAll(t)
 	cfg := DefaultConfig()
-	cfg.Address, cfg.Framing = ln.Addr().String(), "newline"
+	cfg.Address, cfg.Framing = addr, "newline"
 	c, err := New(cfg, Options{})
 	if err != nil {
 		t.Fatal(err)

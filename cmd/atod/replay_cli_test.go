@@ -110,17 +110,13 @@ func TestDeadLettersCountedAtLogLevelError(t *testing.T) {
 // A --dlq that cannot be opened leaves an earlier --out as it was, and the
 // error names the flag.
 func TestFailedDLQOpenKeepsOut(t *testing.T) {
-	dir := t.TempDir()
-	in := filepath.Join(dir, "in.jsonl")
-	os.WriteFile(in, []byte(twoSignIns), 0o644)
-	out := filepath.Join(dir, "alerts.jsonl")
-	os.WriteFile(out, []byte("alerts of an earlier replay\n"), 0o644)
+	dir, in, out := earlierReplay(t)
 	code, _, stderr := runCLI(t, "", "replay", "--config", scenarioCfg, "--log-level", "error",
 		"--out", out, "--dlq", filepath.Join(dir, "no-such-dir", "dead.jsonl"), in)
 	if code == 0 {
 		t.Fatalf("exit 0: %s", stderr)
 	}
-	if b, _ := os.ReadFile(out); string(b) != "alerts of an earlier replay\n" {
+	if b, _ := os.ReadFile(out); string(b) != earlierAlerts {
 		t.Errorf("a replay that failed to start (%s) emptied --out: it holds %q", strings.TrimSpace(stderr), b)
 	}
 	if !strings.Contains(stderr, "--dlq") {
@@ -131,17 +127,13 @@ func TestFailedDLQOpenKeepsOut(t *testing.T) {
 // A replay that fails to start after its outputs were opened (here
 // --enable-hooks without hooks) leaves an earlier --out as it was.
 func TestFailedStartKeepsOut(t *testing.T) {
-	dir := t.TempDir()
-	in := filepath.Join(dir, "in.jsonl")
-	os.WriteFile(in, []byte(twoSignIns), 0o644)
-	out := filepath.Join(dir, "alerts.jsonl")
-	os.WriteFile(out, []byte("alerts of an earlier replay\n"), 0o644)
+	_, in, out := earlierReplay(t)
 	code, _, stderr := runCLI(t, "", "replay", "--config", scenarioCfg, "--log-level", "error",
 		"--enable-hooks", "--out", out, in)
 	if code == 0 {
 		t.Fatalf("exit 0: %s", stderr)
 	}
-	if b, _ := os.ReadFile(out); string(b) != "alerts of an earlier replay\n" {
+	if b, _ := os.ReadFile(out); string(b) != earlierAlerts {
 		t.Errorf("a replay that failed to start (exit %d: %s) emptied --out: it holds %q", code, strings.TrimSpace(stderr), b)
 	}
 }
@@ -175,4 +167,36 @@ func TestOutDevNull(t *testing.T) {
 	if code != 0 {
 		t.Errorf("replay --out %s: exit %d: %s", os.DevNull, code, strings.TrimSpace(stderr))
 	}
+}
+
+// A missing input stops the replay before any output is touched.
+func TestMissingInputKeepsOut(t *testing.T) {
+	dir, in, out := earlierReplay(t)
+	code, _, stderr := runCLI(t, "", "replay", "--config", scenarioCfg, "--log-level", "error",
+		"--out", out, in, filepath.Join(dir, "no-such-file.jsonl"))
+	if code == 0 {
+		t.Fatalf("exit 0: %s", stderr)
+	}
+	if b, _ := os.ReadFile(out); string(b) != earlierAlerts {
+		t.Errorf("a replay that failed before reading any record (exit %d: %s) emptied --out: it holds %q", code, strings.TrimSpace(stderr), b)
+	}
+}
+
+// earlierAlerts is what --out holds from an earlier replay.
+const earlierAlerts = "alerts of an earlier replay\n"
+
+// earlierReplay makes a directory with an input of two sign-ins and an
+// --out file holding an earlier replay's alerts, which a replay that
+// cannot start must leave as they are.
+func earlierReplay(t *testing.T) (dir, in, out string) {
+	t.Helper()
+	dir = t.TempDir()
+	in, out = filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "alerts.jsonl")
+	if err := os.WriteFile(in, []byte(twoSignIns), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, []byte(earlierAlerts), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, in, out
 }
