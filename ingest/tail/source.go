@@ -40,6 +40,13 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 	st := ingest.Stats{Files: 1}
 	var handleErr, futureErr error
 	lineEvents := 0 // events of the current line handed on
+	// A line's events go on together. Once its first went on, a stop waits
+	// for the rest (up to lineGrace), so that the line is saved as read:
+	// read again at the next start, its first events would go on twice.
+	finish, endFinish := context.WithCancel(context.WithoutCancel(ctx))
+	defer endFinish()
+	grace := lineGrace
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(grace, endFinish) })()
 	emit := func(e ingest.Event) {
 		if handleErr != nil {
 			return
@@ -53,7 +60,11 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 			}
 			return
 		}
-		if err := h.Handle(ctx, e); err != nil {
+		hctx := ctx
+		if lineEvents > 0 {
+			hctx = finish
+		}
+		if err := h.Handle(hctx, e); err != nil {
 			handleErr = err
 			return
 		}
@@ -109,12 +120,18 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 		// A stop while a line's first event was handled (state loading
 		// from Redis, say): the line is not counted as read and comes
 		// again at the next start, whole; the stop itself is no failure.
-		// Once some of its events went on, reading it again would hand
-		// them on twice: that stays an error.
+		// Once some of its events went on, the rest had lineGrace to go
+		// on too; if they did not, reading it again hands the first ones
+		// on twice: that stays an error.
 		err = nil
 	}
 	return st, err
 }
+
+// lineGrace is how long a stop waits for the rest of a line whose first
+// events went on: a batch of sign-ins in one line, each handled in
+// microseconds, or a Redis round trip or two.
+var lineGrace = 5 * time.Second
 
 func (s *Source) deadLetter(ctx context.Context, dlq ingest.DeadLetterSink, line int64, raw []byte, reason error) error {
 	d := ingest.DeadLetter{Source: s.Config.Path, Line: line, Reason: reason.Error(), Raw: append([]byte(nil), raw...)}
