@@ -35,7 +35,13 @@ func (e *Engine) addressAttack(ev *enrich.Event, a *AddrState) (finding, bool) {
 		return finding{}, false
 	}
 	rule := RulePasswordSpray
-	if float64(unknown) >= c.StuffingUnknownShare*float64(failedOnly) {
+	switch {
+	case a.AttackRule != "" && ev.Time.Before(a.AttackUntil):
+		// The attack keeps the name it started with: as the share of
+		// unknown names shifts it would otherwise open a second incident,
+		// a second alert about the same address.
+		rule = a.AttackRule
+	case float64(unknown) >= c.StuffingUnknownShare*float64(failedOnly):
 		rule = RuleCredentialStuffing
 	}
 	a.AttackUntil = ev.Time.Add(c.Memory)
@@ -105,8 +111,9 @@ func (e *Engine) bruteForce(ev *enrich.Event, u *UserState) (finding, bool) {
 }
 
 // compromise decides that a successful sign-in is the attacker's: it comes
-// from an address that is attacking many accounts, or it ends a password
-// guessing attack on this account from a place the account does not use.
+// from an address that is attacking many accounts, or from one of a
+// distributed spray's, a network the account does not use; or it ends a
+// password guessing attack on this account from a place it does not use.
 //
 // risk is the sign-in's own risk: an account still in its learning period
 // knows no networks, so there a password-guessing finding needs the sign-in
@@ -115,7 +122,10 @@ func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState, risk i
 	if ev.Geo.Trusted {
 		return finding{}, false
 	}
-	if a != nil && e.cfg.AddrAttack.Enabled && ev.Time.Before(a.AttackUntil) {
+	// A network the account signed in from before is its own (an office
+	// whose staff mistyped an expired password is an "attack" too): a
+	// success there is no hit, as for the distributed spray below.
+	if a != nil && e.cfg.AddrAttack.Enabled && ev.Time.Before(a.AttackUntil) && !u.knows(ev.IP) {
 		return finding{
 			rule:     RuleCompromise,
 			score:    95,

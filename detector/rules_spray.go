@@ -54,10 +54,27 @@ func (e *Engine) distributedSpray(ev *enrich.Event, u, org *UserState, a *AddrSt
 	clear(addrs)
 	for _, s := range org.Sprays {
 		accounts[s.User]++
-		addrs[s.IP]++
 	}
-	if len(accounts) < c.MinAccounts || len(addrs) < c.MinAddresses ||
-		float64(len(org.Sprays)) > c.MaxAttemptsPerAccount*float64(len(accounts)) {
+	// A spray tries each account once or twice. An account tried more
+	// often is someone's old password on a phone, or a brute force (the
+	// account rules' business): it is left out, rather than let it hide
+	// the spray, as it did when the rule took the organisation's average.
+	sprayed, attempts := 0, 0
+	for user, n := range accounts {
+		if e.sprayed(accounts, user) {
+			sprayed++
+			attempts += n
+		}
+	}
+	if sprayed < c.MinAccounts {
+		return finding{}, false
+	}
+	for _, s := range org.Sprays {
+		if e.sprayed(accounts, s.User) {
+			addrs[s.IP]++
+		}
+	}
+	if len(addrs) < c.MinAddresses {
 		return finding{}, false
 	}
 	if openIncident(&org.Incidents, RulePasswordSpray, ev, e.cfg.IncidentGap.Nanoseconds()) != nil {
@@ -69,9 +86,12 @@ func (e *Engine) distributedSpray(ev *enrich.Event, u, org *UserState, a *AddrSt
 		onOrg: true,
 		score: c.Score,
 		reasons: []string{fmt.Sprintf("%d accounts failed to sign in within %s from %d addresses none of them had used, about %.1f attempts per account: a distributed password spray.",
-			len(accounts), c.Window, len(addrs), float64(len(org.Sprays))/float64(len(accounts)))},
+			sprayed, c.Window, len(addrs), float64(attempts)/float64(sprayed))},
 	}
 	for _, s := range org.Sprays {
+		if !e.sprayed(accounts, s.User) {
+			continue
+		}
 		if len(fd.users) < maxAlertUser && !slices.Contains(fd.users, s.User) {
 			fd.users = append(fd.users, s.User)
 		}
@@ -90,6 +110,12 @@ func (e *Engine) distributedSpray(ev *enrich.Event, u, org *UserState, a *AddrSt
 	}
 	fd.reasons = append(fd.reasons, "Busiest addresses: "+strings.Join(names, ", ")+".")
 	return fd, true
+}
+
+// sprayed reports whether the account's attempts (counted in accounts)
+// are few enough to be a spray's.
+func (e *Engine) sprayed(accounts map[string]int, user string) bool {
+	return float64(accounts[user]) <= e.cfg.Spray.MaxAttemptsPerAccount
 }
 
 // sprayedFrom reports whether ip took part in the organisation's recent

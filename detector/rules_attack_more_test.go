@@ -1,0 +1,123 @@
+package detector
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/atod-project/atod/enrich"
+)
+
+// Attacks seen by the address and organisation rules.
+
+// hasAlert reports an alert of rule, for user and with action when given.
+func hasAlert(alerts []Alert, rule, user, action string) bool {
+	return slices.ContainsFunc(alerts, func(a Alert) bool {
+		return a.Rule == rule && (user == "" || a.User == user) && (action == "" || a.Action == action)
+	})
+}
+
+// countRule counts the alerts of rule.
+func countRule(alerts []Alert, rule string) int {
+	n := 0
+	for _, a := range alerts {
+		if a.Rule == rule {
+			n++
+		}
+	}
+	return n
+}
+
+// A distributed spray (24 accounts, one attempt each, 6 addresses) next
+// to one account with many spaced-out failures (30 at one nonexistent
+// name, never 8 within 30 minutes: no brute_force) is still a spray. The
+// rule took the average over all of the organisation's attempts, and the
+// one account pushed it above max_attempts_per_account for 6 h: the SOC
+// saw nothing. One phone with an old password did the same.
+func TestSprayNotHiddenByOneNoisyAccount(t *testing.T) {
+	spray := func() []enrich.Event {
+		var evs []enrich.Event
+		for i := range 24 {
+			evs = append(evs, ev(at(time.Duration(i)*7*time.Minute), failed(), reason("unknown_user"),
+				from(fmt.Sprintf("78.46.%d.9", i%6)), where(munich), user(fmt.Sprintf("u%02d@example.org", i))))
+		}
+		return evs
+	}
+	if got := run(t, DefaultConfig(), spray()); countRule(got, RulePasswordSpray) != 1 {
+		t.Fatalf("set-up: the spray alone gave %v", rulesOf(got))
+	}
+	var evs []enrich.Event
+	for i := range 30 {
+		evs = append(evs, ev(at(-2*time.Hour+time.Duration(i)*4*time.Minute), failed(), reason("unknown_user"),
+			from(fmt.Sprintf("91.200.%d.7", i%3)), where(munich), user("ghost@example.org")))
+	}
+	evs = append(evs, spray()...)
+	slices.SortStableFunc(evs, func(a, b enrich.Event) int { return a.Time.Compare(b.Time) })
+	// Control: the padding is what hides it (a looser ratio finds it).
+	loose := DefaultConfig()
+	loose.Spray.MaxAttemptsPerAccount = 3
+	if got := run(t, loose, evs); countRule(got, RulePasswordSpray) == 0 {
+		t.Fatalf("set-up: even max_attempts_per_account 3 finds nothing: %v", rulesOf(got))
+	}
+	got := run(t, DefaultConfig(), evs)
+	if countRule(got, RulePasswordSpray) == 0 {
+		t.Errorf("spray of 24 accounts plus one padded account: alerts %v, want password_spray", rulesOf(got))
+	}
+}
+
+// One address, one attack, one alert: the first 8 failing accounts hold 2
+// unknown ones (25%: credential_stuffing), then the attacker moves on to
+// valid names and the share drops below 25%. The rule name is the
+// incident's key, and the attack was renamed password_spray: a second
+// incident, a second page within a minute.
+func TestAddressAttackKeepsItsName(t *testing.T) {
+	var evs []enrich.Event
+	for i := range 12 {
+		r := "bad_password"
+		if i == 0 || i == 4 {
+			r = "unknown_user"
+		}
+		evs = append(evs, ev(at(time.Duration(i)*5*time.Second), failed(), reason(r), from("105.112.9.9"),
+			where(lagos), user(fmt.Sprintf("u%03d@example.org", i))))
+	}
+	got := run(t, DefaultConfig(), evs)
+	if len(got) != 1 {
+		t.Errorf("one address attacking 12 accounts within a minute: %d alerts %v, want one", len(got), rulesOf(got))
+	}
+}
+
+// A clinic of 10 whose passwords all expired over the weekend: at opening
+// 8 of them type the old password once from the clinic's NAT (their own
+// network for a week), then sign in with the new one. The address is
+// marked as attacking (password_spray), but a success from a network the
+// account used before is no hit, as for a distributed spray. Before, every
+// member of staff had their sessions revoked (compromise_after_attack, 95).
+func TestOwnOfficeIsNoHit(t *testing.T) {
+	const office = "84.128.0.10"
+	var evs []enrich.Event
+	for d := 6; d >= 1; d-- {
+		for i := range 10 {
+			evs = append(evs, ev(at(-time.Duration(d)*24*time.Hour+time.Duration(i)*time.Minute), from(office),
+				user(fmt.Sprintf("staff%d@clinic.example", i)), device(fmt.Sprintf("pc%d", i))))
+		}
+	}
+	for i := range 8 {
+		evs = append(evs, ev(at(time.Duration(i)*time.Minute), failed(), reason("bad_password"), from(office),
+			user(fmt.Sprintf("staff%d@clinic.example", i)), device(fmt.Sprintf("pc%d", i))))
+	}
+	for i := range 10 {
+		evs = append(evs, ev(at(10*time.Minute+time.Duration(i)*time.Minute), from(office),
+			user(fmt.Sprintf("staff%d@clinic.example", i)), device(fmt.Sprintf("pc%d", i))))
+	}
+	got := run(t, DefaultConfig(), evs)
+	var revoked []string
+	for _, a := range got {
+		if a.Action == ActionRevoke {
+			revoked = append(revoked, a.User)
+		}
+	}
+	if len(revoked) > 0 {
+		t.Errorf("staff signing in from their own office after a password expiry: %d revoked %v (alerts %v)", len(revoked), revoked, rulesOf(got))
+	}
+}
