@@ -181,10 +181,11 @@ func (e *Engine) load(ctx context.Context, events []enrich.Event) error {
 			e.userKeys = append(e.userKeys, orgKey(ev.Tenant))
 		}
 		if tracksAddr(ev) {
-			if r.addr, ok = e.addrIdx[ev.IP]; !ok {
+			key := addrKey(ev.IP)
+			if r.addr, ok = e.addrIdx[key]; !ok {
 				r.addr = int32(len(e.addrKeys))
-				e.addrIdx[ev.IP] = r.addr
-				e.addrKeys = append(e.addrKeys, ev.IP)
+				e.addrIdx[key] = r.addr
+				e.addrKeys = append(e.addrKeys, key)
 			}
 		}
 		e.refs = append(e.refs, r)

@@ -49,7 +49,7 @@ func (e *Engine) raise(ev *enrich.Event, f *finding, u *UserState, a *AddrState)
 	incidents, entity := &u.Incidents, ev.User
 	switch {
 	case f.onAddr:
-		incidents, entity = &a.Incidents, ev.IP.String()
+		incidents, entity = &a.Incidents, addrName(a.Addr)
 	case f.onOrg:
 		incidents, entity = &e.org.Incidents, "org:"+ev.Tenant
 	}

@@ -2,6 +2,7 @@ package detector
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -55,7 +56,7 @@ func (e *Engine) addressAttack(ev *enrich.Event, a *AddrState) (finding, bool) {
 		onAddr: true,
 		score:  min(100, c.Score+(failedOnly-c.MinAccounts)/5),
 		reasons: []string{fmt.Sprintf("%d accounts failed to sign in from %s within %s and %d of %d accounts tried never succeeded; %d of the failing accounts do not exist.",
-			failedOnly, ev.IP, c.Window, failedOnly, accounts, unknown)},
+			failedOnly, addrName(a.Addr), c.Window, failedOnly, accounts, unknown)},
 	}
 	for i := range a.Users {
 		au := &a.Users[i]
@@ -130,8 +131,8 @@ func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState, risk i
 			rule:     RuleCompromise,
 			score:    95,
 			evidence: []string{ev.ID},
-			reasons: []string{fmt.Sprintf("Sign-in succeeded from %s, an address that was attacking many accounts (%s) within the last %s.",
-				ev.IP, strings.ReplaceAll(a.AttackRule, "_", " "), e.cfg.AddrAttack.Memory)},
+			reasons: []string{fmt.Sprintf("Sign-in succeeded from %s, an address that was attacking many accounts (%s%s) within the last %s.",
+				ev.IP, strings.ReplaceAll(a.AttackRule, "_", " "), fromNet(a.Addr), e.cfg.AddrAttack.Memory)},
 		}, true
 	}
 	if org := e.org; e.cfg.Spray.Enabled && !u.knows(ev.IP) && sprayedFrom(org, ev.IP, ev.Time, e.cfg.Spray.Window) &&
@@ -191,6 +192,15 @@ func (e *Engine) mfaFatigue(ev *enrich.Event, u *UserState) (finding, bool) {
 		evidence: append(evidence, ev.ID),
 		reasons:  []string{fmt.Sprintf("%d MFA prompts were denied or ignored within %s, then a sign-in succeeded %s.", n, c.Window, where)},
 	}, true
+}
+
+// fromNet names an IPv6 address's /64 (" from 2001:db8::/64"), the unit
+// of its attack; an IPv4 address is its own.
+func fromNet(key netip.Addr) string {
+	if key.Is6() {
+		return " from " + addrName(key)
+	}
+	return ""
 }
 
 func capStrings(s []string, n int) []string {

@@ -3,6 +3,7 @@ package detector
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,5 +120,33 @@ func TestOwnOfficeIsNoHit(t *testing.T) {
 	}
 	if len(revoked) > 0 {
 		t.Errorf("staff signing in from their own office after a password expiry: %d revoked %v (alerts %v)", len(revoked), revoked, rulesOf(got))
+	}
+}
+
+// An attacker on a cloud VM with a routed IPv6 /64 uses a fresh address
+// for every guess: 12 accounts fail from 12 addresses of one /64 within
+// two minutes, then a hit from a 13th address of the same /64. As one
+// IPv4 address doing the same, that is credential_stuffing (about the
+// /64) and a revoked hit; before addresses were grouped by /64 the SOC saw
+// nothing at all.
+func TestIPv6Slash64IsOneAddress(t *testing.T) {
+	var evs []enrich.Event
+	for i := range 12 {
+		r := "bad_password"
+		if i%3 == 0 {
+			r = "unknown_user"
+		}
+		evs = append(evs, ev(at(time.Duration(i)*10*time.Second), failed(), reason(r),
+			from(fmt.Sprintf("2a05:d014:1:2::%x", i+1)), where(lagos), user(fmt.Sprintf("u%03d@example.org", i))))
+	}
+	evs = append(evs, ev(at(3*time.Minute), from("2a05:d014:1:2::ff"), where(lagos), user("u005@example.org")))
+	got := run(t, DefaultConfig(), evs)
+	if !hasAlert(got, RuleCredentialStuffing, "", "") || !hasAlert(got, RuleCompromise, "u005@example.org", ActionRevoke) {
+		t.Errorf("stuffing from one IPv6 /64, one address per guess: alerts %v, want credential_stuffing and compromise_after_attack", rulesOf(got))
+	}
+	for _, a := range got {
+		if a.Rule == RuleCredentialStuffing && !strings.Contains(a.Reasons[0], "2a05:d014:1:2::/64") {
+			t.Errorf("the stuffing alert does not name the /64: %q", a.Reasons[0])
+		}
 	}
 }

@@ -71,7 +71,7 @@ func (e *Engine) distributedSpray(ev *enrich.Event, u, org *UserState, a *AddrSt
 	}
 	for _, s := range org.Sprays {
 		if e.sprayed(accounts, s.User) {
-			addrs[s.IP]++
+			addrs[addrKey(s.IP)]++
 		}
 	}
 	if len(addrs) < c.MinAddresses {
@@ -106,7 +106,7 @@ func (e *Engine) distributedSpray(ev *enrich.Event, u, org *UserState, a *AddrSt
 	})
 	names := make([]string, 0, 5)
 	for _, ip := range busiest[:min(5, len(busiest))] {
-		names = append(names, fmt.Sprintf("%s (%d)", ip, addrs[ip]))
+		names = append(names, fmt.Sprintf("%s (%d)", addrName(ip), addrs[ip]))
 	}
 	fd.reasons = append(fd.reasons, "Busiest addresses: "+strings.Join(names, ", ")+".")
 	return fd, true
@@ -118,10 +118,12 @@ func (e *Engine) sprayed(accounts map[string]int, user string) bool {
 	return float64(accounts[user]) <= e.cfg.Spray.MaxAttemptsPerAccount
 }
 
-// sprayedFrom reports whether ip took part in the organisation's recent
-// spraying: a success from it is the spray's hit.
+// sprayedFrom reports whether ip (its /64 for IPv6, see addrKey) took
+// part in the organisation's recent spraying: a success from it is the
+// spray's hit.
 func sprayedFrom(org *UserState, ip netip.Addr, now time.Time, window time.Duration) bool {
+	key := addrKey(ip)
 	return slices.ContainsFunc(org.Sprays, func(s SprayAttempt) bool {
-		return s.IP == ip && now.Sub(s.Time) <= window
+		return addrKey(s.IP) == key && now.Sub(s.Time) <= window
 	})
 }

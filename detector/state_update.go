@@ -26,6 +26,28 @@ func netOf(ip netip.Addr) netip.Prefix {
 	return p
 }
 
+// addrKey is the address an address's state is kept under: the address
+// itself for IPv4, its /64 for IPv6. A /64 is one host or one subscriber,
+// and a host that owns one picks a new address from it at will: an
+// attacker guessing from a fresh address each time must still add up to
+// one attacker.
+func addrKey(ip netip.Addr) netip.Addr {
+	if !ip.Is6() {
+		return ip
+	}
+	p, _ := ip.Prefix(64)
+	return p.Addr()
+}
+
+// addrName is how alerts name the address of key: the address, or the
+// IPv6 /64.
+func addrName(key netip.Addr) string {
+	if key.Is6() {
+		return netip.PrefixFrom(key, 64).String()
+	}
+	return key.String()
+}
+
 // knows reports whether the account signed in successfully from ip's network.
 func (u *UserState) knows(ip netip.Addr) bool {
 	if !ip.IsValid() {
