@@ -294,6 +294,9 @@ func (e *Engine) onFailure(ev *enrich.Event, u *UserState, a *AddrState, found [
 		a.addAttempt(ev, false, e.cfg.AddrAttack.Window)
 		if f, ok := e.addressAttack(ev, a); ok {
 			found = append(found, f)
+			if len(f.reasons) > 0 { // a new incident, not one extended
+				found = e.earlierHits(ev, a, found)
+			}
 		}
 	}
 	if f, ok := e.bruteForce(ev, u); ok {
@@ -307,7 +310,9 @@ func (e *Engine) onFailure(ev *enrich.Event, u *UserState, a *AddrState, found [
 
 func (e *Engine) onSuccess(ev *enrich.Event, u *UserState, a *AddrState, found []finding) []finding {
 	if a != nil {
-		a.addAttempt(ev, true, e.cfg.AddrAttack.Window)
+		if au := a.addAttempt(ev, true, e.cfg.AddrAttack.Window); !u.knows(ev.IP) {
+			au.Stranger = true
+		}
 	}
 	risk, risky := e.signInRisk(ev, u, e.org)
 	if f, ok := e.compromise(ev, u, a, risk.score); ok {

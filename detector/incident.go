@@ -28,6 +28,11 @@ type finding struct {
 	reasons  []string
 	evidence []string
 	users    []string
+	// account, when set, is the account the finding is about instead of
+	// the event's (an earlier hit, see earlierHits). Its state is not at
+	// hand, so the finding joins no incident: it is raised once, when the
+	// address's incident opens.
+	account string
 }
 
 // raise applies the policy to a finding and groups it into the entity's
@@ -38,16 +43,23 @@ func (e *Engine) raise(ev *enrich.Event, f *finding, u *UserState, a *AddrState)
 	if f.score < e.cfg.Policy.AlertScore {
 		return Alert{}, false
 	}
+	user := ev.User
+	if f.account != "" {
+		user = f.account
+	}
 	action := ActionAlert
 	if !f.onAddr && !f.onOrg && f.score >= e.cfg.Policy.RevokeScore {
-		if e.neverRevoke[ev.User] {
+		if e.neverRevoke[user] {
 			f.reasons = append(f.reasons, "The account is on the never-revoke list, so atod only alerts.")
 		} else {
 			action = ActionRevoke
 		}
 	}
-	incidents, entity := &u.Incidents, ev.User
+	incidents, entity := &u.Incidents, user
+	var none []Incident
 	switch {
+	case f.account != "":
+		incidents = &none
 	case f.onAddr:
 		incidents, entity = &a.Incidents, addrName(a.Addr)
 	case f.onOrg:
@@ -80,7 +92,7 @@ func (e *Engine) raise(ev *enrich.Event, f *finding, u *UserState, a *AddrState)
 	if f.onAddr || f.onOrg {
 		al.Users = f.users
 	} else {
-		al.User = ev.User
+		al.User = user
 	}
 	if ev.IP.IsValid() && !f.onOrg {
 		al.IP = ev.IP.String()

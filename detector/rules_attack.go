@@ -71,6 +71,30 @@ func (e *Engine) addressAttack(ev *enrich.Event, a *AddrState) (finding, bool) {
 	return f, true
 }
 
+// earlierHits finds the hits that came before the address was seen
+// attacking: accounts that signed in successfully from it, from a network
+// they had never used, within the window of the attack now found. Stuffing
+// lists hold the valid pair anywhere, so the hit may come before the
+// failures that give the attack away; such a hit is a compromise too.
+func (e *Engine) earlierHits(ev *enrich.Event, a *AddrState, found []finding) []finding {
+	cut := ev.Time.Add(-e.cfg.AddrAttack.Window)
+	for i := range a.Users {
+		au := &a.Users[i]
+		if au.Successes == 0 || !au.Stranger || au.Last.Before(cut) {
+			continue
+		}
+		found = append(found, finding{
+			rule:     RuleCompromise,
+			account:  au.User,
+			score:    95,
+			evidence: []string{au.EventID},
+			reasons: []string{fmt.Sprintf("Signed in successfully from %s, a network the account never used, within %s before the address was found attacking many accounts (%s).",
+				addrName(a.Addr), e.cfg.AddrAttack.Window, strings.ReplaceAll(a.AttackRule, "_", " "))},
+		})
+	}
+	return found
+}
+
 // unknownFailures counts the account's recent password failures (not MFA
 // ones: those mean the password was right) from networks it never signed in
 // from, and lists their addresses.

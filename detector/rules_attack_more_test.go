@@ -150,3 +150,67 @@ func TestIPv6Slash64IsOneAddress(t *testing.T) {
 		}
 	}
 }
+
+// Credential stuffing from one address whose hit comes early in the run,
+// before the 8th failing account: the hit is revoked when the attack is
+// found, as a hit after it is. Before, the SOC saw one credential_stuffing
+// alert naming the failing accounts only; the account actually taken over
+// was neither named nor revoked, and the verdict depended on where in the
+// attacker's list the valid pair was.
+func TestHitBeforeTheAttackShows(t *testing.T) {
+	const ip = "105.112.9.9"
+	var evs []enrich.Event
+	for i := range 13 {
+		u := user(fmt.Sprintf("u%03d@example.org", i))
+		if i == 1 { // the valid pair: the hit, on the first try
+			evs = append(evs, ev(at(time.Duration(i)*10*time.Second), from(ip), where(lagos), u))
+			continue
+		}
+		r := "bad_password"
+		if i%3 == 0 {
+			r = "unknown_user"
+		}
+		evs = append(evs, ev(at(time.Duration(i)*10*time.Second), failed(), reason(r), from(ip), where(lagos), u))
+	}
+	// Control: the same hit 2 minutes later, after the threshold, revokes.
+	late := slices.Clone(evs)
+	late[1].Time = t0.Add(2 * time.Minute)
+	slices.SortStableFunc(late, func(a, b enrich.Event) int { return a.Time.Compare(b.Time) })
+	if got := run(t, DefaultConfig(), late); !hasAlert(got, RuleCompromise, "u001@example.org", ActionRevoke) {
+		t.Fatalf("set-up: a hit after the threshold is not revoked either: %v", rulesOf(got))
+	}
+	got := run(t, DefaultConfig(), evs)
+	if !hasAlert(got, RuleCredentialStuffing, "", "") {
+		t.Fatalf("set-up: no stuffing alert: %v", rulesOf(got))
+	}
+	if !hasAlert(got, RuleCompromise, "u001@example.org", ActionRevoke) {
+		t.Errorf("hit from the stuffing address 10 s into the attack: alerts %v; u001 not revoked", rulesOf(got))
+	}
+	if again := run(t, DefaultConfig(), evs); !slices.EqualFunc(again, got, func(a, b Alert) bool { return a.ID == b.ID }) {
+		t.Errorf("a second run gave other alert ids: %v against %v", again, got)
+	}
+}
+
+// The office of TestOwnOfficeIsNoHit, with some staff signing in before
+// the failures that mark the address: a success from the account's own
+// network is no earlier hit either.
+func TestOwnOfficeEarlierSuccessIsNoHit(t *testing.T) {
+	const office = "84.128.0.10"
+	var evs []enrich.Event
+	for i := range 10 {
+		evs = append(evs, ev(at(-24*time.Hour+time.Duration(i)*time.Minute), from(office),
+			user(fmt.Sprintf("staff%d@clinic.example", i)), device(fmt.Sprintf("pc%d", i))))
+	}
+	evs = append(evs, ev(at(0), from(office), user("staff9@clinic.example"), device("pc9")))
+	for i := range 8 {
+		evs = append(evs, ev(at(time.Minute+time.Duration(i)*time.Minute), failed(), reason("bad_password"), from(office),
+			user(fmt.Sprintf("staff%d@clinic.example", i)), device(fmt.Sprintf("pc%d", i))))
+	}
+	got := run(t, DefaultConfig(), evs)
+	if !hasAlert(got, RulePasswordSpray, "", "") {
+		t.Fatalf("set-up: the office is not marked as attacking: %v", rulesOf(got))
+	}
+	if hasAlert(got, RuleCompromise, "", "") {
+		t.Errorf("staff9 signed in from the office before the failures: alerts %v", rulesOf(got))
+	}
+}

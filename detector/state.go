@@ -154,7 +154,11 @@ type AddrUser struct {
 	Failures  int
 	Successes int
 	Unknown   bool   // some attempt failed as unknown_user
-	EventID   string // the latest attempt's id, for evidence
+	// Stranger: a success from here came from a network the account had
+	// never signed in from. Should the address turn out to be attacking,
+	// that success was the attack's hit (see earlierHits).
+	Stranger bool
+	EventID  string // the latest attempt's id, for evidence
 }
 
 // Incident is an open finding of one rule about one entity; repeated

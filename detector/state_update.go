@@ -166,8 +166,9 @@ func (u *UserState) learnNetwork(ev *enrich.Event) {
 }
 
 // addAttempt records a sign-in attempt from the address and forgets
-// accounts whose last attempt is older than window.
-func (a *AddrState) addAttempt(ev *enrich.Event, success bool, window time.Duration) {
+// accounts whose last attempt is older than window. It returns the
+// account's entry.
+func (a *AddrState) addAttempt(ev *enrich.Event, success bool, window time.Duration) *AddrUser {
 	cut := ev.Time.Add(-window)
 	// One pass forgets the accounts last seen before cut and finds the
 	// event's among the others: an address under attack holds hundreds,
@@ -210,6 +211,7 @@ func (a *AddrState) addAttempt(ev *enrich.Event, success bool, window time.Durat
 	if ev.ID != "" {
 		au.EventID = ev.ID
 	}
+	return au
 }
 
 // dropFront removes the first n elements in place, keeping the slice's
