@@ -153,7 +153,7 @@ type AddrUser struct {
 	Last      time.Time
 	Failures  int
 	Successes int
-	Unknown   bool   // some attempt failed as unknown_user
+	Unknown   bool // some attempt failed as unknown_user
 	// Stranger: a success from here came from a network the account had
 	// never signed in from. Should the address turn out to be attacking,
 	// that success was the attack's hit (see earlierHits).
