@@ -101,3 +101,35 @@ func TestWindowBoundariesInclusive(t *testing.T) {
 		t.Errorf("3 denials then success at 15m + 1ns: %v, want none", rulesOf(got))
 	}
 }
+
+// Bulk reading that straddles a full hour is counted as within one hour:
+// 300 items at 10:59 and 300 at 11:00:30 are 600 within two minutes
+// (bulk_min_items is 500), though neither clock hour reaches 500; the
+// same reads 110 minutes apart are not. Counted by clock hour alone, the
+// first pair passed at nearly twice the threshold.
+func TestBulkReadingAcrossTheHour(t *testing.T) {
+	read := func(d time.Duration, items int) enrich.Event {
+		e := ev(at(d), kind(ingest.TypeMailboxAccess), session("s1"))
+		e.Items = items
+		return e
+	}
+	base := t0.Truncate(time.Hour).Sub(t0) + 10*time.Hour // 10:00 of the day after t0's, as an offset from t0
+	tests := []struct {
+		name string
+		evs  []enrich.Event
+		bulk bool
+	}{
+		{"straddling 11:00", []enrich.Event{read(base+59*time.Minute, 300), read(base+60*time.Minute+30*time.Second, 300)}, true},
+		{"110 minutes apart", []enrich.Event{read(base+5*time.Minute, 300), read(base+115*time.Minute, 300)}, false},
+		{"an hour skipped", []enrich.Event{read(base+59*time.Minute, 300), read(base+2*time.Hour+30*time.Second, 300)}, false},
+		{"one clock hour", []enrich.Event{read(base+5*time.Minute, 300), read(base+50*time.Minute, 300)}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := run(t, DefaultConfig(), tt.evs)
+			if hasAlert(got, RuleMassMailboxAccess, "", "") != tt.bulk {
+				t.Errorf("alerts %v, want mass_mailbox_access %t", rulesOf(got), tt.bulk)
+			}
+		})
+	}
+}

@@ -20,8 +20,14 @@ const (
 // replies to their fraud.
 var hiddenFolders = []string{"rss subscriptions", "rss feeds", "conversation history", "deleted items", "junk email", "archive"}
 
-// massMailboxAccess finds bulk reading: far more items in an hour than the
-// account's own busiest hour, and above the tenant's floor.
+// massMailboxAccess finds bulk reading: far more items within an hour than
+// the account's own busiest hour, and above the tenant's floor.
+//
+// Items are counted per clock hour, and the hour before counts for as much
+// of it as lies within the last 60 minutes (read evenly, as a sliding
+// window would see it): reading that straddles a full hour would otherwise
+// pass at twice the threshold. The busiest hour is learned by clock hour,
+// once the hour has left the window.
 func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, bool) {
 	c := &e.cfg.Mailbox
 	if !c.Enabled || ev.Items <= 0 {
@@ -30,19 +36,33 @@ func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, boo
 	m := &u.Mail
 	hour := ev.Time.Truncate(time.Hour)
 	if hour.After(m.Hour) {
-		if m.Items > m.PeakItems && !e.bulk(m.Items, m.PeakItems) {
-			m.PeakItems = m.Items // a bulk hour is not learned as normal
+		e.learnPeak(m, m.PrevItems)
+		m.PrevItems = 0
+		if hour.Sub(m.Hour) == time.Hour {
+			m.PrevItems = m.Items // learned when it leaves the window
+		} else {
+			e.learnPeak(m, m.Items)
 		}
 		m.Hour, m.Items = hour, 0
 	}
 	m.Items += ev.Items
-	if !e.bulk(m.Items, m.PeakItems) {
+	left := float64(m.Hour.Add(time.Hour).Sub(ev.Time)) / float64(time.Hour) // of the hour before, within the last 60 min
+	recent := m.Items + int(float64(m.PrevItems)*min(1, max(0, left)))
+	if !e.bulk(recent, m.PeakItems) {
 		return finding{}, false
 	}
 	f := finding{rule: RuleMassMailboxAccess, score: c.BulkScore, evidence: []string{ev.ID},
-		reasons: []string{fmt.Sprintf("%d mail items read within the hour; the account's busiest hour so far was %d.", m.Items, m.PeakItems)}}
+		reasons: []string{fmt.Sprintf("About %d mail items read within the last hour; the account's busiest hour so far was %d.", recent, m.PeakItems)}}
 	e.mailboxContext(ev, u, &f)
 	return f, true
+}
+
+// learnPeak learns an hour's reading as the account's busiest, unless it
+// was bulk: that is not learned as normal.
+func (e *Engine) learnPeak(m *MailUsage, items int) {
+	if items > m.PeakItems && !e.bulk(items, m.PeakItems) {
+		m.PeakItems = items
+	}
 }
 
 func (e *Engine) bulk(items, peak int) bool {

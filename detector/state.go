@@ -98,7 +98,8 @@ type RiskySignIn struct {
 type MailUsage struct {
 	Hour      time.Time // start of the current hour
 	Items     int       // read in the current hour
-	PeakItems int       // most read in any earlier hour kept
+	PrevItems int       // read in the hour before it, when that was the last one
+	PeakItems int       // most read in any hour before those two
 }
 
 // Login is a successful sign-in as impossible travel needs it.
