@@ -203,6 +203,9 @@ func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignmen
 // Handle implements ingestkafka.Handler.
 func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []ingest.Position) ([]ingest.Position, error) {
 	d.done = done
+	if err := d.finishTogether(ctx); err != nil {
+		return d.done, err
+	}
 	lp := d.partition(b.Partition)
 	// A backlog gets bigger batches, from this call's first event on.
 	now := d.now()
@@ -307,6 +310,9 @@ func (d *liveDetector) batchSize(backlog bool) int {
 // backlog that stopped is an idle partition, and its events are released).
 func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Position) ([]ingest.Position, error) {
 	d.done = done
+	if err := d.finishTogether(ctx); err != nil {
+		return d.done, errors.Join(err, d.settle(ctx, true))
+	}
 	// While a partition still catches up its next batch comes soon, and
 	// settles the write in flight then.
 	catching := false
@@ -337,13 +343,10 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 // and forgets the partitions.
 func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.Position) ([]ingest.Position, error) {
 	d.done = done
-	var err error
 	// A tick's batch of several partitions whose rerun failed keeps its
 	// events: they are finished while the partitions are still this
 	// instance's, or Revoke fails (and its records are read again).
-	if d.together != nil && d.together.Unsaved() {
-		err = d.together.Flush(ctx)
-	}
+	err := d.finishTogether(ctx)
 	for _, p := range parts {
 		lp := d.parts[p]
 		if lp == nil {
@@ -360,6 +363,20 @@ func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.
 	// theirs travels on.
 	err = errors.Join(err, d.settle(ctx, true))
 	return d.done, errors.Join(err, d.awaitDelivery(ctx))
+}
+
+// finishTogether runs what a tick's batch of several partitions left
+// unsaved (its rerun failed, see detector.Pipeline.Unsaved) before any
+// partition's own Pipeline runs a batch. Run after a later batch of the
+// same accounts, those events were skipped as already applied (the
+// accounts' applied marks had passed them), and the later batch's stage
+// had dropped their alerts from the outbox: alerts lost, records
+// committed.
+func (d *liveDetector) finishTogether(ctx context.Context) error {
+	if d.together == nil || !d.together.Unsaved() {
+		return nil
+	}
+	return d.together.Flush(ctx)
 }
 
 // catchingUp reports whether a partition is working off a backlog and
