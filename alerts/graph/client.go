@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -131,6 +132,15 @@ func loadCertificate(cfg Config) (*rsa.PrivateKey, string, error) {
 	key, err := oauth.ParsePrivateKey(keyPEM)
 	if err != nil {
 		return nil, "", fmt.Errorf("private_key_file %s: %w", cfg.PrivateKeyFile, err)
+	}
+	// A key of another certificate signs tokens that Entra ID refuses, at
+	// the first revocation: found here, it stops the start instead.
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, "", fmt.Errorf("certificate_file %s: %w", cfg.CertificateFile, err)
+	}
+	if pub, ok := cert.PublicKey.(*rsa.PublicKey); !ok || !pub.Equal(&key.PublicKey) {
+		return nil, "", fmt.Errorf("private_key_file %s is not the key of certificate_file %s", cfg.PrivateKeyFile, cfg.CertificateFile)
 	}
 	sum := sha256.Sum256(der)
 	return key, base64.RawURLEncoding.EncodeToString(sum[:]), nil

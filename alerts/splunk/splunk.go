@@ -7,7 +7,6 @@ package splunk
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/atod-project/atod/ingest/tlsfiles"
 
 	"github.com/atod-project/atod/alerts"
 	"github.com/atod-project/atod/alerts/internal/httpx"
@@ -108,13 +109,9 @@ func New(cfg Config, o Options) (*Client, error) {
 	if o.HTTPClient == nil {
 		o.HTTPClient = httpx.NewClient()
 		if cfg.CAFile != "" {
-			pem, err := os.ReadFile(cfg.CAFile)
+			pool, err := tlsfiles.Roots("ca_file", cfg.CAFile)
 			if err != nil {
-				return nil, fmt.Errorf("ca_file: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("ca_file %s: no PEM certificates", cfg.CAFile)
+				return nil, err
 			}
 			o.HTTPClient.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 		}

@@ -7,7 +7,6 @@ package syslog
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/atod-project/atod/ingest/tlsfiles"
 
 	"github.com/atod-project/atod/alerts"
 	"github.com/atod-project/atod/detector"
@@ -122,13 +123,9 @@ func New(cfg Config, o Options) (*Client, error) {
 			c.tls.ServerName, _, _ = net.SplitHostPort(cfg.Address)
 		}
 		if cfg.CAFile != "" {
-			pem, err := os.ReadFile(cfg.CAFile)
-			if err != nil {
-				return nil, fmt.Errorf("ca_file: %w", err)
-			}
-			c.tls.RootCAs = x509.NewCertPool()
-			if !c.tls.RootCAs.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("ca_file %s: no PEM certificates", cfg.CAFile)
+			var err error
+			if c.tls.RootCAs, err = tlsfiles.Roots("ca_file", cfg.CAFile); err != nil {
+				return nil, err
 			}
 		}
 	}

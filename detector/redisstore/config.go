@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -10,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/atod-project/atod/ingest/tlsfiles"
 )
 
 // Config is the redis section of atod's configuration. Secrets are never
@@ -209,19 +210,15 @@ func (t TLSConfig) build() (*tls.Config, error) {
 	}
 	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // an explicit opt-in
 	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("redis.tls.ca_file: %w", err)
-		}
-		c.RootCAs = x509.NewCertPool()
-		if !c.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("redis.tls.ca_file: no PEM certificate in %s", t.CAFile)
+		var err error
+		if c.RootCAs, err = tlsfiles.Roots("redis.tls.ca_file", t.CAFile); err != nil {
+			return nil, err
 		}
 	}
 	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		cert, err := tlsfiles.KeyPair("redis.tls", t.CertFile, t.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("redis.tls.cert_file: %w", err)
+			return nil, err
 		}
 		c.Certificates = []tls.Certificate{cert}
 	}
