@@ -241,7 +241,7 @@ func (c *Client) call(ctx context.Context, method, u, op string) ([]byte, bool, 
 		if errors.As(err, &se) {
 			if se.Status == http.StatusTooManyRequests && se.After == 0 {
 				if reset, perr := strconv.ParseInt(resp.Header.Get("X-Rate-Limit-Reset"), 10, 64); perr == nil {
-					se.After = max(time.Unix(reset, 0).Sub(c.now())+time.Second, time.Second)
+					se.After = untilReset(reset, c.now())
 				}
 			}
 			if se.Status == http.StatusUnauthorized && c.tokens != nil && try == 0 {
@@ -274,4 +274,18 @@ func parseError(body []byte) (string, string, bool) {
 		return "", "", false
 	}
 	return e.Code, e.Summary, true
+}
+
+// untilReset is how long to wait for X-Rate-Limit-Reset (Unix seconds),
+// plus a second, at most an hour. Counted in seconds: a garbled reset
+// centuries ahead overflowed time.Time and waited a second.
+func untilReset(reset int64, now time.Time) time.Duration {
+	switch n := now.Unix(); {
+	case reset <= n:
+		return time.Second
+	case reset > n+3600:
+		return time.Hour + time.Second
+	default:
+		return time.Duration(reset-n)*time.Second + time.Second
+	}
 }

@@ -3,6 +3,7 @@ package okta
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -251,5 +252,22 @@ func TestRevokeLoginWithSlash(t *testing.T) {
 	if retry, err := c.Revoke(context.Background(), slashLogin, detector.Alert{}); err == nil || retry ||
 		!strings.Contains(err.Error(), "0 users with this login") {
 		t.Fatalf("no match: retry=%v err=%v", retry, err)
+	}
+}
+
+// A rate limit whose reset lies centuries ahead (a garbled header) waits
+// the longest wait, an hour, not the shortest: time.Duration saturates at
+// about 292 years, and adding a second to that wrapped round to 1 s.
+func TestRateLimitResetFarAhead(t *testing.T) {
+	for _, reset := range []int64{time.Now().Add(3 * time.Hour).Unix(), time.Now().Unix() + 300*365*24*3600, math.MaxInt64} {
+		c := newSSWS(t, &fakeOkta{api: func(w http.ResponseWriter, r *http.Request) bool {
+			w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(reset, 10))
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}})
+		_, err := c.Revoke(context.Background(), login, detector.Alert{})
+		if after, ok := alerts.RetryAfter(err); !ok || after < time.Hour || after > time.Hour+time.Second {
+			t.Errorf("reset %d: RetryAfter %s %v, want an hour", reset, after, ok)
+		}
 	}
 }
