@@ -159,7 +159,7 @@ func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState, risk i
 				ev.IP, strings.ReplaceAll(a.AttackRule, "_", " "), fromNet(a.Addr), e.cfg.AddrAttack.Memory)},
 		}, true
 	}
-	if org := e.org; e.cfg.Spray.Enabled && !u.knows(ev.IP) && sprayedFrom(org, ev.IP, ev.Time, e.cfg.Spray.Window) &&
+	if org := e.org; e.cfg.Spray.Enabled && !u.knows(ev.IP) && sprayedFrom(org, ev.IP, ev.User, ev.Time, e.cfg.Spray.Window) &&
 		openIncident(&org.Incidents, RulePasswordSpray, ev, e.cfg.IncidentGap.Nanoseconds()) != nil {
 		return finding{
 			rule:     RuleCompromise,

@@ -119,11 +119,14 @@ func (e *Engine) sprayed(accounts map[string]int, user string) bool {
 }
 
 // sprayedFrom reports whether ip (its /64 for IPv6, see addrKey) took
-// part in the organisation's recent spraying: a success from it is the
-// spray's hit.
-func sprayedFrom(org *UserState, ip netip.Addr, now time.Time, window time.Duration) bool {
+// part in the organisation's recent spraying against accounts other than
+// user: a success of user's from it is the spray's hit. The account's own
+// failures do not count: a user who mistypes a password once from a new
+// home address and then signs in was revoked while a spray went on
+// elsewhere.
+func sprayedFrom(org *UserState, ip netip.Addr, user string, now time.Time, window time.Duration) bool {
 	key := addrKey(ip)
 	return slices.ContainsFunc(org.Sprays, func(s SprayAttempt) bool {
-		return addrKey(s.IP) == key && now.Sub(s.Time) <= window
+		return addrKey(s.IP) == key && s.User != user && now.Sub(s.Time) <= window
 	})
 }
