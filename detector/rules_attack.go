@@ -190,7 +190,7 @@ func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState, risk i
 // then a success.
 func (e *Engine) mfaFatigue(ev *enrich.Event, u *UserState) (finding, bool) {
 	c := &e.cfg.MFAFatigue
-	if !c.Enabled {
+	if !c.Enabled || ev.Geo.Trusted { // trusted networks are never evidence of attack (DESIGN.md)
 		return finding{}, false
 	}
 	var n int
@@ -207,7 +207,7 @@ func (e *Engine) mfaFatigue(ev *enrich.Event, u *UserState) (finding, bool) {
 	}
 	score := c.Score
 	where := "from a network the account never used"
-	if u.knows(ev.IP) || ev.Geo.Trusted {
+	if u.knows(ev.IP) {
 		score, where = min(score, 60), "from a network the account uses"
 	}
 	return finding{

@@ -106,7 +106,7 @@ func runFollow(ctx context.Context, cfg *fileConfig, log *zap.Logger, stdout io.
 	if cfg.hasResponse() {
 		client, recordKey := besideState(rs)
 		if resp, err = newResponse(cfg, responseOptions{Log: log, Redis: client, RecordKey: recordKey, AlertsOnStdout: true,
-			LimitSinks: []alerts.Integration{alertLines("stdout", out)}}); err != nil {
+			LimitSinks: []alerts.Integration{alertLines("stdout", out, true)}}); err != nil {
 			return usageError{err}
 		}
 		resp.start(ctx)
@@ -120,7 +120,9 @@ func runFollow(ctx context.Context, cfg *fileConfig, log *zap.Logger, stdout io.
 	// hooks' queue drops by its id.
 	pipe := detector.NewPipeline(eng, func(context.Context, detector.Alert) error { return nil })
 	pipe.BeforeSave(func(ctx context.Context, as []detector.Alert) error {
+		now := time.Now().UTC() // detected_at: follow mode is live mode
 		for _, a := range as {
+			a.DetectedAt = &now
 			if _, err := out.Notify(ctx, a); err != nil {
 				return err
 			}

@@ -64,9 +64,14 @@ type response struct {
 
 // alertLines is a limit sink on the command's own alert lines (follow
 // mode's stdout, replay's output): the revocation limit's alert is written
-// among them, a whole line at a time, and flushed at once.
-func alertLines(name string, out *alerts.JSONLines) alerts.Integration {
+// among them, a whole line at a time, and flushed at once. Replay's lines
+// carry no detected_at, the wall clock (live is false): DESIGN.md keeps
+// them byte for byte the same in every run.
+func alertLines(name string, out *alerts.JSONLines, live bool) alerts.Integration {
 	return alerts.Integration{Name: name, Notifier: alerts.NotifierFunc(func(ctx context.Context, a detector.Alert) (bool, error) {
+		if !live {
+			a.DetectedAt = nil
+		}
 		if retry, err := out.Notify(ctx, a); err != nil {
 			return retry, err
 		}
@@ -326,7 +331,7 @@ func (r *replay) openResponse(ctx context.Context, out *alerts.JSONLines) (*resp
 		return nil, usageError{errors.New("--enable-hooks: the config has no hooks or sinks section to carry out")}
 	}
 	resp, err := newResponse(&r.cfg, responseOptions{Log: r.log, AlertsOnStdout: r.alertsOnStdout,
-		LimitSinks: []alerts.Integration{alertLines("alert_lines", out)}})
+		LimitSinks: []alerts.Integration{alertLines("alert_lines", out, false)}})
 	if err != nil {
 		return nil, usageError{err}
 	}
