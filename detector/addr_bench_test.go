@@ -19,13 +19,13 @@ func BenchmarkAddAttemptCrowded(b *testing.B) {
 	evs := make([]enrich.Event, maxAddrUsers)
 	for i := range evs {
 		evs[i] = ev(at(time.Duration(i)*time.Second), user(fmt.Sprintf("user%05d@example.org", i*391)), failed())
-		a.addAttempt(&evs[i], false, time.Hour)
+		a.addAttempt(&evs[i], false, false, time.Hour)
 	}
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		e := &evs[(i*97)%len(evs)]
 		e.Time = t0.Add(time.Duration(maxAddrUsers+i) * time.Millisecond)
-		a.addAttempt(e, false, time.Hour)
+		a.addAttempt(e, false, false, time.Hour)
 	}
 }
 
@@ -41,7 +41,7 @@ func TestAddAttemptOnePassKeepsWhatTwoDid(t *testing.T) {
 			if len(a.Users) >= maxAddrUsers {
 				a.Users = dropFront(a.Users, 1)
 			}
-			a.Users = append(a.Users, AddrUser{User: e.User, First: e.Time})
+			a.Users = append(a.Users, AddrUser{User: e.User})
 			i = len(a.Users) - 1
 		}
 		au := &a.Users[i]
@@ -73,7 +73,7 @@ func TestAddAttemptOnePassKeepsWhatTwoDid(t *testing.T) {
 		}
 		success := rng.IntN(5) == 0
 		window := time.Duration(10+rng.IntN(50)) * time.Minute
-		one.addAttempt(&e, success, window)
+		one.addAttempt(&e, success, false, window)
 		twoPasses(&two, &e, success, window)
 		if !slices.Equal(one.Users, two.Users) {
 			t.Fatalf("event %d: %d accounts kept, the two passes keep %d", i, len(one.Users), len(two.Users))

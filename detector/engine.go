@@ -291,7 +291,7 @@ func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Aler
 func (e *Engine) onFailure(ev *enrich.Event, u *UserState, a *AddrState, found []finding) []finding {
 	u.addFailure(ev, e.cfg.maxUserWindow())
 	if a != nil {
-		a.addAttempt(ev, false, e.cfg.AddrAttack.Window)
+		a.addAttempt(ev, false, false, e.cfg.AddrAttack.Window)
 		if f, ok := e.addressAttack(ev, a); ok {
 			found = append(found, f)
 			if len(f.reasons) > 0 { // a new incident, not one extended
@@ -309,14 +309,16 @@ func (e *Engine) onFailure(ev *enrich.Event, u *UserState, a *AddrState, found [
 }
 
 func (e *Engine) onSuccess(ev *enrich.Event, u *UserState, a *AddrState, found []finding) []finding {
-	if a != nil {
-		if au := a.addAttempt(ev, true, e.cfg.AddrAttack.Window); !u.knows(ev.IP) {
-			au.Stranger = true
-		}
-	}
 	risk, risky := e.signInRisk(ev, u, e.org)
-	if f, ok := e.compromise(ev, u, a, risk.score); ok {
+	var au *AddrUser
+	if a != nil {
+		au = a.addAttempt(ev, true, e.strangerHere(ev, u, risk.score), e.cfg.AddrAttack.Window)
+	}
+	if f, ok := e.compromise(ev, u, a, au, risk.score); ok {
 		found = append(found, f)
+		if au != nil {
+			au.Raised = true
+		}
 	}
 	if f, ok := e.mfaFatigue(ev, u); ok {
 		found = append(found, f)

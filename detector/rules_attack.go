@@ -80,9 +80,10 @@ func (e *Engine) earlierHits(ev *enrich.Event, a *AddrState, found []finding) []
 	cut := ev.Time.Add(-e.cfg.AddrAttack.Window)
 	for i := range a.Users {
 		au := &a.Users[i]
-		if au.Successes == 0 || !au.Stranger || au.Last.Before(cut) {
+		if au.HitAt.IsZero() || au.Raised || au.HitAt.Before(cut) {
 			continue
 		}
+		au.Raised = true
 		found = append(found, finding{
 			rule:     RuleCompromise,
 			account:  au.User,
@@ -93,6 +94,14 @@ func (e *Engine) earlierHits(ev *enrich.Event, a *AddrState, found []finding) []
 		})
 	}
 	return found
+}
+
+// strangerHere reports whether a success would be an attack's hit, should
+// its address turn out to be attacking: from a network the account never
+// signed in from, by an account past its learning period or a sign-in
+// that looks risky itself (a new hire's first day at the office is not).
+func (e *Engine) strangerHere(ev *enrich.Event, u *UserState, risk int) bool {
+	return !u.knows(ev.IP) && (u.Logins >= e.cfg.SignIn.LearningLogins || risk >= riskySignInScore)
 }
 
 // unknownFailures counts the account's recent password failures (not MFA
@@ -143,14 +152,15 @@ func (e *Engine) bruteForce(ev *enrich.Event, u *UserState) (finding, bool) {
 // risk is the sign-in's own risk: an account still in its learning period
 // knows no networks, so there a password-guessing finding needs the sign-in
 // to look risky too (the forgetful new colleague is not an attacker).
-func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState, risk int) (finding, bool) {
+func (e *Engine) compromise(ev *enrich.Event, u *UserState, a *AddrState, au *AddrUser, risk int) (finding, bool) {
 	if ev.Geo.Trusted {
 		return finding{}, false
 	}
 	// A network the account signed in from before is its own (an office
 	// whose staff mistyped an expired password is an "attack" too): a
-	// success there is no hit, as for the distributed spray below.
-	if a != nil && e.cfg.AddrAttack.Enabled && ev.Time.Before(a.AttackUntil) && !u.knows(ev.IP) {
+	// success there is no hit, as for the distributed spray below, unless
+	// the account learned it from an earlier hit from here (au.HitAt).
+	if a != nil && e.cfg.AddrAttack.Enabled && ev.Time.Before(a.AttackUntil) && (!u.knows(ev.IP) || !au.HitAt.IsZero()) {
 		return finding{
 			rule:     RuleCompromise,
 			score:    95,

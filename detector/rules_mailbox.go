@@ -2,6 +2,7 @@ package detector
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -23,10 +24,11 @@ var hiddenFolders = []string{"rss subscriptions", "rss feeds", "conversation his
 // massMailboxAccess finds bulk reading: far more items within an hour than
 // the account's own busiest hour, and above the tenant's floor.
 //
-// Items are counted per clock hour, and the hour before counts for as much
-// of it as lies within the last 60 minutes (read evenly, as a sliding
-// window would see it): reading that straddles a full hour would otherwise
-// pass at twice the threshold. The busiest hour is learned by clock hour,
+// Items are counted per clock hour, and the hour before counts whole while
+// its last read is less than 60 minutes ago: counted by clock hour
+// alone, reading at the end of each hour passed at nearly twice the
+// threshold. (Counting it by the part of it within the window, as if read
+// evenly, let the same pass.) The busiest hour is learned by clock hour,
 // once the hour has left the window.
 func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, bool) {
 	c := &e.cfg.Mailbox
@@ -36,18 +38,24 @@ func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, boo
 	m := &u.Mail
 	hour := ev.Time.Truncate(time.Hour)
 	if hour.After(m.Hour) {
-		e.learnPeak(m, m.PrevItems)
-		m.PrevItems = 0
+		e.learnPeak(m, int(m.PrevItems))
+		m.PrevItems, m.PrevLast = 0, 0
 		if hour.Sub(m.Hour) == time.Hour {
-			m.PrevItems = m.Items // learned when it leaves the window
+			// learned when it leaves the window
+			m.PrevItems, m.PrevLast = int32(min(m.Items, math.MaxInt32)), m.LastRead
 		} else {
 			e.learnPeak(m, m.Items)
 		}
-		m.Hour, m.Items = hour, 0
+		m.Hour, m.Items, m.LastRead = hour, 0, 0
 	}
 	m.Items += ev.Items
-	left := float64(m.Hour.Add(time.Hour).Sub(ev.Time)) / float64(time.Hour) // of the hour before, within the last 60 min
-	recent := m.Items + int(float64(m.PrevItems)*min(1, max(0, left)))
+	if off := ev.Time.Sub(m.Hour) / time.Second; off > time.Duration(m.LastRead) {
+		m.LastRead = int32(off)
+	}
+	recent := m.Items
+	if prevLast := m.Hour.Add(time.Duration(m.PrevLast)*time.Second - time.Hour); ev.Time.Sub(prevLast) < time.Hour {
+		recent += int(m.PrevItems)
+	}
 	if !e.bulk(recent, m.PeakItems) {
 		return finding{}, false
 	}

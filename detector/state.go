@@ -98,8 +98,10 @@ type RiskySignIn struct {
 type MailUsage struct {
 	Hour      time.Time // start of the current hour
 	Items     int       // read in the current hour
-	PrevItems int       // read in the hour before it, when that was the last one
 	PeakItems int       // most read in any hour before those two
+	PrevItems int32     // read in the hour before it, when that was the last one
+	PrevLast  int32     // seconds into that hour of its last read
+	LastRead  int32     // seconds into the current hour of its last read
 }
 
 // Login is a successful sign-in as impossible travel needs it.
@@ -149,17 +151,20 @@ type AddrState struct {
 type AddrUser struct {
 	// User is the account's name. The tag asks a store that keeps
 	// pseudonymous keys to keep it sealed too (see detector/redisstore).
-	User      string `store:"account"`
-	First     time.Time
+	User string `store:"account"`
+	// HitAt is the time of the latest success from here from a network
+	// the account had never signed in from (an account past its learning
+	// period, or a risky sign-in): should the address turn out to be
+	// attacking, that success was the attack's hit (see earlierHits).
+	HitAt     time.Time
 	Last      time.Time
 	Failures  int
 	Successes int
 	Unknown   bool // some attempt failed as unknown_user
-	// Stranger: a success from here came from a network the account had
-	// never signed in from. Should the address turn out to be attacking,
-	// that success was the attack's hit (see earlierHits).
-	Stranger bool
-	EventID  string // the latest attempt's id, for evidence
+	Raised    bool // a compromise was raised for the success at HitAt
+	// EventID is the latest attempt's id, for evidence; once HitAt is
+	// set, the id of that success.
+	EventID string
 }
 
 // Incident is an open finding of one rule about one entity; repeated

@@ -31,12 +31,28 @@ func netOf(ip netip.Addr) netip.Prefix {
 // and a host that owns one picks a new address from it at will: an
 // attacker guessing from a fresh address each time must still add up to
 // one attacker.
+//
+// Not so where the /64 stands for many hosts: translated IPv4 clients
+// (NAT64, Teredo, 6to4, each IPv4 address its own host) and link-local
+// addresses (every segment's fe80::/64).
 func addrKey(ip netip.Addr) netip.Addr {
-	if !ip.Is6() {
+	if !ip.Is6() || ip.IsLinkLocalUnicast() || manyHosts(ip) {
 		return ip
 	}
 	p, _ := ip.Prefix(64)
 	return p.Addr()
+}
+
+// The IPv6 prefixes that carry IPv4 hosts.
+var (
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
+	nat64Loc  = netip.MustParsePrefix("64:ff9b:1::/48")
+	teredo    = netip.MustParsePrefix("2001::/32")
+	sixToFour = netip.MustParsePrefix("2002::/16")
+)
+
+func manyHosts(ip netip.Addr) bool {
+	return nat64.Contains(ip) || nat64Loc.Contains(ip) || teredo.Contains(ip) || sixToFour.Contains(ip)
 }
 
 // addrName is how alerts name the address of key: the address, or the
@@ -166,10 +182,14 @@ func (u *UserState) learnNetwork(ev *enrich.Event) {
 }
 
 // addAttempt records a sign-in attempt from the address and forgets
-// accounts whose last attempt is older than window. It returns the
-// account's entry.
-func (a *AddrState) addAttempt(ev *enrich.Event, success bool, window time.Duration) *AddrUser {
+// accounts whose last attempt is older than window, but for hits (HitAt)
+// while the address is marked as attacking: the attacker may come back
+// with the password later, from the network the hit taught the account.
+// hit says the attempt is a success that would be an attack's hit. It
+// returns the account's entry.
+func (a *AddrState) addAttempt(ev *enrich.Event, success, hit bool, window time.Duration) *AddrUser {
 	cut := ev.Time.Add(-window)
+	marked := ev.Time.Before(a.AttackUntil)
 	// One pass forgets the accounts last seen before cut and finds the
 	// event's among the others: an address under attack holds hundreds,
 	// and this runs for each of its events.
@@ -177,7 +197,7 @@ func (a *AddrState) addAttempt(ev *enrich.Event, success bool, window time.Durat
 	kept := 0
 	for i := range a.Users {
 		x := &a.Users[i]
-		if x.Last.Before(cut) {
+		if x.Last.Before(cut) && (x.HitAt.IsZero() || !marked) {
 			continue
 		}
 		if kept != i {
@@ -194,21 +214,26 @@ func (a *AddrState) addAttempt(ev *enrich.Event, success bool, window time.Durat
 		if len(a.Users) >= maxAddrUsers {
 			a.Users = dropFront(a.Users, 1)
 		}
-		a.Users = append(a.Users, AddrUser{User: ev.User, First: ev.Time})
+		a.Users = append(a.Users, AddrUser{User: ev.User})
 		au = &a.Users[len(a.Users)-1]
 	}
 	if ev.Time.After(au.Last) {
 		au.Last = ev.Time
 	}
-	if success {
+	switch {
+	case success && hit:
 		au.Successes++
-	} else {
+		au.HitAt, au.Raised = ev.Time, false
+		au.EventID = ev.ID
+	case success:
+		au.Successes++
+	default:
 		au.Failures++
 		if ev.Reason == ingest.ReasonUnknownUser {
 			au.Unknown = true
 		}
 	}
-	if ev.ID != "" {
+	if ev.ID != "" && au.HitAt.IsZero() {
 		au.EventID = ev.ID
 	}
 	return au

@@ -111,7 +111,7 @@ func BenchmarkCodecCrowdedAddress(b *testing.B) {
 	for i := range 256 {
 		at := start.Add(time.Duration(i) * 13 * time.Second)
 		a.Users = append(a.Users, detector.AddrUser{User: fmt.Sprintf("user%05d@example.org", i*391),
-			First: at, Last: at.Add(time.Duration(i%7) * time.Minute), Failures: 1 + i%3, EventID: fmt.Sprintf("b%d", 1_000_000+i*977)})
+			Last: at.Add(time.Duration(i%7) * time.Minute), Failures: 1 + i%3, EventID: fmt.Sprintf("b%d", 1_000_000+i*977)})
 	}
 	buf, err := ac.appendValue(nil, &a)
 	if err != nil {

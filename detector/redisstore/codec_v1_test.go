@@ -51,8 +51,8 @@ func v1States() (detector.UserState, detector.AddrState, kitchenSink) {
 	}
 	a := detector.AddrState{
 		Seen: seen,
-		Users: []detector.AddrUser{{User: "nathan.frank@example-hospital.org", First: seen, Last: seen, Successes: 1, EventID: "ev-0007302"},
-			{User: "eva.braun@example-hospital.org", First: at("2026-03-04T11:50:41.791Z"), Last: seen, Failures: 3, Unknown: true}},
+		Users: []detector.AddrUser{{User: "nathan.frank@example-hospital.org", Last: seen, Successes: 1, EventID: "ev-0007302"},
+			{User: "eva.braun@example-hospital.org", Last: seen, Failures: 3, Unknown: true}},
 		AttackUntil: at("2026-03-05T19:32:19Z"),
 		AttackRule:  "stuffing",
 	}

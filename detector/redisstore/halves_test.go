@@ -50,7 +50,7 @@ func TestManyStatesInHalves(t *testing.T) {
 	}
 	for i, a := range addrs {
 		a.Seen = base.Add(time.Duration(i) * time.Minute)
-		a.Users = []detector.AddrUser{{User: names[i%nu], First: a.Seen, Last: a.Seen, Failures: i + 1, EventID: fmt.Sprint("ev-", i)}}
+		a.Users = []detector.AddrUser{{User: names[i%nu], Last: a.Seen, Failures: i + 1, EventID: fmt.Sprint("ev-", i)}}
 	}
 	if err := store.Save(ctx, users, addrs); err != nil {
 		t.Fatal(err)

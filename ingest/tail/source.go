@@ -86,6 +86,10 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 		if futureErr != nil && derr == nil {
 			derr = futureErr
 		}
+		dctx := ctx // dead letters of a line some of whose events went on finish with it
+		if lineEvents > 0 {
+			dctx = finish
+		}
 		var parts ingest.PartErrors
 		switch {
 		case derr == nil:
@@ -93,13 +97,13 @@ func (s *Source) Run(ctx context.Context, h ingest.Handler, dlq ingest.DeadLette
 			st.Skipped++
 		case errors.As(derr, &parts):
 			for _, p := range parts {
-				if err := s.deadLetter(ctx, dlq, st.Lines, p.Raw, p.Err); err != nil {
+				if err := s.deadLetter(dctx, dlq, st.Lines, p.Raw, p.Err); err != nil {
 					return err
 				}
 				st.DeadLetters++
 			}
 		default:
-			if err := s.deadLetter(ctx, dlq, st.Lines, line, derr); err != nil {
+			if err := s.deadLetter(dctx, dlq, st.Lines, line, derr); err != nil {
 				return err
 			}
 			st.DeadLetters++
