@@ -44,6 +44,13 @@ func (d *decoder) topField(key []byte, ev *rawEvent) error {
 	case "tenant":
 		dst, bit, name = &ev.tenant, seenTenant, "tenant"
 	case "source":
+		// atod's own field (the format an event was read from), not
+		// DESIGN.md's: a producer's own "source" that is no string (ECS
+		// has an object there) is an unknown field, ignored. Twice, it is
+		// refused as every known field is.
+		if d.data[d.pos] != '"' && d.data[d.pos] != 'n' {
+			return d.skipValue(1)
+		}
 		dst, bit, name = &ev.source, seenSource, "source"
 	case "items":
 		if err := markSeen(&ev.seen, seenItems, "items"); err != nil {

@@ -15,8 +15,9 @@ const (
 // and a comma before the fraction (go.dev/issue/54580), and it allocates a
 // Location for every numeric offset. This parser accepts exactly
 // YYYY-MM-DD('T'|'t'|' ')hh:mm:ss[.fraction]('Z'|'z'|±hh:mm) with real dates,
-// seconds 00..59 and any number of fraction digits (beyond nanoseconds they
-// are cut).
+// seconds 00..60 and any number of fraction digits (beyond nanoseconds they
+// are cut). A leap second (60, which RFC 3339 allows and time.Parse does
+// not) is the first second of the next minute: Go's time has none.
 func parseTime(b []byte) (time.Time, error) {
 	if len(b) == 0 {
 		return time.Time{}, &ParseError{Field: "time", Reason: "is required"}
@@ -36,7 +37,7 @@ func parseTime(b []byte) (time.Time, error) {
 	minute, ok5 := digits(b[14:16])
 	sec, ok6 := digits(b[17:19])
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 ||
-		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 59 {
+		day > daysIn(month, year) || hour > 23 || minute > 59 || sec > 60 {
 		return bad(" is not an RFC 3339 time")
 	}
 	rest := b[layout:]

@@ -104,12 +104,24 @@ func normalizeUser(b []byte) ([]byte, error) {
 				return nil, &ParseError{Field: "user", Reason: quoteValue(b) + " contains a control character"}
 			}
 		}
-		b = bytes.ToLower(b)
+		b = bytes.Map(foldRune, b)
 	}
 	if len(b) > MaxUserLen {
 		return nil, &ParseError{Field: "user", Reason: "is longer than 512 bytes"}
 	}
 	return b, nil
+}
+
+// foldRune maps every rune of a case-folding orbit (unicode.SimpleFold:
+// Σ σ ς, K k and the Kelvin sign) to one: the lower case of its least, so
+// that names equal under strings.EqualFold, as DESIGN.md compares them,
+// are one account. bytes.ToLower kept final sigma apart from sigma.
+func foldRune(r rune) rune {
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	return unicode.ToLower(least)
 }
 
 func asciiLower(b []byte) []byte {
