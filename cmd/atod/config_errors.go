@@ -16,6 +16,10 @@ import (
 // value, and those may be a secret pasted into the wrong key.
 var typeErrorLine = regexp.MustCompile("^line ([0-9]+): cannot unmarshal !!([a-z]+)(?: .*)? into (.+)$")
 
+// An unknown key is "line 2: field citty not found in type struct {...}":
+// the bare key and a Go type, where the other errors give the dotted path.
+var unknownFieldLine = regexp.MustCompile("^line ([0-9]+): field (.+) not found in type .+$")
+
 // explainTypeErrors rewrites each such line of a *yaml.TypeError as
 // "KEY (line N): want WHAT, got a TAG", the key found in raw by its line,
 // and leaves every other error as it is.
@@ -30,9 +34,23 @@ func explainTypeErrors(err error, raw []byte) error {
 	}
 	keys := map[int]string{}
 	keysByLine(&root, "", keys)
+	names := map[int][]string{}
+	keyNamesByLine(&root, "", names)
 	msgs := make([]string, len(te.Errors))
 	for i, line := range te.Errors {
 		msgs[i] = line
+		if m := unknownFieldLine.FindStringSubmatch(line); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			key := m[2]
+			for _, p := range names[n] {
+				if p == key || strings.HasSuffix(p, "."+key) {
+					key = p
+					break
+				}
+			}
+			msgs[i] = key + " (line " + m[1] + "): unknown key"
+			continue
+		}
 		m := typeErrorLine.FindStringSubmatch(line)
 		if m == nil {
 			continue
@@ -70,6 +88,30 @@ func keysByLine(n *yaml.Node, path string, out map[int]string) {
 	default:
 		if _, taken := out[n.Line]; !taken {
 			out[n.Line] = path
+		}
+	}
+}
+
+// keyNamesByLine notes the dotted path of every key under n by the line
+// the key is on.
+func keyNamesByLine(n *yaml.Node, path string, out map[int][]string) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			keyNamesByLine(c, path, out)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			out[n.Content[i].Line] = append(out[n.Content[i].Line], p)
+			keyNamesByLine(n.Content[i+1], p, out)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			keyNamesByLine(c, path+"["+strconv.Itoa(i)+"]", out)
 		}
 	}
 }

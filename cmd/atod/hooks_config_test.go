@@ -72,8 +72,8 @@ func TestHooksConfigErrorsNameKeys(t *testing.T) {
 		text string
 		want []string
 	}{
-		{"hooks:\n  graph:\n    tenant: x\n", []string{"field tenant not found"}},
-		{"sinks:\n  kafkaa: {}\n", []string{"field kafkaa not found"}},
+		{"hooks:\n  graph:\n    tenant: x\n", []string{"hooks.graph.tenant (line 3): unknown key"}},
+		{"sinks:\n  kafkaa: {}\n", []string{"sinks.kafkaa (line 2): unknown key"}},
 		{"hooks:\n  graph:\n    client_id: c\n", []string{"hooks.graph.tenant_id: required", "hooks.graph.client_secret_file: required"}},
 		{"hooks:\n  limits:\n    max_revocations: 0\n  okta:\n    org_url: okta\n",
 			[]string{"hooks.limits.max_revocations", "hooks.okta.org_url", "hooks.okta.api_token_file: required"}},
