@@ -69,7 +69,12 @@ type EngineStats struct {
 	// Reapplied counts events skipped because their account's state
 	// already held them: Kafka records delivered again after a crash.
 	Reapplied int64
-	ByRule    map[string]int64
+	// Duplicates counts failed sign-ins skipped because the account held
+	// one with the same event id: a source that delivered a record twice
+	// (at-least-once delivery, overlapping API pages) must not count it
+	// twice towards a brute force.
+	Duplicates int64
+	ByRule     map[string]int64
 }
 
 // NewEngine validates cfg and returns an engine over store.
@@ -240,6 +245,10 @@ func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Aler
 	}
 	prevSeen := u.Seen
 	defer e.markApplied(ev, u, prevSeen)
+	if ev.Failed() && u.failedAs(ev.ID) {
+		e.stats.Duplicates++
+		return out
+	}
 	e.tendOrg(e.capped(ev.Time))
 	if expired(u.Seen, ev.Time, e.cfg.UserRetention) {
 		u.reset()

@@ -119,6 +119,20 @@ func (c *Config) staleAfter() staleAfter {
 		risk: c.SignIn.RiskMemory + c.Lateness}
 }
 
+// failedAs reports whether the account holds a failure with event id id
+// (never for an empty id).
+func (u *UserState) failedAs(id string) bool {
+	if id == "" {
+		return false
+	}
+	for i := range u.Failures {
+		if u.Failures[i].EventID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // failuresBefore counts the failures, oldest first, before cut.
 func (u *UserState) failuresBefore(cut time.Time) int {
 	i := 0
