@@ -91,7 +91,7 @@ func bruteForceBatch(u string, n int, start time.Time, first int64) []ingest.Eve
 	evs := make([]ingest.Event, n)
 	for i := range evs {
 		evs[i] = ingest.Event{Time: start.Add(time.Duration(i) * time.Second), User: u, IP: netip.MustParseAddr("203.0.113.9"),
-			Type: ingest.TypeLogin, Outcome: ingest.OutcomeFailure, ID: fmt.Sprintf("%s-%d", u, i),
+			Type: ingest.TypeLogin, Outcome: ingest.OutcomeFailure, ID: fmt.Sprintf("%s-%d", u, first+int64(i)),
 			Pos: ingest.Position{Partition: 0, Offset: first + int64(i)}}
 	}
 	return evs
