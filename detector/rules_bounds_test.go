@@ -108,21 +108,16 @@ func TestWindowBoundariesInclusive(t *testing.T) {
 // same reads 110 minutes apart are not. Counted by clock hour alone, the
 // first pair passed at nearly twice the threshold.
 func TestBulkReadingAcrossTheHour(t *testing.T) {
-	read := func(d time.Duration, items int) enrich.Event {
-		e := ev(at(d), kind(ingest.TypeMailboxAccess), session("s1"))
-		e.Items = items
-		return e
-	}
-	base := t0.Truncate(time.Hour).Sub(t0) + 10*time.Hour // 10:00 of the day after t0's, as an offset from t0
+	base := tenOClock()
 	tests := []struct {
 		name string
 		evs  []enrich.Event
 		bulk bool
 	}{
-		{"straddling 11:00", []enrich.Event{read(base+59*time.Minute, 300), read(base+60*time.Minute+30*time.Second, 300)}, true},
-		{"110 minutes apart", []enrich.Event{read(base+5*time.Minute, 300), read(base+115*time.Minute, 300)}, false},
-		{"an hour skipped", []enrich.Event{read(base+59*time.Minute, 300), read(base+2*time.Hour+30*time.Second, 300)}, false},
-		{"one clock hour", []enrich.Event{read(base+5*time.Minute, 300), read(base+50*time.Minute, 300)}, true},
+		{"straddling 11:00", []enrich.Event{mailRead(base+59*time.Minute, 300), mailRead(base+60*time.Minute+30*time.Second, 300)}, true},
+		{"110 minutes apart", []enrich.Event{mailRead(base+5*time.Minute, 300), mailRead(base+115*time.Minute, 300)}, false},
+		{"an hour skipped", []enrich.Event{mailRead(base+59*time.Minute, 300), mailRead(base+2*time.Hour+30*time.Second, 300)}, false},
+		{"one clock hour", []enrich.Event{mailRead(base+5*time.Minute, 300), mailRead(base+50*time.Minute, 300)}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -133,3 +128,13 @@ func TestBulkReadingAcrossTheHour(t *testing.T) {
 		})
 	}
 }
+
+// mailRead is a mailbox access reading items, at t0 plus d.
+func mailRead(d time.Duration, items int) enrich.Event {
+	e := ev(at(d), kind(ingest.TypeMailboxAccess), session("s1"))
+	e.Items = items
+	return e
+}
+
+// tenOClock is an hour's start, 10:00 after t0's hour, as an offset from t0.
+func tenOClock() time.Duration { return t0.Truncate(time.Hour).Sub(t0) + 10*time.Hour }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/atod-project/atod/enrich"
-	"github.com/atod-project/atod/ingest"
 )
 
 // stuffingWithHit is TestHitBeforeTheAttackShows's attack: 13 accounts
@@ -190,13 +189,8 @@ func TestEarlierHitNeverRevoke(t *testing.T) {
 // hour counts whole while its last read is within the last 60 minutes;
 // weighed as if read evenly (the first sliding hour) it gave "about 457".
 func TestBulkReadingLateInEachHour(t *testing.T) {
-	read := func(d time.Duration, items int) enrich.Event {
-		e := ev(at(d), kind(ingest.TypeMailboxAccess), session("s1"))
-		e.Items = items
-		return e
-	}
-	base := t0.Truncate(time.Hour).Sub(t0) + 10*time.Hour
-	got := run(t, DefaultConfig(), []enrich.Event{read(base+59*time.Minute, 450), read(base+118*time.Minute, 450)})
+	base := tenOClock()
+	got := run(t, DefaultConfig(), []enrich.Event{mailRead(base+59*time.Minute, 450), mailRead(base+118*time.Minute, 450)})
 	if !hasAlert(got, RuleMassMailboxAccess, "", "") {
 		t.Errorf("900 items read within 59 minutes (bulk_min_items 500): alerts %v, want mass_mailbox_access", rulesOf(got))
 	}
@@ -206,17 +200,12 @@ func TestBulkReadingLateInEachHour(t *testing.T) {
 // less than 60 minutes ago. 300 items at 10:00:30 and 300 at 11:00:00 are
 // bulk; 300 every hour on the hour (busy_mailbox) are not.
 func TestBulkReadingExactHour(t *testing.T) {
-	read := func(d time.Duration, items int) enrich.Event {
-		e := ev(at(d), kind(ingest.TypeMailboxAccess), session("s1"))
-		e.Items = items
-		return e
-	}
-	base := t0.Truncate(time.Hour).Sub(t0) + 10*time.Hour
-	got := run(t, DefaultConfig(), []enrich.Event{read(base+30*time.Second, 300), read(base+time.Hour, 300)})
+	base := tenOClock()
+	got := run(t, DefaultConfig(), []enrich.Event{mailRead(base+30*time.Second, 300), mailRead(base+time.Hour, 300)})
 	if !hasAlert(got, RuleMassMailboxAccess, "", "") {
 		t.Errorf("300 at 10:00:30 and 300 at 11:00:00: %v, want bulk", rulesOf(got))
 	}
-	got = run(t, DefaultConfig(), []enrich.Event{read(base, 300), read(base+time.Hour, 300)})
+	got = run(t, DefaultConfig(), []enrich.Event{mailRead(base, 300), mailRead(base+time.Hour, 300)})
 	if hasAlert(got, RuleMassMailboxAccess, "", "") {
 		t.Errorf("300 at 10:00:00 and 300 at 11:00:00: %v, want none", rulesOf(got))
 	}

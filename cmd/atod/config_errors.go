@@ -32,10 +32,8 @@ func explainTypeErrors(err error, raw []byte) error {
 	if yaml.NewDecoder(bytes.NewReader(raw)).Decode(&root) != nil {
 		return err
 	}
-	keys := map[int]string{}
-	keysByLine(&root, "", keys)
-	names := map[int][]string{}
-	keyNamesByLine(&root, "", names)
+	keys, names := map[int]string{}, map[int][]string{}
+	keysByLine(&root, "", keys, names)
 	msgs := make([]string, len(te.Errors))
 	for i, line := range te.Errors {
 		msgs[i] = line
@@ -66,12 +64,13 @@ func explainTypeErrors(err error, raw []byte) error {
 }
 
 // keysByLine notes the dotted key of every scalar value under n by the
-// line it is on; list items get their index.
-func keysByLine(n *yaml.Node, path string, out map[int]string) {
+// line it is on (list items get their index), and in names every key by
+// the line the key itself is on.
+func keysByLine(n *yaml.Node, path string, out map[int]string, names map[int][]string) {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			keysByLine(c, path, out)
+			keysByLine(c, path, out, names)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -79,39 +78,16 @@ func keysByLine(n *yaml.Node, path string, out map[int]string) {
 			if path != "" {
 				p = path + "." + p
 			}
-			keysByLine(n.Content[i+1], p, out)
+			names[n.Content[i].Line] = append(names[n.Content[i].Line], p)
+			keysByLine(n.Content[i+1], p, out, names)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			keysByLine(c, path+"["+strconv.Itoa(i)+"]", out)
+			keysByLine(c, path+"["+strconv.Itoa(i)+"]", out, names)
 		}
 	default:
 		if _, taken := out[n.Line]; !taken {
 			out[n.Line] = path
-		}
-	}
-}
-
-// keyNamesByLine notes the dotted path of every key under n by the line
-// the key is on.
-func keyNamesByLine(n *yaml.Node, path string, out map[int][]string) {
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			keyNamesByLine(c, path, out)
-		}
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			p := n.Content[i].Value
-			if path != "" {
-				p = path + "." + p
-			}
-			out[n.Content[i].Line] = append(out[n.Content[i].Line], p)
-			keyNamesByLine(n.Content[i+1], p, out)
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			keyNamesByLine(c, path+"["+strconv.Itoa(i)+"]", out)
 		}
 	}
 }
