@@ -138,3 +138,22 @@ func mailRead(d time.Duration, items int) enrich.Event {
 
 // tenOClock is an hour's start, 10:00 after t0's hour, as an offset from t0.
 func tenOClock() time.Duration { return t0.Truncate(time.Hour).Sub(t0) + 10*time.Hour }
+
+// A rule forwarding to the account's own domain written with a trailing
+// dot, in angle brackets or as Exchange's [SMTP:…] is internal: the
+// forwarding_rule alert was raised for each, as for mail leaving the
+// organisation.
+func TestForwardingDomainSpellings(t *testing.T) {
+	for _, to := range []string{"team@example.org.", "Team <team@example.org>", "[SMTP:team@example.org]", `"team@Example.ORG"`} {
+		e := ev(at(0), kind(ingest.TypeInboxRule))
+		e.Rule = &ingest.InboxRule{Name: "copy", ForwardTo: []string{to}}
+		if got := run(t, DefaultConfig(), []enrich.Event{e}); hasAlert(got, RuleForwardingRule, "", "") {
+			t.Errorf("forwarding to %q: %v", to, rulesOf(got))
+		}
+	}
+	e := ev(at(0), kind(ingest.TypeInboxRule))
+	e.Rule = &ingest.InboxRule{Name: "out", ForwardTo: []string{"<drop@evil.example.>"}}
+	if got := run(t, DefaultConfig(), []enrich.Event{e}); !hasAlert(got, RuleForwardingRule, "", "") {
+		t.Errorf("forwarding outside: %v, want forwarding_rule", rulesOf(got))
+	}
+}

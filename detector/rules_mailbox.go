@@ -140,7 +140,9 @@ func (e *Engine) externalAddress(user, to string) bool {
 		if at < 0 {
 			return ""
 		}
-		return strings.ToLower(strings.TrimSpace(addr[at+1:]))
+		// "example.org.", "<anna@example.org>" and Exchange's
+		// "[SMTP:anna@example.org]" name example.org too.
+		return strings.ToLower(strings.TrimRight(strings.TrimSpace(addr[at+1:]), `.>]"' `))
 	}
 	d := domain(to)
 	if d == "" || d == domain(user) {
