@@ -50,6 +50,10 @@ const maxAtSeen = 8
 // are zero, leave it off.
 func (e *Engine) TrackPositions() { e.trackPos = true }
 
+// Duplicates returns how many failed sign-ins were skipped as duplicates
+// (EngineStats.Duplicates).
+func (e *Engine) Duplicates() int64 { return e.stats.Duplicates }
+
 // Reapplied returns how many events were skipped as applied before;
 // cheaper than Stats.
 func (e *Engine) Reapplied() int64 { return e.stats.Reapplied }

@@ -18,6 +18,7 @@ type runMetrics struct {
 	late       prometheus.Counter
 	early      prometheus.Counter
 	reapplied  prometheus.Counter
+	duplicates prometheus.Counter
 	conflicts  prometheus.Counter
 	errors     *prometheus.CounterVec
 	held       *prometheus.GaugeVec
@@ -40,6 +41,8 @@ func newRunMetrics(reg prometheus.Registerer, consumer *ingestkafka.Consumer) *r
 			Help: "Events that arrived after later events of their partition were released: evaluated, out of order."}),
 		reapplied: prometheus.NewCounter(prometheus.CounterOpts{Name: "atod_events_reapplied_total",
 			Help: "Records delivered again after a crash or rebalance whose events the state already held: skipped, not counted twice."}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "atod_events_duplicate_total",
+			Help: "Failed sign-ins whose event id their account already held (a source that delivered a record twice): counted once."}),
 		conflicts: prometheus.NewCounter(prometheus.CounterOpts{Name: "atod_state_conflicts_total",
 			Help: "Batches run again because another instance had changed detector state they read (Redis compare-and-set refused)."}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atod_errors_total",
@@ -59,7 +62,7 @@ func newRunMetrics(reg prometheus.Registerer, consumer *ingestkafka.Consumer) *r
 				"up to its part of kafka.catch_up_events while one works off a backlog (with Redis state each batch loads and saves each account and address it touches once).",
 			Buckets: prometheus.ExponentialBuckets(1, 8, 7)}),
 	}
-	for _, c := range []prometheus.Collector{m.processed, m.alerts, m.late, m.early, m.reapplied, m.conflicts, m.errors, m.held, m.watermark, m.latency, m.alertDelay, m.batch,
+	for _, c := range []prometheus.Collector{m.processed, m.alerts, m.late, m.early, m.reapplied, m.duplicates, m.conflicts, m.errors, m.held, m.watermark, m.latency, m.alertDelay, m.batch,
 		consumerCollector{consumer}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}

@@ -58,6 +58,7 @@ type liveDetector struct {
 	unflushed []*livePartition
 
 	reappliedSum int64 // eng.Reapplied() already counted
+	duplicateSum int64 // eng.Duplicates() already counted
 
 	delivering *delivery // alerts on their way to the topic; see run_deliver.go
 
@@ -418,6 +419,10 @@ func (d *liveDetector) count(lp *livePartition) {
 	if n := d.eng.Reapplied(); n > d.reappliedSum {
 		d.metrics.reapplied.Add(float64(n - d.reappliedSum))
 		d.reappliedSum = n
+	}
+	if n := d.eng.Duplicates(); n > d.duplicateSum {
+		d.metrics.duplicates.Add(float64(n - d.duplicateSum))
+		d.duplicateSum = n
 	}
 	if late := lp.pipe.Late(); late > lp.lateSum {
 		d.metrics.late.Add(float64(late - lp.lateSum))

@@ -71,7 +71,7 @@ func TestRunRedisOutage(t *testing.T) {
 	}
 	_, metrics := httpGet(t, base+"/metrics")
 	for _, m := range []string{`atod_alerts_total{action="alert",rule="brute_force"}`, "atod_events_in_total", "atod_events_processed_total",
-		"atod_processing_latency_seconds_bucket", `atod_kafka_lag{partition="0"}`, `atod_watermark_seconds{partition="1"}`, "atod_late_events_total", "atod_state_conflicts_total", "atod_state_dropped_total 0"} {
+		"atod_processing_latency_seconds_bucket", `atod_kafka_lag{partition="0"}`, `atod_watermark_seconds{partition="1"}`, "atod_late_events_total", "atod_events_duplicate_total", "atod_state_conflicts_total", "atod_state_dropped_total 0"} {
 		if !strings.Contains(metrics, m) {
 			t.Errorf("/metrics lacks %s", m)
 		}
