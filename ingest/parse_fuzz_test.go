@@ -29,6 +29,8 @@ func addParseSeeds(f *testing.F) {
 		line(`\u0075ser`, `"dup"`), line(`\udc00`, `"x"`), line("rule", `{"x":`+strings.Repeat("[", 20)+strings.Repeat("]", 20)+`}`),
 		line("type", `"Mailbox_Access"`, "ip", `null`, "outcome", `null`, "items", `7`, "tenant", `"t\u00e9"`),
 		line("user", `"\u00c9MILE@x"`, "user_agent", `"\ud83d\ude00\ud83d"`, "reason", `"locked"`, "outcome", `"failure"`),
+		line("source", `{"ip":"10.0.0.1"}`), line("source", ` 3`), line("source", `null`), line("time", `"2016-12-31T23:59:60.5Z"`),
+		line("user", `"\u03a3\u03c2\u212a"`),
 	} {
 		f.Add([]byte(s))
 	}

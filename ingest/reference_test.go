@@ -46,6 +46,9 @@ func parseReference(line []byte) (Event, error) {
 		case "tenant":
 			return refString(&raw.seen, seenTenant, &raw.tenant, v)
 		case "source":
+			if c := bytes.TrimLeft(v, " \t\r\n"); len(c) > 0 && c[0] != '"' && c[0] != 'n' {
+				return nil // not a string: someone else's field, ignored
+			}
 			return refString(&raw.seen, seenSource, &raw.source, v)
 		case "items":
 			if err := refSeen(&raw.seen, seenItems); err != nil {
