@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/ingest"
 )
 
 // LimitsConfig is hooks.limits: the safety limits on revocations. A
@@ -63,9 +64,9 @@ func (c LimitsConfig) Validate() error {
 
 // neverRevoke reports whether user matches an entry of the list.
 func (c LimitsConfig) neverRevoke(user string) bool {
-	user = strings.ToLower(strings.TrimSpace(user))
+	user = ingest.FoldUser(user) // as events spell it
 	for _, p := range c.NeverRevoke {
-		if ok, _ := path.Match(strings.ToLower(strings.TrimSpace(p)), user); ok {
+		if ok, _ := path.Match(ingest.FoldUser(p), user); ok {
 			return true
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -84,7 +83,7 @@ func NewEngine(cfg Config, store Store, log *zap.Logger) (*Engine, error) {
 	}
 	never := make(map[string]bool, len(cfg.Policy.NeverRevoke))
 	for _, u := range cfg.Policy.NeverRevoke {
-		never[strings.ToLower(strings.TrimSpace(u))] = true
+		never[ingest.FoldUser(u)] = true
 	}
 	return &Engine{
 		cfg:          cfg,

@@ -24,11 +24,11 @@ var hiddenFolders = []string{"rss subscriptions", "rss feeds", "conversation his
 // massMailboxAccess finds bulk reading: far more items within an hour than
 // the account's own busiest hour, and above the tenant's floor.
 //
-// Items are counted per clock hour, and the hour before counts whole while
-// its last read is less than 60 minutes ago: counted by clock hour
-// alone, reading at the end of each hour passed at nearly twice the
-// threshold. (Counting it by the part of it within the window, as if read
-// evenly, let the same pass.) The busiest hour is learned by clock hour,
+// Items are counted per clock hour, and of the hour before what was read
+// within the last 60 minutes, taken between its first and last reads
+// (prevWithin): counted by clock hour alone, reading at the end of each
+// hour passed at nearly twice the threshold. (Spread over the whole hour,
+// the same passed; counted whole, reads older than an hour counted.) The busiest hour is learned by clock hour,
 // once the hour has left the window.
 func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, bool) {
 	c := &e.cfg.Mailbox
@@ -39,23 +39,22 @@ func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, boo
 	hour := ev.Time.Truncate(time.Hour)
 	if hour.After(m.Hour) {
 		e.learnPeak(m, int(m.PrevItems))
-		m.PrevItems, m.PrevLast = 0, 0
+		m.PrevItems, m.PrevFirst, m.PrevLast = 0, 0, 0
 		if hour.Sub(m.Hour) == time.Hour {
 			// learned when it leaves the window
-			m.PrevItems, m.PrevLast = int32(min(m.Items, math.MaxInt32)), m.LastRead
+			m.PrevItems, m.PrevFirst, m.PrevLast = int32(min(m.Items, math.MaxInt32)), m.FirstRead, m.LastRead
 		} else {
 			e.learnPeak(m, m.Items)
 		}
-		m.Hour, m.Items, m.LastRead = hour, 0, 0
+		m.Hour, m.Items, m.FirstRead, m.LastRead = hour, 0, 0, 0
 	}
+	off := int32(min(max(ev.Time.Sub(m.Hour), 0), time.Hour-time.Second) / time.Second)
+	if m.Items == 0 || off < m.FirstRead {
+		m.FirstRead = off
+	}
+	m.LastRead = max(m.LastRead, off)
 	m.Items += ev.Items
-	if off := ev.Time.Sub(m.Hour) / time.Second; off > time.Duration(m.LastRead) {
-		m.LastRead = int32(off)
-	}
-	recent := m.Items
-	if prevLast := m.Hour.Add(time.Duration(m.PrevLast)*time.Second - time.Hour); ev.Time.Sub(prevLast) < time.Hour {
-		recent += int(m.PrevItems)
-	}
+	recent := m.Items + m.prevWithin(ev.Time.Add(-time.Hour))
 	if !e.bulk(recent, m.PeakItems) {
 		return finding{}, false
 	}
@@ -63,6 +62,22 @@ func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, boo
 		reasons: []string{fmt.Sprintf("About %d mail items read within the last hour; the account's busiest hour so far was %d.", recent, m.PeakItems)}}
 	e.mailboxContext(ev, u, &f)
 	return f, true
+}
+
+// prevWithin is how much of the previous hour's reading came after from:
+// all of it when its first read did, none when its last did not, else
+// the part of its span after from, as if read evenly between the two.
+func (m *MailUsage) prevWithin(from time.Time) int {
+	start := m.Hour.Add(-time.Hour)
+	first := start.Add(time.Duration(m.PrevFirst) * time.Second)
+	last := start.Add(time.Duration(m.PrevLast) * time.Second)
+	switch {
+	case m.PrevItems == 0 || !last.After(from):
+		return 0
+	case first.After(from):
+		return int(m.PrevItems)
+	}
+	return int(float64(m.PrevItems) * float64(last.Sub(from)) / float64(last.Sub(first)))
 }
 
 // learnPeak learns an hour's reading as the account's busiest, unless it

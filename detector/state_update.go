@@ -32,37 +32,45 @@ func netOf(ip netip.Addr) netip.Prefix {
 // attacker guessing from a fresh address each time must still add up to
 // one attacker.
 //
-// Not so where the /64 stands for many hosts: translated IPv4 clients
-// (NAT64, Teredo, 6to4, each IPv4 address its own host) and link-local
-// addresses (every segment's fe80::/64).
+// Translated IPv4 hosts are keyed by their IPv4 host: NAT64 by the whole
+// address (it is the IPv4 address), 6to4 by its /48 (the site of one IPv4
+// address), Teredo by its client's (obfuscated) IPv4 address. Link-local
+// addresses stay whole: every segment has the same fe80::/64.
 func addrKey(ip netip.Addr) netip.Addr {
-	if !ip.Is6() || ip.IsLinkLocalUnicast() || manyHosts(ip) {
+	switch {
+	case !ip.Is6() || ip.IsLinkLocalUnicast() || nat64.Contains(ip) || nat64Local.Contains(ip):
 		return ip
+	case sixToFour.Contains(ip):
+		p, _ := ip.Prefix(48)
+		return p.Addr()
+	case teredo.Contains(ip):
+		b := ip.As16()
+		clear(b[4:12]) // the server's address, flags and port
+		return netip.AddrFrom16(b)
 	}
 	p, _ := ip.Prefix(64)
 	return p.Addr()
 }
 
+// addrName is how alerts name the address of key: the address, or the
+// IPv6 network it stands for.
+func addrName(key netip.Addr) string {
+	switch {
+	case !key.Is6() || key.IsLinkLocalUnicast() || nat64.Contains(key) || nat64Local.Contains(key) || teredo.Contains(key):
+		return key.String()
+	case sixToFour.Contains(key):
+		return netip.PrefixFrom(key, 48).String()
+	}
+	return netip.PrefixFrom(key, 64).String()
+}
+
 // The IPv6 prefixes that carry IPv4 hosts.
 var (
-	nat64     = netip.MustParsePrefix("64:ff9b::/96")
-	nat64Loc  = netip.MustParsePrefix("64:ff9b:1::/48")
-	teredo    = netip.MustParsePrefix("2001::/32")
-	sixToFour = netip.MustParsePrefix("2002::/16")
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")
+	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48")
+	teredo     = netip.MustParsePrefix("2001::/32")
+	sixToFour  = netip.MustParsePrefix("2002::/16")
 )
-
-func manyHosts(ip netip.Addr) bool {
-	return nat64.Contains(ip) || nat64Loc.Contains(ip) || teredo.Contains(ip) || sixToFour.Contains(ip)
-}
-
-// addrName is how alerts name the address of key: the address, or the
-// IPv6 /64.
-func addrName(key netip.Addr) string {
-	if key.Is6() {
-		return netip.PrefixFrom(key, 64).String()
-	}
-	return key.String()
-}
 
 // knows reports whether the account signed in successfully from ip's network.
 func (u *UserState) knows(ip netip.Addr) bool {
@@ -241,6 +249,13 @@ func (a *AddrState) addAttempt(ev *enrich.Event, success, hit bool, window time.
 		au.EventID = ev.ID
 	case success:
 		au.Successes++
+		if !marked {
+			// The account's own sign-in from here, no attack going on:
+			// an old hit no longer taints its own network (and while
+			// an attack goes on, it may be the attacker's, who learned
+			// the network with the hit).
+			au.HitAt, au.Raised = time.Time{}, false
+		}
 	default:
 		au.Failures++
 		if ev.Reason == ingest.ReasonUnknownUser {

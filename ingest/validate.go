@@ -112,17 +112,20 @@ func normalizeUser(b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// foldRune maps every rune of a case-folding orbit (unicode.SimpleFold:
-// Σ σ ς, K k and the Kelvin sign) to one: the lower case of its least, so
-// that names equal under strings.EqualFold, as DESIGN.md compares them,
-// are one account. bytes.ToLower kept final sigma apart from sigma.
-func foldRune(r rune) rune {
-	least := r
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		least = min(least, f)
-	}
-	return unicode.ToLower(least)
+// FoldUser is a user name as events name the account (trimmed and case
+// folded, as normalizeUser does), for names written elsewhere: config lists
+// such as detector.policy.never_revoke must match the events' spelling.
+func FoldUser(s string) string {
+	return string(bytes.Map(foldRune, bytes.TrimSpace([]byte(s))))
 }
+
+// foldRune maps the runes that case folding takes for one (Σ σ ς; K, k
+// and the Kelvin sign) to one, the lower case of their upper case, so
+// that names equal under strings.EqualFold, as DESIGN.md compares them,
+// are one account, and a name in lower case stays as it is. bytes.ToLower
+// kept final sigma apart from sigma; the least rune of each case-folding
+// orbit made ι a combining mark and μ the micro sign.
+func foldRune(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }
 
 func asciiLower(b []byte) []byte {
 	out := make([]byte, len(b))

@@ -18,7 +18,7 @@ var typeErrorLine = regexp.MustCompile("^line ([0-9]+): cannot unmarshal !!([a-z
 
 // An unknown key is "line 2: field citty not found in type struct {...}":
 // the bare key and a Go type, where the other errors give the dotted path.
-var unknownFieldLine = regexp.MustCompile("^line ([0-9]+): field (.+) not found in type .+$")
+var unknownFieldLine = regexp.MustCompile("^line ([0-9]+): field (.+) not found in type (.+)$")
 
 // explainTypeErrors rewrites each such line of a *yaml.TypeError as
 // "KEY (line N): want WHAT, got a TAG", the key found in raw by its line,
@@ -39,14 +39,7 @@ func explainTypeErrors(err error, raw []byte) error {
 		msgs[i] = line
 		if m := unknownFieldLine.FindStringSubmatch(line); m != nil {
 			n, _ := strconv.Atoi(m[1])
-			key := m[2]
-			for _, p := range names[n] {
-				if p == key || strings.HasSuffix(p, "."+key) {
-					key = p
-					break
-				}
-			}
-			msgs[i] = key + " (line " + m[1] + "): unknown key"
+			msgs[i] = unknownKey(names[n], m[2], m[3] == "main.fileConfig") + " (line " + m[1] + "): unknown key"
 			continue
 		}
 		m := typeErrorLine.FindStringSubmatch(line)
@@ -61,6 +54,21 @@ func explainTypeErrors(err error, raw []byte) error {
 		msgs[i] = key + " (line " + m[1] + "): want " + wantOf(m[3]) + ", got " + yamlKind(m[2])
 	}
 	return errors.New(strings.Join(msgs, "; "))
+}
+
+// unknownKey finds the dotted path of the unknown key named key among the
+// keys on its line (a flow mapping holds several), top-level or not as the
+// type it was not found in says, and takes it from the line's list: yaml
+// reports the line's keys in order. Without a match it is key itself.
+func unknownKey(onLine []string, key string, topLevel bool) string {
+	for i, p := range onLine {
+		if p == key && topLevel || !topLevel && strings.HasSuffix(p, "."+key) {
+			copy(onLine[i:], onLine[i+1:])
+			onLine[len(onLine)-1] = ""
+			return p
+		}
+	}
+	return key
 }
 
 // keysByLine notes the dotted key of every scalar value under n by the
