@@ -24,11 +24,10 @@ var hiddenFolders = []string{"rss subscriptions", "rss feeds", "conversation his
 // massMailboxAccess finds bulk reading: far more items within an hour than
 // the account's own busiest hour, and above the tenant's floor.
 //
-// Items are counted per clock hour, and of the hour before what was read
-// within the last 60 minutes, taken between its first and last reads
-// (prevWithin): counted by clock hour alone, reading at the end of each
-// hour passed at nearly twice the threshold. (Spread over the whole hour,
-// the same passed; counted whole, reads older than an hour counted.) The busiest hour is learned by clock hour,
+// Items are counted per clock hour, and the hour before counts whole while
+// its last read is less than 60 minutes ago (prevWithin): counted by clock
+// hour alone, reading at the end of each hour passed at nearly twice the
+// threshold. The busiest hour is learned by clock hour,
 // once the hour has left the window.
 func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, bool) {
 	c := &e.cfg.Mailbox
@@ -39,19 +38,16 @@ func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, boo
 	hour := ev.Time.Truncate(time.Hour)
 	if hour.After(m.Hour) {
 		e.learnPeak(m, int(m.PrevItems))
-		m.PrevItems, m.PrevFirst, m.PrevLast = 0, 0, 0
+		m.PrevItems, m.PrevLast = 0, 0
 		if hour.Sub(m.Hour) == time.Hour {
 			// learned when it leaves the window
-			m.PrevItems, m.PrevFirst, m.PrevLast = int32(min(m.Items, math.MaxInt32)), m.FirstRead, m.LastRead
+			m.PrevItems, m.PrevLast = int32(min(m.Items, math.MaxInt32)), m.LastRead
 		} else {
 			e.learnPeak(m, m.Items)
 		}
-		m.Hour, m.Items, m.FirstRead, m.LastRead = hour, 0, 0, 0
+		m.Hour, m.Items, m.LastRead = hour, 0, 0
 	}
 	off := int32(min(max(ev.Time.Sub(m.Hour), 0), time.Hour-time.Second) / time.Second)
-	if m.Items == 0 || off < m.FirstRead {
-		m.FirstRead = off
-	}
 	m.LastRead = max(m.LastRead, off)
 	m.Items += ev.Items
 	recent := m.Items + m.prevWithin(ev.Time.Add(-time.Hour))
@@ -64,20 +60,18 @@ func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, boo
 	return f, true
 }
 
-// prevWithin is how much of the previous hour's reading came after from:
-// all of it when its first read did, none when its last did not, else
-// the part of its span after from, as if read evenly between the two.
+// prevWithin is the previous hour's reading while its last read came
+// after from, else none: an upper bound of what it read since. Taking
+// the part of the hour after from, as if read evenly over the hour or
+// between its first and last reads, let reading at the end of each hour
+// pass at nearly twice the threshold (one early read of one item was
+// enough); the bound counts reads up to two hours old instead.
 func (m *MailUsage) prevWithin(from time.Time) int {
-	start := m.Hour.Add(-time.Hour)
-	first := start.Add(time.Duration(m.PrevFirst) * time.Second)
-	last := start.Add(time.Duration(m.PrevLast) * time.Second)
-	switch {
-	case m.PrevItems == 0 || !last.After(from):
+	last := m.Hour.Add(time.Duration(m.PrevLast)*time.Second - time.Hour)
+	if !last.After(from) {
 		return 0
-	case first.After(from):
-		return int(m.PrevItems)
 	}
-	return int(float64(m.PrevItems) * float64(last.Sub(from)) / float64(last.Sub(first)))
+	return int(m.PrevItems)
 }
 
 // learnPeak learns an hour's reading as the account's busiest, unless it

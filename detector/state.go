@@ -100,10 +100,8 @@ type MailUsage struct {
 	Items     int       // read in the current hour
 	PeakItems int       // most read in any hour before those two
 	PrevItems int32     // read in the hour before it, when that was the last one
-	PrevFirst int32     // seconds into that hour of its first read
-	PrevLast  int32     // and of its last
-	FirstRead int32     // seconds into the current hour of its first read
-	LastRead  int32     // and of its last
+	PrevLast  int32     // seconds into that hour of its last read
+	LastRead  int32     // seconds into the current hour of its last read
 }
 
 // Login is a successful sign-in as impossible travel needs it.

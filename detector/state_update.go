@@ -16,10 +16,18 @@ func (c *Config) maxUserWindow() time.Duration {
 }
 
 // netOf returns the network an address is remembered by: /24 for IPv4 and
-// /48 for IPv6, so that a home router's changing address stays known.
+// /48 for IPv6, so that a home router's changing address stays known. An
+// IPv4 host behind NAT64 is remembered by its IPv4 /24, one behind Teredo
+// by its client address (addrKey): their /48 is the translator's, shared
+// by every client.
 func netOf(ip netip.Addr) netip.Prefix {
 	bits := 24
-	if ip.Is6() {
+	switch {
+	case nat64.Contains(ip) || nat64Local.Contains(ip):
+		bits = 120
+	case teredo.Contains(ip):
+		return netip.PrefixFrom(addrKey(ip), 128)
+	case ip.Is6():
 		bits = 48
 	}
 	p, _ := ip.Prefix(bits)
@@ -249,11 +257,13 @@ func (a *AddrState) addAttempt(ev *enrich.Event, success, hit bool, window time.
 		au.EventID = ev.ID
 	case success:
 		au.Successes++
-		if !marked {
-			// The account's own sign-in from here, no attack going on:
-			// an old hit no longer taints its own network (and while
-			// an attack goes on, it may be the attacker's, who learned
-			// the network with the hit).
+		if !marked && ev.Time.Sub(au.HitAt) >= window {
+			// The account's own sign-in from here, no attack going on,
+			// and its hit too old to be an earlier hit: that no longer
+			// taints its own network. (A younger one stays: the attacker
+			// signing in again before the attack is found must not
+			// erase it; while an attack goes on, the sign-in may be the
+			// attacker's, who learned the network with the hit.)
 			au.HitAt, au.Raised = time.Time{}, false
 		}
 	default:

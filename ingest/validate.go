@@ -125,7 +125,23 @@ func FoldUser(s string) string {
 // are one account, and a name in lower case stays as it is. bytes.ToLower
 // kept final sigma apart from sigma; the least rune of each case-folding
 // orbit made ι a combining mark and μ the micro sign.
-func foldRune(r rune) rune { return unicode.ToLower(unicode.ToUpper(r)) }
+func foldRune(r rune) rune {
+	f := unicode.ToLower(unicode.ToUpper(r))
+	if f == r || sameFold(r, f) {
+		return f
+	}
+	return unicode.ToLower(r) // dotless ı: its upper case is I, but it is not i
+}
+
+// sameFold reports whether a and b are in one case-folding orbit.
+func sameFold(a, b rune) bool {
+	for f := unicode.SimpleFold(a); f != a; f = unicode.SimpleFold(f) {
+		if f == b {
+			return true
+		}
+	}
+	return false
+}
 
 func asciiLower(b []byte) []byte {
 	out := make([]byte, len(b))

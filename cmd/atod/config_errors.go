@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -62,6 +63,9 @@ func explainTypeErrors(err error, raw []byte) error {
 // reports the line's keys in order. Without a match it is key itself.
 func unknownKey(onLine []string, key string, topLevel bool) string {
 	for i, p := range onLine {
+		if configKeys[p] {
+			continue // a key of the config: not the unknown one
+		}
 		if p == key && topLevel || !topLevel && strings.HasSuffix(p, "."+key) {
 			copy(onLine[i:], onLine[i+1:])
 			onLine[len(onLine)-1] = ""
@@ -69,6 +73,43 @@ func unknownKey(onLine []string, key string, topLevel bool) string {
 		}
 	}
 	return key
+}
+
+// configKeys holds the dotted path of every key of the config file.
+var configKeys = func() map[string]bool {
+	keys := map[string]bool{}
+	addConfigKeys(reflect.TypeFor[fileConfig](), "", keys)
+	return keys
+}()
+
+// addConfigKeys adds the keys of a section of type t under prefix: yaml's
+// field names (a tag's, else the lower-cased field name), inline structs
+// flattened; maps and lists end a path.
+func addConfigKeys(t reflect.Type, prefix string, keys map[string]bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+			continue
+		case strings.Contains(opts, "inline"):
+			addConfigKeys(f.Type, prefix, keys)
+			continue
+		case name == "":
+			name = strings.ToLower(f.Name)
+		}
+		if prefix != "" {
+			name = prefix + "." + name
+		}
+		keys[name] = true
+		addConfigKeys(f.Type, name, keys)
+	}
 }
 
 // keysByLine notes the dotted key of every scalar value under n by the
