@@ -56,10 +56,9 @@ func (e *Engine) raise(ev *enrich.Event, f *finding, u *UserState, a *AddrState)
 		}
 	}
 	incidents, entity := &u.Incidents, user
-	var none []Incident
 	switch {
 	case f.account != "":
-		incidents = &none
+		incidents = new([]Incident)
 	case f.onAddr:
 		incidents, entity = &a.Incidents, addrName(a.Addr)
 	case f.onOrg:

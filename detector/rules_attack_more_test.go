@@ -96,13 +96,7 @@ func TestAddressAttackKeepsItsName(t *testing.T) {
 // member of staff had their sessions revoked (compromise_after_attack, 95).
 func TestOwnOfficeIsNoHit(t *testing.T) {
 	const office = "84.128.0.10"
-	var evs []enrich.Event
-	for d := 6; d >= 1; d-- {
-		for i := range 10 {
-			evs = append(evs, ev(at(-time.Duration(d)*24*time.Hour+time.Duration(i)*time.Minute), from(office),
-				user(fmt.Sprintf("staff%d@clinic.example", i)), device(fmt.Sprintf("pc%d", i))))
-		}
-	}
+	evs := officeWeek(office)
 	for i := range 8 {
 		evs = append(evs, ev(at(time.Duration(i)*time.Minute), failed(), reason("bad_password"), from(office),
 			user(fmt.Sprintf("staff%d@clinic.example", i)), device(fmt.Sprintf("pc%d", i))))
@@ -130,15 +124,7 @@ func TestOwnOfficeIsNoHit(t *testing.T) {
 // /64) and a revoked hit; before addresses were grouped by /64 the SOC saw
 // nothing at all.
 func TestIPv6Slash64IsOneAddress(t *testing.T) {
-	var evs []enrich.Event
-	for i := range 12 {
-		r := "bad_password"
-		if i%3 == 0 {
-			r = "unknown_user"
-		}
-		evs = append(evs, ev(at(time.Duration(i)*10*time.Second), failed(), reason(r),
-			from(fmt.Sprintf("2a05:d014:1:2::%x", i+1)), where(lagos), user(fmt.Sprintf("u%03d@example.org", i))))
-	}
+	evs := guesses(12, 0, func(i int) string { return fmt.Sprintf("2a05:d014:1:2::%x", i+1) }, -1)
 	evs = append(evs, ev(at(3*time.Minute), from("2a05:d014:1:2::ff"), where(lagos), user("u005@example.org")))
 	got := run(t, DefaultConfig(), evs)
 	if !hasAlert(got, RuleCredentialStuffing, "", "") || !hasAlert(got, RuleCompromise, "u005@example.org", ActionRevoke) {
@@ -158,20 +144,7 @@ func TestIPv6Slash64IsOneAddress(t *testing.T) {
 // was neither named nor revoked, and the verdict depended on where in the
 // attacker's list the valid pair was.
 func TestHitBeforeTheAttackShows(t *testing.T) {
-	const ip = "105.112.9.9"
-	evs := history("u001@example.org")
-	for i := range 13 {
-		u := user(fmt.Sprintf("u%03d@example.org", i))
-		if i == 1 { // the valid pair: the hit, on the first try
-			evs = append(evs, ev(at(time.Duration(i)*10*time.Second), from(ip), where(lagos), u))
-			continue
-		}
-		r := "bad_password"
-		if i%3 == 0 {
-			r = "unknown_user"
-		}
-		evs = append(evs, ev(at(time.Duration(i)*10*time.Second), failed(), reason(r), from(ip), where(lagos), u))
-	}
+	evs := stuffingWithHit("105.112.9.9", 0, 1) // the valid pair: the hit, on the first try
 	// Control: the same hit 2 minutes later, after the threshold, revokes.
 	late := slices.Clone(evs)
 	hit := slices.IndexFunc(late, func(e enrich.Event) bool { return e.User == "u001@example.org" && !e.Time.Before(t0) })
@@ -190,6 +163,19 @@ func TestHitBeforeTheAttackShows(t *testing.T) {
 	if again := run(t, DefaultConfig(), evs); !slices.EqualFunc(again, got, func(a, b Alert) bool { return a.ID == b.ID }) {
 		t.Errorf("a second run gave other alert ids: %v against %v", again, got)
 	}
+}
+
+// officeWeek is a week of sign-ins of the clinic's 10 staff
+// (staff0@clinic.example …, each on its own pc) from its office address.
+func officeWeek(office string) []enrich.Event {
+	var evs []enrich.Event
+	for d := 6; d >= 1; d-- {
+		for i := range 10 {
+			evs = append(evs, ev(at(-time.Duration(d)*24*time.Hour+time.Duration(i)*time.Minute), from(office),
+				user(fmt.Sprintf("staff%d@clinic.example", i)), device(fmt.Sprintf("pc%d", i))))
+		}
+	}
+	return evs
 }
 
 // history is a week of an account's sign-ins from home (Berlin): past its

@@ -13,13 +13,22 @@ import (
 // tried from ip 10 s apart starting at start, the hitter-th (with a week
 // of history) a hit.
 func stuffingWithHit(ip string, start time.Duration, hitter int) []enrich.Event {
+	return guesses(13, start, func(int) string { return ip }, hitter)
+}
+
+// guesses is an attack on n accounts u000, u001, … from Lagos, 10 s apart
+// from start, account i from the address addrOf(i), every third a name
+// that does not exist; the hitter-th (-1: none), with a week of history,
+// is a hit.
+func guesses(n int, start time.Duration, addrOf func(i int) string, hitter int) []enrich.Event {
 	var evs []enrich.Event
 	if hitter >= 0 {
 		evs = history(fmt.Sprintf("u%03d@example.org", hitter))
 	}
-	for i := range 13 {
+	for i := range n {
 		u := user(fmt.Sprintf("u%03d@example.org", i))
 		d := start + time.Duration(i)*10*time.Second
+		ip := addrOf(i)
 		if i == hitter {
 			evs = append(evs, ev(at(d), from(ip), where(lagos), u))
 			continue
@@ -219,13 +228,7 @@ func TestBulkReadingExactHour(t *testing.T) {
 // risky itself. (The first version of earlierHits revoked her.)
 func TestNewHireAtOwnOfficeIsNoEarlierHit(t *testing.T) {
 	const office = "84.128.0.10"
-	var evs []enrich.Event
-	for d := 6; d >= 1; d-- {
-		for i := range 10 {
-			evs = append(evs, ev(at(-time.Duration(d)*24*time.Hour+time.Duration(i)*time.Minute), from(office),
-				user(fmt.Sprintf("staff%d@clinic.example", i)), device(fmt.Sprintf("pc%d", i))))
-		}
-	}
+	evs := officeWeek(office)
 	evs = append(evs, ev(at(-5*time.Minute), from(office), user("newhire@clinic.example"), device("pc10")))
 	for i := range 8 {
 		evs = append(evs, ev(at(time.Duration(i)*time.Minute), failed(), reason("bad_password"), from(office),

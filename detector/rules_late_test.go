@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atod-project/atod/enrich"
 	"github.com/atod-project/atod/ingest"
 )
 
@@ -45,15 +44,7 @@ func TestOldHitLeavesOwnNetwork(t *testing.T) {
 // (keyed by its full address, as the first exception had it, it raised
 // nothing).
 func TestSixToFourSiteIsOneAddress(t *testing.T) {
-	var evs []enrich.Event
-	for i := range 12 {
-		r := "bad_password"
-		if i%3 == 0 {
-			r = "unknown_user"
-		}
-		evs = append(evs, ev(at(time.Duration(i)*10*time.Second), failed(), reason(r),
-			from(fmt.Sprintf("2002:cb00:7105:1::%x", i+1)), where(lagos), user(fmt.Sprintf("u%03d@example.org", i))))
-	}
+	evs := guesses(12, 0, func(i int) string { return fmt.Sprintf("2002:cb00:7105:1::%x", i+1) }, -1)
 	got := run(t, DefaultConfig(), evs)
 	if !hasAlert(got, RuleCredentialStuffing, "", "") && !hasAlert(got, RulePasswordSpray, "", "") {
 		t.Errorf("stuffing from one 6to4 /64 (one IPv4 host, 203.0.113.5), one address per guess: alerts %v, want an address attack", rulesOf(got))

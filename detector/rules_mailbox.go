@@ -27,8 +27,8 @@ var hiddenFolders = []string{"rss subscriptions", "rss feeds", "conversation his
 // Items are counted per clock hour, and the hour before counts whole while
 // its last read is less than 60 minutes ago (prevWithin): counted by clock
 // hour alone, reading at the end of each hour passed at nearly twice the
-// threshold. The busiest hour is learned by clock hour,
-// once the hour has left the window.
+// threshold. The busiest hour is learned by clock hour, once the hour has
+// left the window.
 func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, bool) {
 	c := &e.cfg.Mailbox
 	if !c.Enabled || ev.Items <= 0 {
@@ -38,12 +38,12 @@ func (e *Engine) massMailboxAccess(ev *enrich.Event, u *UserState) (finding, boo
 	hour := ev.Time.Truncate(time.Hour)
 	if hour.After(m.Hour) {
 		e.learnPeak(m, int(m.PrevItems))
-		m.PrevItems, m.PrevLast = 0, 0
 		if hour.Sub(m.Hour) == time.Hour {
 			// learned when it leaves the window
 			m.PrevItems, m.PrevLast = int32(min(m.Items, math.MaxInt32)), m.LastRead
 		} else {
 			e.learnPeak(m, m.Items)
+			m.PrevItems, m.PrevLast = 0, 0
 		}
 		m.Hour, m.Items, m.LastRead = hour, 0, 0
 	}

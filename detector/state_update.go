@@ -23,11 +23,12 @@ func (c *Config) maxUserWindow() time.Duration {
 func netOf(ip netip.Addr) netip.Prefix {
 	bits := 24
 	switch {
+	case !ip.Is6(): // the common case first: knows runs several times an event
 	case nat64.Contains(ip) || nat64Local.Contains(ip):
 		bits = 120
 	case teredo.Contains(ip):
 		return netip.PrefixFrom(addrKey(ip), 128)
-	case ip.Is6():
+	default:
 		bits = 48
 	}
 	p, _ := ip.Prefix(bits)
@@ -45,31 +46,34 @@ func netOf(ip netip.Addr) netip.Prefix {
 // address), Teredo by its client's (obfuscated) IPv4 address. Link-local
 // addresses stay whole: every segment has the same fe80::/64.
 func addrKey(ip netip.Addr) netip.Addr {
-	switch {
-	case !ip.Is6() || ip.IsLinkLocalUnicast() || nat64.Contains(ip) || nat64Local.Contains(ip):
-		return ip
-	case sixToFour.Contains(ip):
-		p, _ := ip.Prefix(48)
-		return p.Addr()
-	case teredo.Contains(ip):
+	if teredo.Contains(ip) {
 		b := ip.As16()
 		clear(b[4:12]) // the server's address, flags and port
 		return netip.AddrFrom16(b)
 	}
-	p, _ := ip.Prefix(64)
+	p, _ := ip.Prefix(keyBits(ip))
 	return p.Addr()
+}
+
+// keyBits is how many leading bits of ip its address state is kept under
+// (see addrKey): all of them where the address is the host.
+func keyBits(ip netip.Addr) int {
+	switch {
+	case !ip.Is6() || ip.IsLinkLocalUnicast() || nat64.Contains(ip) || nat64Local.Contains(ip) || teredo.Contains(ip):
+		return ip.BitLen()
+	case sixToFour.Contains(ip):
+		return 48
+	}
+	return 64
 }
 
 // addrName is how alerts name the address of key: the address, or the
 // IPv6 network it stands for.
 func addrName(key netip.Addr) string {
-	switch {
-	case !key.Is6() || key.IsLinkLocalUnicast() || nat64.Contains(key) || nat64Local.Contains(key) || teredo.Contains(key):
-		return key.String()
-	case sixToFour.Contains(key):
-		return netip.PrefixFrom(key, 48).String()
+	if bits := keyBits(key); bits < key.BitLen() {
+		return netip.PrefixFrom(key, bits).String()
 	}
-	return netip.PrefixFrom(key, 64).String()
+	return key.String()
 }
 
 // The IPv6 prefixes that carry IPv4 hosts.

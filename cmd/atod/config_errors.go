@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -63,7 +64,7 @@ func explainTypeErrors(err error, raw []byte) error {
 // reports the line's keys in order. Without a match it is key itself.
 func unknownKey(onLine []string, key string, topLevel bool) string {
 	for i, p := range onLine {
-		if configKeys[p] {
+		if configKeys()[p] {
 			continue // a key of the config: not the unknown one
 		}
 		if p == key && topLevel || !topLevel && strings.HasSuffix(p, "."+key) {
@@ -75,12 +76,13 @@ func unknownKey(onLine []string, key string, topLevel bool) string {
 	return key
 }
 
-// configKeys holds the dotted path of every key of the config file.
-var configKeys = func() map[string]bool {
+// configKeys holds the dotted path of every key of the config file; built
+// when an unknown key needs it, not at every start.
+var configKeys = sync.OnceValue(func() map[string]bool {
 	keys := map[string]bool{}
 	addConfigKeys(reflect.TypeFor[fileConfig](), "", keys)
 	return keys
-}()
+})
 
 // addConfigKeys adds the keys of a section of type t under prefix: yaml's
 // field names (a tag's, else the lower-cased field name), inline structs

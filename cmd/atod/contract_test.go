@@ -40,13 +40,7 @@ func TestReplayAlertLinesHaveNoDetectedAt(t *testing.T) {
 	if err := os.WriteFile(hook, []byte("#!/bin/sh\nexit 0\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	geo := contractGeo(t)
-	cfg := fmt.Sprintf("geoip:\n  city: %s/atod-test-City.mmdb\n  asn: %s/atod-test-ASN.mmdb\nhooks:\n  audit:\n    path: audit.jsonl\n"+
-		"  limits:\n    max_revocations: 1\n    window: 1h\n  command:\n    path: %s\n", geo, geo, hook)
-	cfgPath := filepath.Join(dir, "atod.yaml")
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfgPath := writeHooksConfig(t, dir, fmt.Sprintf("  limits:\n    max_revocations: 1\n    window: 1h\n  command:\n    path: %s\n", hook))
 	story, err := os.ReadFile(filepath.Join("..", "..", "testdata", "scenarios", "brute_force_then_success", "events.jsonl"))
 	if err != nil {
 		t.Fatal(err)
