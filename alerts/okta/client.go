@@ -189,6 +189,9 @@ func (c *Client) lookUp(ctx context.Context, user, op string) (string, bool, err
 		if err := json.Unmarshal(body, &u); err != nil || u.ID == "" {
 			return "", false, fmt.Errorf("%s: malformed answer: %s", op, httpx.Snippet(body))
 		}
+		if !sameLogin(u.Profile.Login, user) {
+			return "", false, fmt.Errorf("%s: Okta answered with the user %q, whose login is not this one: nothing revoked", op, u.Profile.Login)
+		}
 		return u.ID, false, nil
 	}
 	body, retry, err := c.call(ctx, http.MethodGet, c.searchURL(user), op)
@@ -209,6 +212,19 @@ func (c *Client) lookUp(ctx context.Context, user, op string) (string, bool, err
 		return "", false, fmt.Errorf("%s: %d users with this login found by search", op, len(ids))
 	}
 	return ids[0], false, nil
+}
+
+// sameLogin reports whether Okta's user with login is the account atod
+// named user. The path /api/v1/users/{x} resolves more than logins: "me" is
+// the API token's owner (an administrator), x may be another user's id, and
+// a login's short name (before the "@") finds the full login. Only the
+// last is the same account, and only when atod's name has no domain.
+func sameLogin(login, user string) bool {
+	if strings.EqualFold(login, user) {
+		return true
+	}
+	local, _, ok := strings.Cut(login, "@")
+	return ok && !strings.Contains(user, "@") && strings.EqualFold(local, user)
 }
 
 func (c *Client) searchURL(login string) string {

@@ -10,7 +10,6 @@ package okta
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 
 	"github.com/atod-project/atod/alerts/internal/httpx"
@@ -51,8 +50,8 @@ func (c Config) Validate(lookupEnv func(string) (string, bool)) error {
 		lookupEnv = os.LookupEnv
 	}
 	var errs []error
-	if u, err := url.Parse(c.OrgURL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		errs = append(errs, fmt.Errorf("org_url: %q is not an http(s) URL", c.OrgURL))
+	if u, err := httpx.ParseServiceURL(c.OrgURL); err != nil {
+		errs = append(errs, fmt.Errorf("org_url: %w", err))
 	} else if err := httpx.RequireHTTPS(u); err != nil {
 		errs = append(errs, fmt.Errorf("org_url: %w", err))
 	}
