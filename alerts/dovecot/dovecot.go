@@ -14,9 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"os"
-	"strings"
 
 	"github.com/atod-project/atod/alerts"
 	"github.com/atod-project/atod/alerts/internal/httpx"
@@ -73,8 +71,8 @@ func (c Config) Validate(lookupEnv func(string) (string, bool)) error {
 		lookupEnv = os.LookupEnv
 	}
 	var errs []error
-	if u, err := url.Parse(c.URL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		errs = append(errs, fmt.Errorf("url: %q is not an http(s) URL", c.URL))
+	if u, err := httpx.ParseServiceURL(c.URL); err != nil {
+		errs = append(errs, fmt.Errorf("url: %w", err))
 	} else if err := httpx.CheckPlainHTTP(u, c.AllowHTTP); err != nil {
 		errs = append(errs, fmt.Errorf("url: %w", err))
 	}
@@ -150,8 +148,11 @@ func tag(a detector.Alert) string { return "atod-" + a.ID }
 
 // Describe implements alerts.Describer.
 func (c *Client) Describe(user string) string {
+	if err := kickable(user); err != nil {
+		return "nothing: " + err.Error()
+	}
 	b, _ := json.Marshal(c.command(user, detector.Alert{ID: "ALERT"}))
-	return "POST " + c.cfg.URL + " " + string(b)
+	return "POST " + httpx.ShowURL(c.cfg.URL) + " " + string(b)
 }
 
 // exit codes of doveadm (sysexits) that kick answers with.
@@ -164,9 +165,8 @@ const (
 // an error: there is nothing to end.
 func (c *Client) Revoke(ctx context.Context, user string, a detector.Alert) (bool, error) {
 	op := "kicking " + user + " from Dovecot"
-	if strings.ContainsAny(user, "*?") {
-		// doveadm kick takes a mask: "*" would end every user's sessions.
-		return false, fmt.Errorf("%s: the name holds a wildcard (* or ?) that doveadm kick would match other users with", op)
+	if err := kickable(user); err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
 	}
 	body, err := json.Marshal(c.command(user, a))
 	if err != nil {

@@ -56,8 +56,8 @@ func (c Config) Validate() error {
 		if u.key == "token_url" && u.v == "" {
 			continue // the key file's token_uri, checked by New
 		}
-		if p, err := url.Parse(u.v); err != nil || p.Host == "" || (p.Scheme != "https" && p.Scheme != "http") {
-			errs = append(errs, fmt.Errorf("%s: %q is not an http(s) URL", u.key, u.v))
+		if p, err := httpx.ParseServiceURL(u.v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", u.key, err))
 		} else if err := httpx.RequireHTTPS(p); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", u.key, err))
 		}

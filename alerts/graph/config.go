@@ -13,7 +13,6 @@ package graph
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 
@@ -75,8 +74,8 @@ func (c Config) Validate(lookupEnv func(string) (string, bool)) error {
 		errs = append(errs, fmt.Errorf("client_secret_file: required (or %s, or certificate_file and private_key_file)", EnvClientSecret))
 	}
 	for _, u := range []struct{ key, v string }{{"login_url", c.LoginURL}, {"graph_url", c.GraphURL}} {
-		if p, err := url.Parse(u.v); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-			errs = append(errs, fmt.Errorf("%s: %q is not an http(s) URL", u.key, u.v))
+		if p, err := httpx.ParseServiceURL(u.v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", u.key, err))
 		} else if err := httpx.RequireHTTPS(p); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", u.key, err))
 		}

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -63,8 +62,8 @@ func (c Config) Validate(lookupEnv func(string) (string, bool)) error {
 		lookupEnv = os.LookupEnv
 	}
 	var errs []error
-	if u, err := url.Parse(c.URL); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		errs = append(errs, fmt.Errorf("url: %q is not an http(s) URL", c.URL))
+	if u, err := httpx.ParseServiceURL(c.URL); err != nil {
+		errs = append(errs, fmt.Errorf("url: %w", err))
 	} else if err := httpx.CheckPlainHTTP(u, c.AllowHTTP); err != nil {
 		errs = append(errs, fmt.Errorf("url: %w", err))
 	}

@@ -147,6 +147,22 @@ func CheckPlainHTTP(u *url.URL, allow bool) error {
 	return fmt.Errorf("%q would send the credential in clear to another host; use https, or set allow_http", u.Redacted())
 }
 
+// ParseServiceURL parses the URL of a service atod authenticates to with
+// a credential of its own (a key, a token, a password from a *_file key or
+// the environment). Errors never show the URL whole: a user name and
+// password written into it are refused, since atod would not use them and
+// they would reach error messages and dry-run records.
+func ParseServiceURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("%s is not an http(s) URL", ShowURL(raw))
+	}
+	if u.User != nil {
+		return nil, errors.New("holds a user name or password (not shown); atod sends the credential of its *_file key or environment variable instead")
+	}
+	return u, nil
+}
+
 // RequireHTTPS is CheckPlainHTTP for the cloud providers, which have no
 // allow_http: plain http only to the loopback (a test server).
 func RequireHTTPS(u *url.URL) error {
