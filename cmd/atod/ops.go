@@ -92,7 +92,13 @@ func startOps(cfg opsConfig, reg *prometheus.Registry, ready func() error, log *
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	s := &opsServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}, ln: ln, done: make(chan struct{})}
+	// Every wait is bounded: with only ReadHeaderTimeout, an idle
+	// keep-alive connection waited for its next request for ever, so one
+	// unauthenticated GET per connection could use up the descriptors; a
+	// scraper that never reads held a handler.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
+	s := &opsServer{srv: srv, ln: ln, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -105,7 +105,9 @@ func openOutputs(outPath, dlqPath string, stdout io.Writer) (*outputs, error) {
 		w := stdout
 		if !onStdout(path) {
 			_, statErr := os.Stat(path)
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+			// 0640, as the sinks' files: alerts and raw dead letters
+			// (accounts, addresses, even typed passwords) are personal data.
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o640)
 			if err != nil {
 				return nil, fmt.Errorf("opening %s: %w", flag, err)
 			}
