@@ -70,10 +70,34 @@ func (c Config) Validate(lookupEnv func(string) (string, bool)) error {
 	case u.Scheme != "https" && u.Scheme != "http":
 		errs = append(errs, fmt.Errorf("url: %s is not an http(s) URL", httpx.ShowURL(c.URL)))
 	}
-	if !secret.Present(c.secretRef(), lookupEnv) {
+	switch {
+	case c.SecretEnv != "" && !envName(c.SecretEnv, false):
+		errs = append(errs, errors.New("secret_env: is not an environment variable's name (not shown: it may be the secret itself)"))
+	case secret.Present(c.secretRef(), lookupEnv):
+	case envName(c.SecretEnv, true):
 		errs = append(errs, fmt.Errorf("secret_file: required (or the environment variable %s)", c.SecretEnv))
+	default:
+		errs = append(errs, errors.New("secret_file: required (or the environment variable secret_env names)"))
 	}
 	return errors.Join(errs...)
+}
+
+// envName reports whether s is an environment variable's name
+// ([A-Za-z_][A-Za-z0-9_]*), in capitals if upper. A secret pasted into
+// secret_env must not reach an error message: only a name in capitals, as
+// variables are written and secrets are not, is shown.
+func envName(s string, upper bool) bool {
+	if s == "" || len(s) > 128 || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c == '_' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || !upper && c >= 'a' && c <= 'z'
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Options are what the caller provides besides the config.
