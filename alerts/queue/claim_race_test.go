@@ -29,7 +29,7 @@ func TestRedisSettleBetweenPopAndTake(t *testing.T) {
 	keys := []string{q.key("due", kind), q.key("lease", kind), q.key("claims", kind)}
 	pop := func(token string) string {
 		t.Helper()
-		res, err := popScript.Run(ctx, client, keys, ms(c.Now()), ms(c.Now().Add(time.Minute)), token).StringSlice()
+		res, err := popScript.Run(ctx, client, keys, ms(c.Now()), ms(c.Now().Add(time.Minute)), token, time.Hour.Milliseconds()).StringSlice()
 		if err != nil {
 			t.Fatal(err)
 		}

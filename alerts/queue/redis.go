@@ -141,7 +141,7 @@ func (q *Redis) Claim(ctx context.Context, lease time.Duration, kinds ...string)
 		// caller hands it back.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		token := newToken()
-		res, err := popScript.Run(sctx, q.c, popKeys, ms(now), ms(now.Add(lease)), token).StringSlice()
+		res, err := popScript.Run(sctx, q.c, popKeys, ms(now), ms(now.Add(lease)), token, q.cfg.Retention.Milliseconds()).StringSlice()
 		if err != nil {
 			cancel()
 			return alerts.Job{}, fmt.Errorf("claiming a job: %w", err)
@@ -228,7 +228,7 @@ func (q *Redis) leaseKeys(member, kind string) []string {
 // Extend implements alerts.Queue.
 func (q *Redis) Extend(ctx context.Context, j alerts.Job, lease time.Duration) error {
 	return q.settle(ctx, extendScript, j, func(m string) []string { return q.leaseKeys(m, j.Kind) },
-		ms(q.now().Add(lease)))
+		ms(q.now().Add(lease)), q.cfg.Retention.Milliseconds())
 }
 
 // Done implements alerts.Queue.
@@ -241,18 +241,25 @@ func (q *Redis) Done(ctx context.Context, j alerts.Job) error {
 func (q *Redis) Retry(ctx context.Context, j alerts.Job, due time.Time) error {
 	return q.settle(ctx, retryScript, j, func(m string) []string {
 		return append(q.leaseKeys(m, j.Kind), q.key("due", j.Kind), q.key("wake", j.Kind))
-	}, ms(due))
+	}, ms(due), q.cfg.Retention.Milliseconds())
 }
 
 // settle runs a script that ends or extends j's lease; keys are its keys
 // for the job's member.
-func (q *Redis) settle(ctx context.Context, s *redis.Script, j alerts.Job, keys func(member string) []string, arg int64) error {
+func (q *Redis) settle(ctx context.Context, s *redis.Script, j alerts.Job, keys func(member string) []string, args ...int64) error {
 	m := q.member(j.ID)
-	n, err := s.Run(ctx, q.c, keys(m), j.Lease, m, arg).Int()
+	run := func(member string) (int, error) {
+		argv := []any{j.Lease, member}
+		for _, a := range args {
+			argv = append(argv, a)
+		}
+		return s.Run(ctx, q.c, keys(member), argv...).Int()
+	}
+	n, err := run(m)
 	if err == nil && n == 0 && m != j.ID {
 		// A job enqueued in clear, by an atod from before SealWith, is
 		// kept under its id.
-		n, err = s.Run(ctx, q.c, keys(j.ID), j.Lease, j.ID, arg).Int()
+		n, err = run(j.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("job %s: %w", j.ID, err)

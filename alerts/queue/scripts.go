@@ -3,7 +3,11 @@ package queue
 import "github.com/redis/go-redis/v9"
 
 // The scripts of Redis. Every key a script touches is passed in KEYS, and
-// all share the {hooks} hash tag, as Redis Cluster requires.
+// all share the {hooks} hash tag, as Redis Cluster requires. Every key a
+// script writes gets the retention as its time to live, so that a queue
+// left behind (atod gone, its key prefix changed) forgets its job ids: the
+// sets that list jobs outlive the jobs, whose own keys expire within the
+// retention of their last write too.
 
 // enqueueScript: KEYS job, due, wake; ARGV json, now, id, retention.
 var enqueueScript = redis.NewScript(`
@@ -13,10 +17,12 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('RPUSH', KEYS[3], 1)
 redis.call('LTRIM', KEYS[3], -64, -1)
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
 return 1`)
 
 // popScript: KEYS due, lease set and claims hash of each kind, in order of
-// preference; ARGV now, lease-until, claim token. Puts jobs whose lease
+// preference; ARGV now, lease-until, claim token, retention. Puts jobs whose lease
 // expired back, then moves the first due job of the first kind that has
 // one to that kind's lease set and notes the token as its claim, which
 // takeScript checks. Returns {id, kind index (0-based), next due, next
@@ -34,6 +40,7 @@ for k = 1, #KEYS, 3 do
     redis.call('ZREM', KEYS[k+1], id)
     redis.call('ZADD', KEYS[k], ARGV[1], id)
   end
+  if #expired > 0 then redis.call('PEXPIRE', KEYS[k], ARGV[4]) end
 end
 local nextDue, nextLease = '', ''
 for k = 1, #KEYS, 3 do
@@ -42,6 +49,8 @@ for k = 1, #KEYS, 3 do
     redis.call('ZREM', KEYS[k], ids[1])
     redis.call('ZADD', KEYS[k+1], ARGV[2], ids[1])
     redis.call('HSET', KEYS[k+2], ids[1], ARGV[3])
+    redis.call('PEXPIRE', KEYS[k+1], ARGV[4])
+    redis.call('PEXPIRE', KEYS[k+2], ARGV[4])
     return {ids[1], tostring((k-1)/3), '', ''}
   end
   local nd = redis.call('ZRANGE', KEYS[k], 0, 0, 'WITHSCORES')
@@ -66,12 +75,14 @@ redis.call('HSET', KEYS[1], 'state', 'leased', 'token', ARGV[1])
 local n = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 return {redis.call('HGET', KEYS[1], 'job'), n}`)
 
-// extendScript: KEYS job, lease, claims; ARGV token, id, lease-until.
+// extendScript: KEYS job, lease, claims; ARGV token, id, lease-until,
+// retention.
 var extendScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 if not redis.call('ZSCORE', KEYS[2], ARGV[2]) then return 0 end
 redis.call('HDEL', KEYS[3], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1`)
 
 // doneScript: KEYS job, lease, claims; ARGV token, id, retention. The job's
@@ -85,7 +96,8 @@ redis.call('HSET', KEYS[1], 'state', 'done')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1`)
 
-// retryScript: KEYS job, lease, claims, due, wake; ARGV token, id, due.
+// retryScript: KEYS job, lease, claims, due, wake; ARGV token, id, due,
+// retention.
 var retryScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'token') ~= ARGV[1] then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[2])
@@ -94,6 +106,8 @@ redis.call('HSET', KEYS[1], 'state', 'queued', 'token', '')
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[2])
 redis.call('RPUSH', KEYS[5], 1)
 redis.call('LTRIM', KEYS[5], -64, -1)
+redis.call('PEXPIRE', KEYS[4], ARGV[4])
+redis.call('PEXPIRE', KEYS[5], ARGV[4])
 return 1`)
 
 // admitScript: KEYS decision, window, cooldown, tripped; ARGV now, window,
