@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/atod-project/atod/alerts/internal/httpx"
 	"github.com/atod-project/atod/alerts/internal/oauth"
 	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/ingest/secretfile"
 )
 
 // Scope is the one permission the delegation must grant.
@@ -97,9 +97,9 @@ func New(cfg Config, o Options) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(cfg.CredentialsFile)
+	raw, err := secretfile.Read("credentials_file", cfg.CredentialsFile)
 	if err != nil {
-		return nil, fmt.Errorf("credentials_file: %w", err)
+		return nil, err
 	}
 	var sa serviceAccount
 	if err := json.Unmarshal(raw, &sa); err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/atod-project/atod/alerts/internal/oauth"
 	"github.com/atod-project/atod/alerts/internal/secret"
 	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/ingest/secretfile"
 )
 
 // Options are what the caller provides besides the config.
@@ -125,9 +126,9 @@ func loadCertificate(cfg Config) (*rsa.PrivateKey, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("certificate_file %s: %w", cfg.CertificateFile, err)
 	}
-	keyPEM, err := os.ReadFile(cfg.PrivateKeyFile)
+	keyPEM, err := secretfile.Read("private_key_file", cfg.PrivateKeyFile)
 	if err != nil {
-		return nil, "", fmt.Errorf("private_key_file: %w", err)
+		return nil, "", err
 	}
 	key, err := oauth.ParsePrivateKey(keyPEM)
 	if err != nil {

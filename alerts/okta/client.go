@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/atod-project/atod/alerts/internal/oauth"
 	"github.com/atod-project/atod/alerts/internal/secret"
 	"github.com/atod-project/atod/detector"
+	"github.com/atod-project/atod/ingest/secretfile"
 )
 
 // Options are what the caller provides besides the config.
@@ -66,9 +66,9 @@ func New(cfg Config, o Options) (*Client, error) {
 		c.apiToken = tok
 		return c, nil
 	}
-	raw, err := os.ReadFile(cfg.PrivateKeyFile)
+	raw, err := secretfile.Read("private_key_file", cfg.PrivateKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("private_key_file: %w", err)
+		return nil, err
 	}
 	key, err := oauth.ParsePrivateKey(raw)
 	if err != nil {

@@ -6,8 +6,9 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"strings"
+
+	"github.com/atod-project/atod/ingest/secretfile"
 )
 
 // envOpsToken may carry the ops token instead of ops.token_file.
@@ -57,9 +58,9 @@ func (c *opsConfig) token(lookupEnv func(string) (string, bool)) (string, error)
 	source := "ops.token_file"
 	switch {
 	case c.TokenFile != "":
-		raw, err := os.ReadFile(c.TokenFile)
+		raw, err := secretfile.Read("ops.token_file", c.TokenFile)
 		if err != nil {
-			return "", fmt.Errorf("ops.token_file: %w", err)
+			return "", err
 		}
 		tok = strings.TrimSpace(string(raw))
 		if tok == "" {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atod-project/atod/ingest/secretfile"
 	"github.com/atod-project/atod/ingest/tlsfiles"
 )
 
@@ -192,9 +193,9 @@ func secret(key, path, env string, lookupEnv func(string) (string, bool)) ([]byt
 	case path == "":
 		return nil, nil
 	}
-	raw, err := os.ReadFile(path)
+	raw, err := secretfile.Read("redis."+key, path)
 	if err != nil {
-		return nil, fmt.Errorf("redis.%s: %w", key, err)
+		return nil, err
 	}
 	raw = []byte(strings.TrimRight(string(raw), "\r\n"))
 	if len(raw) == 0 {

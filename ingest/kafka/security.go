@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atod-project/atod/ingest/secretfile"
 	"github.com/atod-project/atod/ingest/tlsfiles"
 
 	"github.com/segmentio/kafka-go"
@@ -124,9 +125,9 @@ func (s SASLConfig) password(lookupEnv func(string) (string, bool)) (string, err
 	case s.PasswordFile == "":
 		return "", fmt.Errorf("kafka.sasl.password_file: not set, and neither is %s", EnvPassword)
 	}
-	raw, err := os.ReadFile(s.PasswordFile)
+	raw, err := secretfile.Read("kafka.sasl.password_file", s.PasswordFile)
 	if err != nil {
-		return "", fmt.Errorf("kafka.sasl.password_file: %w", err)
+		return "", err
 	}
 	pw := strings.TrimRight(string(raw), "\r\n")
 	if pw == "" {

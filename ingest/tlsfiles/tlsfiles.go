@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/atod-project/atod/ingest/secretfile"
 )
 
 // Roots reads a bundle of CA certificates; key is its config key, such
@@ -36,9 +38,9 @@ func KeyPair(prefix, certFile, keyFile string) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("%s.cert_file: %w", prefix, err)
 	}
-	keyPEM, err := os.ReadFile(keyFile)
+	keyPEM, err := secretfile.Read(prefix+".key_file", keyFile)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("%s.key_file: %w", prefix, err)
+		return tls.Certificate{}, err
 	}
 	if err := firstCertificate(certPEM); err != nil {
 		return tls.Certificate{}, fmt.Errorf("%s.cert_file %s: %w", prefix, certFile, err)

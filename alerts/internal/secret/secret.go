@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/atod-project/atod/ingest/secretfile"
 )
 
 // ErrMissing is returned when neither the file key nor the variable gives
@@ -30,9 +32,9 @@ func Load(r Ref, lookupEnv func(string) (string, bool)) (string, error) {
 		lookupEnv = os.LookupEnv
 	}
 	if r.Path != "" {
-		raw, err := os.ReadFile(r.Path)
+		raw, err := secretfile.Read(r.Key, r.Path)
 		if err != nil {
-			return "", fmt.Errorf("%s: %w", r.Key, err)
+			return "", err
 		}
 		v := strings.TrimSpace(string(raw))
 		if v == "" {
