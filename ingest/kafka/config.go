@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -77,6 +78,9 @@ type SASLConfig struct {
 	Username  string `yaml:"username"`
 	// PasswordFile holds the password; EnvPassword may carry it instead.
 	PasswordFile string `yaml:"password_file"`
+	// AllowPlaintext permits PLAIN without TLS to brokers off the
+	// loopback, where the password crosses the network as it is.
+	AllowPlaintext bool `yaml:"allow_plaintext"`
 }
 
 // EnvPassword may carry the SASL password instead of sasl.password_file.
@@ -175,7 +179,27 @@ func (c *Config) Validate(formats []string) error {
 		bad("min_bytes", "%d must be at least 1 and at most kafka.max_bytes %d", c.MinBytes, c.MaxBytes)
 	}
 	errs = append(errs, c.TLS.validate(), c.SASL.validate())
+	if c.SASL.Mechanism == "plain" && !c.TLS.Enabled && !c.SASL.AllowPlaintext {
+		if b := firstRemote(c.Brokers); b != "" {
+			errs = append(errs, fmt.Errorf("kafka.sasl.mechanism: plain without kafka.tls.enabled would send the password in clear to %s; enable TLS, use scram-sha-256 or scram-sha-512, or set kafka.sasl.allow_plaintext", b))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// firstRemote returns the first broker off the loopback, or "".
+func firstRemote(brokers []string) string {
+	for _, b := range brokers {
+		host, _, err := net.SplitHostPort(b)
+		if err != nil {
+			host = b
+		}
+		ip, err := netip.ParseAddr(host)
+		if !(err == nil && ip.Unmap().IsLoopback() || strings.EqualFold(host, "localhost")) {
+			return b
+		}
+	}
+	return ""
 }
 
 func (t *TLSConfig) validate() error {
