@@ -79,6 +79,12 @@ func (f *Files) runMerged(ctx context.Context, h Handler, dlq DeadLetterSink) (S
 		waiting = append(waiting, in)
 	}
 	slices.SortStableFunc(waiting, func(a, b *mergeInput) int { return a.first.Compare(b.first) })
+	// Equal times go to the input that began earlier: the older of two
+	// rotated files, named in any order (a shell's glob gives mail.log
+	// before mail.log.1), as the one log they were cut from had them.
+	for i, in := range waiting {
+		in.index = i
+	}
 	m := merger{files: f, waiting: waiting, h: h, dlq: dlq}
 	st, err := m.run(ctx)
 	cancel()
@@ -317,8 +323,8 @@ func (in *mergeInput) headTime() time.Time {
 	return in.head[0].ev.Time
 }
 
-// inputHeap orders inputs by their head's time, then by their place in
-// Paths.
+// inputHeap orders inputs by their head's time, then by their first
+// event's time and their place in Paths (index).
 type inputHeap []*mergeInput
 
 func (q inputHeap) Len() int { return len(q) }

@@ -132,6 +132,12 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 
 	store, outbox, rs, closeStore, err := openRunStore(ctx, cfg, log, metrics.errors)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while still connecting (a service manager stopping
+			// a unit that starts): a stop asked for, not a failure.
+			log.Info("stopped while starting", zap.Error(err))
+			return nil
+		}
 		return err
 	}
 	if rs != nil {
@@ -169,7 +175,11 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 	// tells which of them it already holds.
 	eng.TrackPositions()
 
-	det := &liveDetector{eng: eng, enr: enr, pub: pub, resp: resp, outbox: outbox, dedup: alerts.NewDelivered(cfg.Detector.IncidentGap, dedupRemembered),
+	var stateTTL time.Duration
+	if rs != nil {
+		stateTTL = rs.StateTTL()
+	}
+	det := &liveDetector{stateTTL: stateTTL, eng: eng, enr: enr, pub: pub, resp: resp, outbox: outbox, dedup: alerts.NewDelivered(cfg.Detector.IncidentGap, dedupRemembered),
 		keyBase: cfg.Kafka.Group + "/" + cfg.Kafka.Topic, maxHold: cfg.Kafka.MaxHold, batch: cfg.Kafka.BatchEvents, catchUp: cfg.Kafka.CatchUpEvents, lateness: cfg.Detector.Lateness,
 		log: log.Named("live"), metrics: metrics, now: time.Now, parts: map[int32]*livePartition{}}
 

@@ -29,6 +29,7 @@ func TestHelperAtodRun(t *testing.T) {
 		t.Skip("helper process only")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	fmt.Fprintln(os.Stderr, signalsHandled)
 	level := os.Getenv("ATOD_HELPER_LOG_LEVEL")
 	if level == "" {
 		level = "info"
@@ -103,8 +104,24 @@ func (p *atodProc) kill() {
 	p.done <- nil // later calls return at once
 }
 
+// signalsHandled is what the helper process logs once SIGTERM stops it
+// gracefully: sent before, the signal killed it outright (a test whose
+// first instance had done all the work stopped the second at once).
+const signalsHandled = "helper: signals handled"
+
 // stop asks for a graceful stop and returns the exit error.
 func (p *atodProc) stop() error {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if log, _ := os.ReadFile(p.log); strings.Contains(string(log), signalsHandled) {
+			break
+		}
+		select {
+		case err := <-p.done: // ended already
+			p.done <- err
+			return err
+		default:
+		}
+	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	err := <-p.done
 	p.done <- err

@@ -41,9 +41,9 @@ type Handler interface {
 	// what it holds by wall-clock time when a partition goes quiet.
 	Tick(ctx context.Context, now time.Time, done []ingest.Position) ([]ingest.Position, error)
 	// Revoke is called when the partitions leave this instance (a
-	// rebalance, a shutdown): the handler finishes every event it holds
-	// from them, now. Events not reported done are read again by the
-	// partitions' next owner. ctx carries the time left for it.
+	// rebalance, a shutdown): the handler finishes what it holds from
+	// them and should run now. Events not reported done are read again by
+	// the partitions' next owner. ctx carries the time left for it.
 	Revoke(ctx context.Context, parts []int32, done []ingest.Position) ([]ingest.Position, error)
 }
 
