@@ -90,6 +90,9 @@ func loadConfig(path string) (fileConfig, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return c, fmt.Errorf("config %s: %s", path, strings.TrimPrefix(explainTypeErrors(err, raw).Error(), "yaml: "))
 	}
+	if err := fractionsInWholeNumbers(raw); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
 	// A second document would be ignored, and with it perhaps the redis
 	// section that keeps state across restarts.
 	var more yaml.Node

@@ -47,11 +47,14 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return usageError{err}
 	}
+	// hooks: and sinks: are checked whether or not a hook or sink is
+	// configured: a bad value (hooks.workers 0) stays wrong until the day
+	// one is added otherwise.
 	if cfg.Follow != nil {
-		if err := errors.Join(cfg.validate(), cfg.Follow.validate()); err != nil {
+		if err := errors.Join(cfg.validate(), cfg.Follow.validate(), cfg.validateResponse()); err != nil {
 			return usageError{err}
 		}
-	} else if err := cfg.validateRun(); err != nil {
+	} else if err := errors.Join(cfg.validateRun(), cfg.validateResponse()); err != nil {
 		return usageError{err}
 	}
 	log, err := newLogger(stderr, *logLevel)

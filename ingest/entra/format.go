@@ -32,10 +32,14 @@ func Format() ingest.Format {
 	}
 }
 
-// sniff looks for the user principal name that every sign-in shape has,
-// in Graph's spelling or Log Analytics'.
+// sniff looks for the user principal name that every user sign-in shape
+// has, in Graph's spelling or Log Analytics', or for the service principal
+// of a service principal's or managed identity's sign-in: those have no
+// user, and are the format's to skip (unclaimed, the canonical format
+// dead-lettered them for lacking a time).
 func sniff(rec []byte) bool {
-	return ingest.HasKey(rec, "userPrincipalName") || ingest.HasKey(rec, "UserPrincipalName")
+	return ingest.HasKey(rec, "userPrincipalName") || ingest.HasKey(rec, "UserPrincipalName") ||
+		ingest.HasKey(rec, "servicePrincipalId") || ingest.HasKey(rec, "ServicePrincipalId")
 }
 
 // decoder decodes one record, or each record of a batch.
