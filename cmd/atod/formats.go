@@ -29,7 +29,7 @@ func formatsWith(o syslog.Options) []ingest.Format {
 		m365.Format(),
 		google.Format(),
 		okta.Format(),
-		dovecot.Format(o), postfix.Format(o), syslog.NewCatchAll("syslog", "other programs' lines of a system log, skipped and counted", o, dovecot.NewProgram, postfix.NewProgram),
+		dovecot.Format(o), postfix.Format(o), syslog.NewCatchAll("syslog", "a system log whatever its programs: Dovecot's and Postfix's lines decoded, other programs' skipped and counted", o, dovecot.NewProgram, postfix.NewProgram),
 	}
 }
 

@@ -46,7 +46,7 @@ func newRunMetrics(reg prometheus.Registerer, consumer *ingestkafka.Consumer) *r
 		conflicts: prometheus.NewCounter(prometheus.CounterOpts{Name: "atod_state_conflicts_total",
 			Help: "Batches run again because another instance had changed detector state they read (Redis compare-and-set refused)."}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "atod_errors_total",
-			Help: "Failed attempts, retried: redis (state), outbox, kafka_publish (alerts)."}, []string{"component"}),
+			Help: "Failed attempts, retried: redis (state), outbox, kafka_publish (alerts), hooks_queue (handing alerts to hooks and sinks)."}, []string{"component"}),
 		held: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "atod_held_events",
 			Help: "Events held back for event-time order, by partition."}, []string{"partition"}),
 		watermark: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "atod_watermark_seconds",

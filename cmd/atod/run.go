@@ -132,6 +132,9 @@ func runLive(ctx context.Context, cfg *fileConfig, log *zap.Logger, hooks *runHo
 		return usageError{err}
 	}
 	metrics = newRunMetrics(reg, consumer)
+	if cfg.Kafka.TLS.InsecureSkipVerify {
+		log.Warn("kafka.tls.insecure_skip_verify: the brokers' certificates are not checked; anyone on the path can read the events and the SASL password (for tests only)")
+	}
 
 	store, outbox, rs, closeStore, err := openRunStore(ctx, cfg, log, metrics.errors)
 	if err != nil {

@@ -46,6 +46,9 @@ func connectRedis(ctx context.Context, cfg *fileConfig, log *zap.Logger) (*redis
 	// go-redis logs through a global logger; this is the one place that
 	// sets it, so its per-attempt lines become debug lines of ours.
 	redis.SetLogger(redisstore.ClientLogger(log))
+	if cfg.Redis.TLS.InsecureSkipVerify {
+		log.Warn("redis.tls.insecure_skip_verify: the server's certificate is not checked; anyone on the path can read and change detector state (for tests only)")
+	}
 	det := &cfg.Detector
 	rs, err := redisstore.New(cfg.Redis, redisstore.Options{
 		UserRetention: det.UserRetention, AddrRetention: det.AddrRetention, Log: log,
