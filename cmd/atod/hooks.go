@@ -266,10 +266,13 @@ func (r *response) start(ctx context.Context) {
 // stop waits, for replay's in-memory queue, until the queued work is done
 // or hooks.drain_timeout passes, then stops the workers and closes files.
 // Live mode's queue is durable: what is left is resumed by the next start.
+// Work left in memory is an error: the exit status says it was lost, not
+// only a log line.
 func (r *response) stop(ctx context.Context) error {
 	if r == nil {
 		return nil
 	}
+	var lost error
 	if r.memory != nil {
 		// An interrupted run does not wait for the queue, but says what
 		// it leaves: a queue in memory is lost with the process.
@@ -281,6 +284,7 @@ func (r *response) stop(ctx context.Context) error {
 		if left := r.memory.Drain(dctx); left > 0 {
 			r.log.Error("stopping with work queued in memory (no redis.addrs); it is lost with this process",
 				zap.Int("jobs", left), zap.Bool("interrupted", ctx.Err() != nil), zap.Duration("drain_timeout", r.drain))
+			lost = fmt.Errorf("%d hook and sink jobs were not carried out before stopping (hooks.drain_timeout %s)", left, r.drain)
 		}
 		cancel()
 	}
@@ -291,7 +295,7 @@ func (r *response) stop(ctx context.Context) error {
 	for _, c := range r.counter.Snapshot() {
 		r.log.Info("response", zap.String("event,target,outcome,reason", c.Key), zap.Int64("count", c.Value))
 	}
-	return r.closeFiles()
+	return errors.Join(lost, r.closeFiles())
 }
 
 // newResponseMetrics is the audit's metric hook for Prometheus: actions by

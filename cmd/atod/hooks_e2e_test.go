@@ -187,3 +187,24 @@ func TestReplayLimitAlertAmongTheAlertLines(t *testing.T) {
 		t.Errorf("%d revoke_sessions alerts and %d limit alerts among the alert lines; want 2 and 1:\n%s", revokes, limits, stdout)
 	}
 }
+
+// A replay whose hooks could not carry out their jobs within
+// hooks.drain_timeout exits 1: the jobs were in memory and are lost with
+// the process. It logged "lost" and exited 0 (found by a review of the
+// docs against the code).
+func TestReplayWithLostHookJobsFails(t *testing.T) {
+	dir := t.TempDir()
+	hook := filepath.Join(dir, "revoke.sh")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\nexit 75\n"), 0o700); err != nil { // EX_TEMPFAIL: retried
+		t.Fatal(err)
+	}
+	cfgPath := writeHooksConfig(t, dir, fmt.Sprintf("  drain_timeout: 500ms\n  command:\n    path: %s\n", hook))
+	story, err := os.ReadFile(filepath.Join("..", "..", "testdata", "scenarios", "brute_force_then_success", "events.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, string(story), "replay", "--config", cfgPath, "--enable-hooks", "--progress", "0", "-")
+	if code != 1 || !strings.Contains(stderr, "hook and sink jobs were not carried out") {
+		t.Errorf("exit %d, want 1 naming the jobs lost: %s", code, stderr)
+	}
+}
