@@ -253,7 +253,10 @@ func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Aler
 		u.reset()
 	}
 	if ev.Time.After(u.Seen) {
-		u.Seen = ev.Time
+		// An early event (a clock ahead, run out of order) moves the
+		// account no further than the ceiling: its later events would
+		// otherwise fall outside every window.
+		u.Seen = e.capped(ev.Time)
 		u.forgetStale(e.stale)
 	}
 	if a != nil {

@@ -74,8 +74,14 @@ func (e *Engine) reapplied(ev *enrich.Event, u *UserState) bool {
 }
 
 // markApplied records ev in u's mark; prevSeen is u.Seen before ev.
+//
+// An early event (later than the ceiling) is not marked: it runs out of
+// order, ahead of events of its account at lower offsets that the
+// Sequencer still holds, and a mark past them made those be skipped as
+// applied when released, though they never ran. Read again after a
+// crash, an early event counts twice.
 func (e *Engine) markApplied(ev *enrich.Event, u *UserState, prevSeen time.Time) {
-	if !e.trackPos {
+	if !e.trackPos || !e.ceiling.IsZero() && ev.Time.After(e.ceiling) {
 		return
 	}
 	m := &u.Applied
