@@ -39,9 +39,16 @@ func findFractions(n *yaml.Node, t reflect.Type, path string, errs *[]string) {
 		for _, c := range n.Content {
 			findFractions(c, t, path, errs)
 		}
+	case yaml.AliasNode:
+		findFractions(n.Alias, t, path, errs)
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key := n.Content[i].Value
+			if key == "<<" && n.Content[i].ShortTag() == "!!merge" {
+				// A merge key's mappings fill this one.
+				findMerged(n.Content[i+1], t, path, errs)
+				continue
+			}
 			p := key
 			if path != "" {
 				p = path + "." + key
@@ -70,6 +77,21 @@ func findFractions(n *yaml.Node, t reflect.Type, path string, errs *[]string) {
 		if v, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64); err != nil || math.Trunc(v) != v {
 			*errs = append(*errs, path+" (line "+strconv.Itoa(n.Line)+"): want a whole number, got a fraction")
 		}
+	}
+}
+
+// findMerged walks the value of a merge key ("<<": a mapping, an alias
+// of one, or a list of them) as keys of the mapping it is in.
+func findMerged(n *yaml.Node, t reflect.Type, path string, errs *[]string) {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			findMerged(c, t, path, errs)
+		}
+	case yaml.AliasNode:
+		findMerged(n.Alias, t, path, errs)
+	default:
+		findFractions(n, t, path, errs)
 	}
 }
 
