@@ -7,7 +7,10 @@ import "github.com/redis/go-redis/v9"
 // script writes gets the retention as its time to live, so that a queue
 // left behind (atod gone, its key prefix changed) forgets its job ids: the
 // sets that list jobs outlive the jobs, whose own keys expire within the
-// retention of their last write too.
+// retention of their last write too. Every pop, which workers run at
+// least once a hooks.queue.max_wait, renews the sets of the kinds it
+// serves, so that they never expire under a job that an earlier atod,
+// which set no time to live, listed there during a rolling upgrade.
 
 // enqueueScript: KEYS job, due, wake; ARGV json, now, id, retention.
 var enqueueScript = redis.NewScript(`
@@ -34,13 +37,13 @@ return 1`)
 // that settles or extends the job meanwhile deletes the claim, so the pop
 // comes to nothing instead of running the job a second time.
 var popScript = redis.NewScript(`
+for k = 1, #KEYS do redis.call('PEXPIRE', KEYS[k], ARGV[4]) end
 for k = 1, #KEYS, 3 do
   local expired = redis.call('ZRANGEBYSCORE', KEYS[k+1], '-inf', ARGV[1], 'LIMIT', 0, 100)
   for _, id in ipairs(expired) do
     redis.call('ZREM', KEYS[k+1], id)
     redis.call('ZADD', KEYS[k], ARGV[1], id)
   end
-  if #expired > 0 then redis.call('PEXPIRE', KEYS[k], ARGV[4]) end
 end
 local nextDue, nextLease = '', ''
 for k = 1, #KEYS, 3 do
