@@ -18,6 +18,8 @@ func newLogger(w io.Writer, level string) (*zap.Logger, error) {
 	enc := zap.NewDevelopmentEncoderConfig()
 	enc.EncodeTime = zapcore.ISO8601TimeEncoder
 	enc.EncodeCaller = nil
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(w), lvl)
+	// Locked: the hooks' workers log beside the main goroutine, and w
+	// need not be safe for concurrent writes (a buffer in tests).
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(zapcore.AddSync(w)), lvl)
 	return zap.New(core), nil
 }
