@@ -4,7 +4,8 @@
 // the pseudonyms of every Redis key, and a token or password is the
 // account it opens. ssh treats private keys the same way. A file readable
 // by its group stays allowed (a secret shared with an operators' group, or
-// mounted with a pod's fsGroup).
+// mounted with a pod's fsGroup), and so does one on a read-only mount,
+// where permissions cannot be changed (a Kubernetes Secret volume).
 //
 // It sits beside the Kafka consumer, like tlsfiles, so that every part of
 // atod (ingest, detector, alerts, cmd) can use it.
@@ -35,8 +36,8 @@ func Read(key, path string) ([]byte, error) {
 	}
 	// Only regular files have permissions that say who reads them; a
 	// pipe (a shell's <(vault read …)) is read as it is.
-	if perm := st.Mode().Perm(); st.Mode().IsRegular() && perm&0o004 != 0 && runtime.GOOS != "windows" {
-		return nil, fmt.Errorf("%s: %s can be read by every user of this machine (mode %v); make it unreadable to others (chmod o-r), or give the secret in the environment",
+	if perm := st.Mode().Perm(); st.Mode().IsRegular() && perm&0o004 != 0 && runtime.GOOS != "windows" && !readOnlyMount(f) {
+		return nil, fmt.Errorf("%s: %s can be read by every user of this machine (mode %v); make it unreadable to others (chmod o-r)",
 			key, path, perm)
 	}
 	raw, err := io.ReadAll(io.LimitReader(f, maxSize+1))
