@@ -25,8 +25,6 @@ type Pipeline struct {
 	eng       *Engine
 	emit      func(context.Context, Alert) error
 	batchSize int
-	// releaseSize caps the batches of what is ready; see SetReleaseSize.
-	releaseSize int
 
 	ready  []enrich.Event
 	alerts []Alert
@@ -156,7 +154,7 @@ func (p *Pipeline) process(ctx context.Context) error { return p.processAtLeast(
 // batch made a batch of its own, which settled the full batch's write at
 // once instead of letting it travel while the next batch ran.
 func (p *Pipeline) processAtLeast(ctx context.Context, least int) error {
-	done, err := p.processEvents(ctx, p.ready, max(p.batchSize, p.releaseSize), least)
+	done, err := p.processEvents(ctx, p.ready, p.batchSize, least)
 	n := copy(p.ready, p.ready[done:])
 	clear(p.ready[n:])
 	p.ready = p.ready[:n]

@@ -70,39 +70,6 @@ func (p *Pipeline) Advance(ctx context.Context, watermark time.Time) error {
 	return p.process(ctx)
 }
 
-// Release is Advance that hands what it releases to the caller instead
-// of running the rules: appended to out after the events released earlier
-// and not yet run, none of which the Pipeline keeps. Live mode gathers
-// what its partitions release at one tick and runs it as one batch of
-// another Pipeline over the same Engine (Process): a batch for each
-// partition cost each its own round trips and its own load and save of
-// the states they share (the tenant, a busy address). It releases nothing
-// and returns false while the Pipeline holds the events of a batch whose
-// save failed (see rerun), which run first, or more than limit events
-// (a partition that ends a backlog holds a lateness's worth): those run
-// where they are, by Advance, rather than copied.
-func (p *Pipeline) Release(watermark time.Time, out []enrich.Event, limit int) ([]enrich.Event, bool) {
-	if len(p.unsaved) > 0 || len(p.ready)+p.seq.Pending() > limit {
-		return out, false
-	}
-	p.ready = p.seq.Advance(watermark, p.ready)
-	out = append(out, p.ready...)
-	clear(p.ready)
-	p.ready = p.ready[:0]
-	return out, true
-}
-
-// SetReleaseSize sets the most events the engine gets at once of what is
-// ready, where the batch size is the least that Push waits for: n events
-// that are all there cut into smaller batches bring no alert sooner,
-// while a remote store pays a load and a save of each account and address
-// per batch. A partition that caught up on a backlog released its held
-// events in 512-event batches, about one load and save per event (and the
-// batch size while it catches up is large, so what piled up by then is
-// more than an ordinary batch). It never lowers a batch below the batch
-// size; 0, the default, is the batch size.
-func (p *Pipeline) SetReleaseSize(n int) { p.releaseSize = n }
-
 // Held reports how many events the Sequencer holds back.
 func (p *Pipeline) Held() int { return p.seq.Pending() }
 

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
 	"github.com/atod-project/atod/enrich"
 )
 
@@ -83,47 +81,6 @@ type batchCountingStore struct {
 func (s *batchCountingStore) Load(ctx context.Context, users []string, addrs []netip.Addr) ([]*UserState, []*AddrState, error) {
 	s.loads++
 	return s.refusingStore.Load(ctx, users, addrs)
-}
-
-// What Advance releases at once goes to the engine in batches of the
-// release size, not the batch size; what Push finds ready likewise.
-func TestPipelineReleaseSize(t *testing.T) {
-	store := &batchCountingStore{}
-	eng, err := NewEngine(DefaultConfig(), store, zap.NewNop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := NewPipeline(eng, func(context.Context, Alert) error { return nil })
-	p.SetBatchSize(10)
-	p.SetReleaseSize(100)
-	ctx := context.Background()
-	for i := range 250 {
-		if err := p.Push(ctx, ev(at(time.Duration(i)*time.Millisecond))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if store.loads != 0 || p.Held() != 250 {
-		t.Fatalf("%d batches ran and %d held within the lateness, want 0 and 250", store.loads, p.Held())
-	}
-	if err := p.Advance(ctx, t0.Add(time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if store.loads != 3 || eng.Stats().Events != 250 {
-		t.Errorf("250 released events ran in %d batches (%d events), want 3 of at most 100", store.loads, eng.Stats().Events)
-	}
-	// Without a release size, the batch size cuts them.
-	p.SetReleaseSize(0)
-	for i := range 25 {
-		if err := p.Push(ctx, ev(at(time.Second+time.Duration(i)*time.Millisecond))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := p.Advance(ctx, t0.Add(2*time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if store.loads != 6 {
-		t.Errorf("25 events with batch size 10 ran in %d batches, want 3", store.loads-3)
-	}
 }
 
 // With a ceiling (live mode: the clock plus a margin), an event later than

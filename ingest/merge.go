@@ -40,7 +40,8 @@ type mergeInput struct {
 }
 
 // runMerged reads several inputs and hands their events on by event time:
-// the earliest head first, ties in the order of Paths. Inputs that cover
+// the earliest head first, ties to the input whose first event is older,
+// then in the order of Paths. Inputs that cover
 // one period (a mail server's log beside the identity provider's export,
 // or rotated files given newest first, as a shell glob lists them) then
 // reach the detector as one stream in time order, as live mode would have

@@ -28,8 +28,10 @@ type publisher interface {
 // liveDetector is the Handler that atod run gives the Kafka consumer.
 // Each partition gets a Pipeline of its own, so that its Sequencer orders
 // that partition's events by event time (an account's events are all in
-// one partition when producers key by account); all share one Engine and
-// store, and are driven from the consumer's single goroutine.
+// one partition when producers key by account); what they release runs
+// merged by time as one batch of another Pipeline (run_align.go). All
+// share one Engine and store, and are driven from the consumer's single
+// goroutine.
 //
 // A batch's alerts are staged in the outbox before the detector saves its
 // state, published, then cleared; the batch's events are reported done
@@ -53,6 +55,7 @@ type liveDetector struct {
 	now      func() time.Time
 
 	parts map[int32]*livePartition
+	order []*livePartition  // parts by number; see sorted
 	done  []ingest.Position // of the call in progress
 	// unflushed are the partitions with batches processed since the last
 	// flush: their alerts wait to be published, their events to be done.
@@ -69,6 +72,7 @@ type liveDetector struct {
 	released         []enrich.Event
 	runs             []int          // where each partition's events in released end
 	merged           []enrich.Event // released merged by time
+	tail             []enrich.Event // scratch of runAligned
 	togetherConflict int64          // together.Conflicts() already counted
 }
 
@@ -101,6 +105,10 @@ type livePartition struct {
 	backlog     bool
 	waiting     bool
 	lastArrival time.Time
+	// assigned is when the partition was given to this instance (see
+	// assignWait); outageSince, see noteOutage.
+	assigned    time.Time
+	outageSince time.Time
 }
 
 // dedupWindow is how far before a partition's last commit the alerts
@@ -120,7 +128,7 @@ func (d *liveDetector) partition(p int32) *livePartition {
 	if lp != nil {
 		return lp
 	}
-	lp = &livePartition{id: p, label: strconv.Itoa(int(p)), outKey: d.keyBase + "/" + strconv.Itoa(int(p))}
+	lp = &livePartition{id: p, label: strconv.Itoa(int(p)), outKey: d.keyBase + "/" + strconv.Itoa(int(p)), assigned: d.now()}
 	lp.pipe = detector.NewPipeline(d.eng, func(_ context.Context, a detector.Alert) error {
 		d.emitted(lp, a)
 		return nil
@@ -169,11 +177,11 @@ func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignmen
 	if len(parts) == 0 {
 		return nil
 	}
-	d.warnOutage(parts)
 	since := d.now().Add(-noCommitLookback)
 	pending := map[int32][]detector.Alert{}
 	for _, a := range parts {
 		lp := d.partition(a.Partition)
+		d.noteOutage(lp, a)
 		if !a.Since.IsZero() && a.Since.Before(since) {
 			since = a.Since
 		}
@@ -207,25 +215,30 @@ func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignmen
 	return nil
 }
 
-// warnOutage says when records waited in Kafka for longer than Redis keeps
-// state: the rules run on event time, so the records read now may still
-// need state that Redis, counting wall-clock time, has dropped meanwhile
-// (an attack straddling a weekend's outage goes unseen by the address
-// rules). A restart or rebalance within that time is silent.
-func (d *liveDetector) warnOutage(parts []ingestkafka.Assignment) {
-	if d.stateTTL <= 0 {
+// noteOutage remembers, for a partition taken over, when the records
+// after its last commit began to wait, if that is longer ago than Redis
+// keeps state; warnOutage then speaks if the first records read are a
+// backlog. The rules run on event time, so those records may still need
+// state that Redis, counting wall-clock time, has dropped meanwhile (an
+// attack straddling a weekend's outage goes unseen by the address rules).
+// A partition that was merely quiet that long brings fresh records and
+// stays silent, as does a restart within the time.
+func (d *liveDetector) noteOutage(lp *livePartition, a ingestkafka.Assignment) {
+	if d.stateTTL > 0 && !a.Since.IsZero() && d.now().Sub(a.Since) > d.stateTTL {
+		lp.outageSince = a.Since
+	}
+}
+
+// warnOutage is noteOutage's second half, at the partition's first batch.
+func (d *liveDetector) warnOutage(lp *livePartition, b ingestkafka.Batch, now time.Time) {
+	if lp.outageSince.IsZero() {
 		return
 	}
-	var oldest time.Time
-	for _, a := range parts {
-		if !a.Since.IsZero() && (oldest.IsZero() || a.Since.Before(oldest)) {
-			oldest = a.Since
-		}
-	}
-	if waited := d.now().Sub(oldest); !oldest.IsZero() && waited > d.stateTTL {
+	if lagsClock(b, now) {
 		d.log.Warn("records waited longer than redis keeps detector state: state from before has expired, and rules over windows that straddle the gap may miss what they would have seen; a larger redis.addr_ttl and redis.user_ttl cover longer outages",
-			zap.Duration("waited", waited.Round(time.Second)), zap.Duration("state_ttl", d.stateTTL))
+			zap.Int32("partition", lp.id), zap.Duration("waited", now.Sub(lp.outageSince).Round(time.Second)), zap.Duration("state_ttl", d.stateTTL))
 	}
+	lp.outageSince = time.Time{}
 }
 
 // Handle implements ingestkafka.Handler.
@@ -239,8 +252,7 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 	now := d.now()
 	lp.waiting = b.Behind >= int64(d.batchSize(false))
 	lp.backlog = lagsClock(b, now) || lp.waiting
-	lp.pipe.SetBatchSize(d.batchSize(lp.backlog))
-	lp.pipe.SetReleaseSize(d.catchUpSize()) // shared by the partitions now held
+	d.warnOutage(lp, b, now)
 	newest := time.Time{}
 	ceiling := now.Add(earlyAhead)
 	lp.pipe.SetCeiling(ceiling)
@@ -249,30 +261,26 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 		if ev.Time.After(newest) && !ev.Time.After(ceiling) {
 			newest = ev.Time
 		}
-		if err := lp.pipe.Push(ctx, ev); err != nil {
-			// The rest of the batch is left: the consumer hands on no
-			// later record of the partition, so the pipeline's events
-			// stay a gapless run that Revoke finishes, and the next
-			// owner reads the rest again.
-			return d.done, err
-		}
+		lp.pipe.Hold(ev)
 	}
 	now = d.now()
 	lp.hold.arrived(now, newest)
 	lp.lastArrival = now
 	var err error
 	switch {
-	case lp.waiting:
-		// More than a batch of records waits in Kafka: Push ran the full
-		// batches, and the rest waits for those records, or for Tick once
-		// the backlog is worked off. A partition behind by its timestamps
-		// alone drains: they may lag for good (a shipper stamping records
-		// with the log line's time), and its alerts would wait for a
+	case lp.backlog:
+		// What all partitions have passed runs, in whole catch-up
+		// batches while more records wait in Kafka (see align). A
+		// partition behind by its timestamps alone runs what is due at
+		// once: they may lag for good (a shipper stamping records with
+		// the log line's time), and its alerts would wait for a
 		// catch-up batch to fill.
-	case d.maxHold == 0 && !lp.backlog:
-		err = lp.pipe.Advance(ctx, lp.hold.all())
+		err = d.align(ctx, now, false)
+	case d.maxHold == 0:
+		lp.pipe.AdvanceHeld(lp.hold.all())
+		err = d.align(ctx, now, false)
 	default:
-		err = lp.pipe.Drain(ctx)
+		// At the head of the stream, Tick releases what waited max_hold.
 	}
 	d.count(lp)
 	// With more records waiting, the next call comes at once and runs its
@@ -344,24 +352,17 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 	// While a partition still catches up its next batch comes soon, and
 	// settles the write in flight then.
 	catching := false
-	d.released, d.runs = d.released[:0], d.runs[:0]
-	for _, lp := range d.parts {
+	for _, lp := range d.sorted() {
 		if lp.catchingUp(now, d.maxHold) {
 			catching = true
 			lp.hold.skip(now, d.maxHold)
 		} else if wm, ok := lp.hold.due(now, d.maxHold); ok {
-			var took bool
-			if d.released, took = lp.pipe.Release(wm, d.released, releaseTogether*d.batchSize(false)); !took {
-				if err := lp.pipe.Advance(ctx, wm); err != nil {
-					return d.done, errors.Join(err, d.settle(ctx, true))
-				}
-			} else if n := len(d.released); len(d.runs) == 0 || d.runs[len(d.runs)-1] < n {
-				d.runs = append(d.runs, n)
-			}
+			lp.pipe.AdvanceHeld(wm)
 		}
-		d.count(lp)
 	}
-	if err := d.runReleased(ctx); err != nil {
+	// What the partitions released runs as one batch, merged by time
+	// (run_align.go).
+	if err := d.align(ctx, now, false); err != nil {
 		return d.done, errors.Join(err, d.settle(ctx, true))
 	}
 	return d.done, d.settle(ctx, !catching)
@@ -383,15 +384,19 @@ func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.
 	// events: they are finished while the partitions are still this
 	// instance's, or Revoke fails (and its records are read again).
 	err := d.finishTogether(ctx)
+	if err == nil {
+		// What all partitions have passed runs, and is saved while its
+		// partitions are still here to be told; the rest of theirs is
+		// read again.
+		err = d.align(ctx, d.now(), true)
+		err = errors.Join(err, d.settle(ctx, true))
+	}
 	for _, p := range parts {
 		lp := d.parts[p]
 		if lp == nil {
 			continue
 		}
-		if err == nil {
-			err = lp.pipe.Drain(ctx)
-			d.count(lp)
-		}
+		d.count(lp)
 		delete(d.parts, p)
 		d.metrics.forget(lp.label)
 	}

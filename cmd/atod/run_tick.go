@@ -12,42 +12,14 @@ import (
 // its own Redis load and compare-and-set, its own round trips, and its own
 // decoding and encoding of the states the partitions share: the tenant's
 // pseudo-account and the busy addresses, such as an attacker's with
-// hundreds of accounts. So what one tick releases runs as one batch of a
-// Pipeline of its own over the same Engine ("together"). An account's
-// events still run in order: all of them come from its partition's
-// Sequencer, and the batches of all Pipelines run one after the other.
-// Each partition's alerts still go to its own outbox (detector.Alert.Pos
-// says whose they are), and its events are done as before.
-
-// releaseTogether bounds, in ordinary batches, what a partition may hold
-// and still have released into the batch of all (Pipeline.Release): at
-// steady traffic it holds a max_hold's worth, a few hundred events. One
-// that has just worked off a backlog holds far more, and runs them in
-// its own batches as before, instead of copying them.
-const releaseTogether = 4
-
-// runReleased runs the events gathered in d.released, if any.
-func (d *liveDetector) runReleased(ctx context.Context) error {
-	if len(d.released) == 0 {
-		return nil
-	}
-	batch := d.released
-	if len(d.runs) > 1 {
-		d.merged = mergeRuns(d.merged[:0], d.released, d.runs)
-		batch = d.merged
-	}
-	p := d.togetherPipeline()
-	p.SetBatchSize(d.catchUpSize()) // as Advance cuts what one partition releases
-	err := p.Process(ctx, batch)
-	clear(d.released)
-	clear(d.merged)
-	d.released, d.merged, d.runs = d.released[:0], d.merged[:0], d.runs[:0]
-	if n := p.Conflicts(); n > d.togetherConflict {
-		d.metrics.conflicts.Add(float64(n - d.togetherConflict))
-		d.togetherConflict = n
-	}
-	return err
-}
+// hundreds of accounts. So what the partitions release runs as one batch
+// of a Pipeline of its own over the same Engine ("together"), merged by
+// time: at each tick, and while a backlog is worked off, whenever all
+// partitions have passed a catch-up batch's worth (align, run_align.go).
+// An account's events run in order: all of them come from its
+// partition's Sequencer. Each partition's alerts still go to its own
+// outbox (detector.Alert.Pos says whose they are), and its events are
+// done as before.
 
 // mergeRuns appends to out the events of runs, the sorted runs of in that
 // end at ends, merged by event time; of equal times, the earlier run's

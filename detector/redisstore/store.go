@@ -191,13 +191,13 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Dropped reports how many states could not be read (damaged, or written
-// by a version of atod that this one does not read) and started afresh.
 // StateTTL is the shorter of the keys' wall-clock lifetimes: after an
 // outage longer than this, state written before it has expired although
 // the records after it, read when atod is back, may still need it.
 func (s *Store) StateTTL() time.Duration { return min(s.userTTL, s.addrTTL) }
 
+// Dropped reports how many states could not be read (damaged, or written
+// by a version of atod that this one does not read) and started afresh.
 func (s *Store) Dropped() int64 { return s.dropped.Load() }
 
 // Close closes the connections.

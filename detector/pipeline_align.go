@@ -1,0 +1,105 @@
+package detector
+
+import (
+	"slices"
+	"time"
+
+	"github.com/atod-project/atod/enrich"
+)
+
+// Live mode gives each Kafka partition a Pipeline. While several
+// partitions work off a backlog, each would run its catch-up batches in
+// turn, and one partition's events ran hours of event time ahead of
+// another's: the address and organisation rules, which see every
+// account's events, then saw time go back and forth and raised other
+// alerts than replay. So while it catches up a partition only orders its
+// events (Hold); live mode takes from every partition what is due by the
+// slowest partition's Frontier (TakeReady), merges it by time, and runs
+// it as one batch of a Pipeline of its own over the same Engine.
+
+// Hold adds an event as Push does, but runs nothing: what the Sequencer
+// releases waits among the ready events for TakeReady, Drain or Flush.
+func (p *Pipeline) Hold(e enrich.Event) { p.ready, _ = p.Order(&e, p.ready) }
+
+// Frontier is the event time up to which the Sequencer has released what
+// it holds, from the events pushed so far: events that arrive later are
+// at or after it, unless late. Zero before any event.
+func (p *Pipeline) Frontier() time.Time { return p.seq.frontier() }
+
+// FirstHeld is the time of the earliest event the Sequencer holds back,
+// and false when it holds none.
+func (p *Pipeline) FirstHeld() (time.Time, bool) {
+	if p.seq.Pending() == 0 {
+		return time.Time{}, false
+	}
+	return p.seq.pending.at(0).Time, true
+}
+
+// ReadyUpTo counts the ready events that TakeReady(upTo) would take.
+func (p *Pipeline) ReadyUpTo(upTo time.Time) int {
+	n := 0
+	for n < len(p.ready) && p.takeable(&p.ready[n], upTo) {
+		n++
+	}
+	return n
+}
+
+// Ready reports how many released events wait to be run.
+func (p *Pipeline) Ready() int { return len(p.ready) }
+
+// TakeReady appends to out, in order, the ready events up to the first
+// one after upTo, which the Pipeline keeps with those after it; an event
+// the ceiling let through early is taken where it stands. It takes nothing
+// and reports false while the Pipeline holds a batch whose save failed
+// (see rerun): that batch runs first, by Drain.
+func (p *Pipeline) TakeReady(upTo time.Time, out []enrich.Event) ([]enrich.Event, bool) {
+	if len(p.unsaved) > 0 {
+		return out, false
+	}
+	n := p.ReadyUpTo(upTo)
+	out = append(out, p.ready[:n]...)
+	rest := copy(p.ready, p.ready[n:])
+	clear(p.ready[rest:])
+	p.ready = p.ready[:rest]
+	return out, true
+}
+
+// PutBack returns events taken by TakeReady and not run, all of this
+// Pipeline's and in order, to the front of its ready events.
+func (p *Pipeline) PutBack(events []enrich.Event) {
+	if len(events) == 0 {
+		return
+	}
+	n := len(p.ready)
+	p.ready = slices.Grow(p.ready, len(events))[:n+len(events)]
+	copy(p.ready[len(events):], p.ready[:n])
+	copy(p.ready, events)
+}
+
+// AdvanceHeld is Advance without running the rules: what the watermark
+// releases joins the ready events.
+func (p *Pipeline) AdvanceHeld(watermark time.Time) {
+	p.ready = p.seq.Advance(watermark, p.ready)
+}
+
+func (p *Pipeline) takeable(e *enrich.Event, upTo time.Time) bool {
+	return !e.Time.After(upTo) || !p.seq.ceiling.IsZero() && e.Time.After(p.seq.ceiling)
+}
+
+// frontier is the watermark the Sequencer drains to on a push: the
+// newest event time (the latest but one with ConfirmProgress) less the
+// lateness, or what it released last, whichever is later.
+func (s *Sequencer) frontier() time.Time {
+	progress := s.newest
+	if s.confirm && s.lateness > 0 {
+		progress = s.second
+	}
+	f := time.Time{}
+	if !progress.IsZero() {
+		f = progress.Add(-s.lateness)
+	}
+	if s.released.After(f) {
+		f = s.released
+	}
+	return f
+}
