@@ -96,15 +96,13 @@ func addConfigKeys(t reflect.Type, prefix string, keys map[string]bool) {
 	}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, inline, ok := yamlKey(f)
 		switch {
-		case name == "-" || !f.IsExported():
+		case !ok:
 			continue
-		case strings.Contains(opts, "inline"):
+		case inline:
 			addConfigKeys(f.Type, prefix, keys)
 			continue
-		case name == "":
-			name = strings.ToLower(f.Name)
 		}
 		if prefix != "" {
 			name = prefix + "." + name
@@ -112,6 +110,22 @@ func addConfigKeys(t reflect.Type, prefix string, keys map[string]bool) {
 		keys[name] = true
 		addConfigKeys(f.Type, name, keys)
 	}
+}
+
+// yamlKey is the key yaml.v3 decodes field f from: its tag's name, else
+// the lower-cased field name; inline for a struct flattened into its
+// parent; not ok for a field yaml leaves alone.
+func yamlKey(f reflect.StructField) (name string, inline, ok bool) {
+	name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	switch {
+	case name == "-" || !f.IsExported():
+		return "", false, false
+	case strings.Contains(opts, "inline"):
+		return "", true, true
+	case name == "":
+		name = strings.ToLower(f.Name)
+	}
+	return name, false, true
 }
 
 // keysByLine notes the dotted key of every scalar value under n by the

@@ -100,11 +100,10 @@ func findMerged(n *yaml.Node, t reflect.Type, path string, errs *[]string) {
 func fieldType(t reflect.Type, key string) reflect.Type {
 	for i := range t.NumField() {
 		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, inline, ok := yamlKey(f)
 		switch {
-		case name == "-" || !f.IsExported():
-			continue
-		case strings.Contains(opts, "inline"):
+		case !ok:
+		case inline:
 			ft := f.Type
 			for ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
@@ -114,11 +113,7 @@ func fieldType(t reflect.Type, key string) reflect.Type {
 					return in
 				}
 			}
-			continue
-		case name == "":
-			name = strings.ToLower(f.Name)
-		}
-		if name == key {
+		case name == key:
 			return f.Type
 		}
 	}
