@@ -2,6 +2,7 @@ package detector
 
 import (
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/atod-project/atod/enrich"
@@ -35,13 +36,13 @@ func (p *Pipeline) FirstHeld() (time.Time, bool) {
 	return p.seq.pending.at(0).Time, true
 }
 
-// ReadyUpTo counts the ready events that TakeReady(upTo) would take.
+// ReadyUpTo counts, about, the ready events that TakeReady(upTo) would
+// take: by binary search, as if the ready events were in time order, which
+// they are but for the few late and early ones. Live mode asks at every
+// fetch whether a batch is due, over up to a catch-up batch of ready
+// events; counting them one by one cost more than the rules.
 func (p *Pipeline) ReadyUpTo(upTo time.Time) int {
-	n := 0
-	for n < len(p.ready) && p.takeable(&p.ready[n], upTo) {
-		n++
-	}
-	return n
+	return sort.Search(len(p.ready), func(i int) bool { return !p.takeable(&p.ready[i], upTo) })
 }
 
 // Ready reports how many released events wait to be run.
@@ -56,7 +57,10 @@ func (p *Pipeline) TakeReady(upTo time.Time, out []enrich.Event) ([]enrich.Event
 	if len(p.unsaved) > 0 {
 		return out, false
 	}
-	n := p.ReadyUpTo(upTo)
+	n := 0
+	for n < len(p.ready) && p.takeable(&p.ready[n], upTo) {
+		n++
+	}
 	out = append(out, p.ready[:n]...)
 	rest := copy(p.ready, p.ready[n:])
 	clear(p.ready[rest:])

@@ -26,18 +26,25 @@ import (
 // to be empty.
 const assignWait = catchUpBehind
 
+// alignBatch is the merged batch of a backlog: kafka.catch_up_events,
+// all partitions' together. With Redis state a batch costs a load and a
+// save per distinct account and address, so a merged batch must hold as
+// many events per account as each partition's catch-up batch did: merged
+// batches of one partition's share wrote three times the keys and ran at
+// half the rate (BENCHMARKS.md, session 16).
+func (d *liveDetector) alignBatch() int {
+	if d.catchUp > 0 {
+		return d.catchUp
+	}
+	return defaultCatchUpEvents
+}
+
 // alignBudget is how many events the partitions may hold, ready or in
 // their Sequencers, before what is ready runs whatever the slowest
 // partition has passed: a partition whose records come slowly (a far
 // broker) must not make the others hold their backlogs in memory. Twice
-// kafka.catch_up_events: the merged batches themselves take one.
-func (d *liveDetector) alignBudget() int {
-	total := d.catchUp
-	if total <= 0 {
-		total = defaultCatchUpEvents
-	}
-	return 2 * total
-}
+// alignBatch: the merged batch itself takes one.
+func (d *liveDetector) alignBudget() int { return 2 * d.alignBatch() }
 
 // farFuture stands for "no partition holds the merge back".
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -83,7 +90,7 @@ func (d *liveDetector) align(ctx context.Context, now time.Time, final bool) err
 		upTo = farFuture // what is ready runs; the Sequencers keep their order
 		due = held
 	}
-	if due == 0 || waiting && due < d.catchUpSize() && !final {
+	if due == 0 || waiting && due < d.alignBatch() && !final {
 		return nil
 	}
 	d.released, d.runs = d.released[:0], d.runs[:0]
@@ -117,7 +124,7 @@ func (d *liveDetector) runAligned(ctx context.Context, whole bool) error {
 		d.merged = mergeRuns(d.merged[:0], d.released, d.runs)
 		batch = d.merged
 	}
-	size := d.catchUpSize()
+	size := d.alignBatch()
 	k := len(batch)
 	if whole {
 		k -= k % size
