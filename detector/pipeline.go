@@ -27,6 +27,7 @@ type Pipeline struct {
 	batchSize int
 
 	ready  []enrich.Event
+	early  []enrich.Event // set apart by Hold; see TakeEarly
 	alerts []Alert
 
 	live liveHooks // set by live mode only; see pipeline_live.go
@@ -83,7 +84,7 @@ func (p *Pipeline) Push(ctx context.Context, e enrich.Event) error {
 
 // Flush releases and processes every held event: the end of the input.
 func (p *Pipeline) Flush(ctx context.Context) error {
-	p.ready = p.OrderFlush(p.ready)
+	p.ready = p.OrderFlush(p.TakeEarly(p.ready))
 	if err := p.process(ctx); err != nil {
 		return err
 	}

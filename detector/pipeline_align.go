@@ -1,6 +1,7 @@
 package detector
 
 import (
+	"context"
 	"slices"
 	"sort"
 	"time"
@@ -20,7 +21,35 @@ import (
 
 // Hold adds an event as Push does, but runs nothing: what the Sequencer
 // releases waits among the ready events for TakeReady, Drain or Flush.
-func (p *Pipeline) Hold(e enrich.Event) { p.ready, _ = p.Order(&e, p.ready) }
+// An event later than the ceiling (a clock ahead) waits apart, for
+// TakeEarly: among the ready events it would stand in the way of those
+// behind it once the ceiling, which moves with the clock, passed it.
+func (p *Pipeline) Hold(e enrich.Event) {
+	if !p.seq.ceiling.IsZero() && e.Time.After(p.seq.ceiling) {
+		p.seq.early++
+		p.early = append(p.early, e)
+		return
+	}
+	p.ready, _ = p.Order(&e, p.ready)
+}
+
+// TakeEarly appends to out the events Hold set apart as early, in the
+// order they came, and forgets them: they run at once, out of order, as
+// Push runs them.
+func (p *Pipeline) TakeEarly(out []enrich.Event) []enrich.Event {
+	out = append(out, p.early...)
+	clear(p.early)
+	p.early = p.early[:0]
+	return out
+}
+
+// PutBackEarly returns early events taken and not run.
+func (p *Pipeline) PutBackEarly(events []enrich.Event) {
+	p.early = append(slices.Clone(events), p.early...)
+}
+
+// EarlyHeld counts the early events waiting for TakeEarly.
+func (p *Pipeline) EarlyHeld() int { return len(p.early) }
 
 // Frontier is the event time up to which the Sequencer has released what
 // it holds, from the events pushed so far: events that arrive later are
@@ -38,19 +67,18 @@ func (p *Pipeline) FirstHeld() (time.Time, bool) {
 
 // ReadyUpTo counts, about, the ready events that TakeReady(upTo) would
 // take: by binary search, as if the ready events were in time order, which
-// they are but for the few late and early ones. Live mode asks at every
+// they are but for the few late ones. Live mode asks at every
 // fetch whether a batch is due, over up to a catch-up batch of ready
 // events; counting them one by one cost more than the rules.
 func (p *Pipeline) ReadyUpTo(upTo time.Time) int {
-	return sort.Search(len(p.ready), func(i int) bool { return !p.takeable(&p.ready[i], upTo) })
+	return sort.Search(len(p.ready), func(i int) bool { return p.ready[i].Time.After(upTo) })
 }
 
 // Ready reports how many released events wait to be run.
 func (p *Pipeline) Ready() int { return len(p.ready) }
 
 // TakeReady appends to out, in order, the ready events up to the first
-// one after upTo, which the Pipeline keeps with those after it; an event
-// the ceiling let through early is taken where it stands. It takes nothing
+// one after upTo, which the Pipeline keeps with those after it. It takes nothing
 // and reports false while the Pipeline holds a batch whose save failed
 // (see rerun): that batch runs first, by Drain.
 func (p *Pipeline) TakeReady(upTo time.Time, out []enrich.Event) ([]enrich.Event, bool) {
@@ -58,7 +86,7 @@ func (p *Pipeline) TakeReady(upTo time.Time, out []enrich.Event) ([]enrich.Event
 		return out, false
 	}
 	n := 0
-	for n < len(p.ready) && p.takeable(&p.ready[n], upTo) {
+	for n < len(p.ready) && !p.ready[n].Time.After(upTo) {
 		n++
 	}
 	out = append(out, p.ready[:n]...)
@@ -80,14 +108,17 @@ func (p *Pipeline) PutBack(events []enrich.Event) {
 	copy(p.ready, events)
 }
 
+// ProcessSome is Process that reports how many of events it ran: after an
+// error, the rest is the caller's to keep (live mode puts them back into
+// their partitions' Pipelines, to run before their later events).
+func (p *Pipeline) ProcessSome(ctx context.Context, events []enrich.Event) (int, error) {
+	return p.processEvents(ctx, events, p.batchSize, 1)
+}
+
 // AdvanceHeld is Advance without running the rules: what the watermark
 // releases joins the ready events.
 func (p *Pipeline) AdvanceHeld(watermark time.Time) {
 	p.ready = p.seq.Advance(watermark, p.ready)
-}
-
-func (p *Pipeline) takeable(e *enrich.Event, upTo time.Time) bool {
-	return !e.Time.After(upTo) || !p.seq.ceiling.IsZero() && e.Time.After(p.seq.ceiling)
 }
 
 // frontier is the watermark the Sequencer drains to on a push: the

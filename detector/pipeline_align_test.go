@@ -11,9 +11,9 @@ import (
 )
 
 // The primitives live mode merges partitions with: Hold orders and runs
-// nothing; Frontier is what the Sequencer has passed; TakeReady takes
-// the prefix up to a time, early events where they stand; PutBack
-// returns what was not run, in order.
+// nothing, and sets early events apart for TakeEarly; Frontier is what
+// the Sequencer has passed; TakeReady takes the prefix up to a time;
+// PutBack returns what was not run, in order.
 func TestAlignPrimitives(t *testing.T) {
 	store := &batchCountingStore{}
 	eng, err := NewEngine(DefaultConfig(), store, zap.NewNop()) // lateness 1m
@@ -31,23 +31,25 @@ func TestAlignPrimitives(t *testing.T) {
 	if store.loads != 0 {
 		t.Fatalf("Hold ran %d batches", store.loads)
 	}
-	// Released so far, in release order: the early event at once, then
-	// 0s, 5s and 10s once 1m30s came, 1m30s once 3m came (3m less the
-	// lateness); 3m is held.
+	// Released so far: 0s, 5s and 10s once 1m30s came, 1m30s once 3m
+	// came (3m less the lateness); 3m is held, the early event set apart.
 	if got, want := p.Frontier(), t0.Add(2*time.Minute); !got.Equal(want) {
 		t.Errorf("Frontier %s, want %s", got, want)
 	}
 	if first, ok := p.FirstHeld(); !ok || !first.Equal(t0.Add(3*time.Minute)) {
 		t.Errorf("FirstHeld %s %v, want 3m", first, ok)
 	}
-	if p.Ready() != 5 || p.Held() != 1 {
-		t.Fatalf("%d ready and %d held, want 5 and 1", p.Ready(), p.Held())
+	if p.Ready() != 4 || p.Held() != 1 || p.EarlyHeld() != 1 || p.Early() != 1 {
+		t.Fatalf("%d ready, %d held, %d early (counted %d), want 4, 1, 1 (1)", p.Ready(), p.Held(), p.EarlyHeld(), p.Early())
+	}
+	if got := eventOffsets(p.TakeEarly(nil)); len(got) != 1 || got[0] != 2*time.Hour || p.EarlyHeld() != 0 {
+		t.Fatalf("TakeEarly = %v", got)
 	}
 	out, ok := p.TakeReady(t0.Add(7*time.Second), nil)
-	if got := eventOffsets(out); !ok || len(got) != 3 || got[0] != 2*time.Hour || got[1] != 0 || got[2] != 5*time.Second {
-		t.Fatalf("TakeReady(7s) = %v, %v; want the early event, 0s and 5s", got, ok)
+	if got := eventOffsets(out); !ok || len(got) != 2 || got[0] != 0 || got[1] != 5*time.Second {
+		t.Fatalf("TakeReady(7s) = %v, %v; want 0s and 5s", got, ok)
 	}
-	p.PutBack(out[2:])
+	p.PutBack(out[1:])
 	out, _ = p.TakeReady(t0.Add(time.Minute), nil)
 	if got := eventOffsets(out); len(got) != 2 || got[0] != 5*time.Second || got[1] != 10*time.Second {
 		t.Fatalf("after PutBack, TakeReady(1m) = %v; want 5s and 10s", got)

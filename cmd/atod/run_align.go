@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/atod-project/atod/enrich"
 )
 
 // The partitions' events are merged by event time before the rules see
@@ -50,8 +52,9 @@ func (d *liveDetector) alignBudget() int { return 2 * d.alignBatch() }
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // alignedUpTo returns the event time up to which ready events may run:
-// for each partition still working off a backlog, no later than its
-// Frontier and before the earliest event its Sequencer holds; nothing
+// for each partition still working off a backlog with records waiting in
+// Kafka, no later than its Frontier and before the earliest event its
+// Sequencer holds; nothing
 // while a partition assigned less than assignWait ago has brought none;
 // farFuture when none holds the merge back.
 func (d *liveDetector) alignedUpTo(now time.Time) time.Time {
@@ -60,7 +63,12 @@ func (d *liveDetector) alignedUpTo(now time.Time) time.Time {
 		if lp.hold.newest.IsZero() && now.Sub(lp.assigned) < assignWait {
 			return time.Time{}
 		}
-		if !lp.catchingUp(now, d.maxHold) {
+		if !lp.waiting || !lp.catchingUp(now, d.maxHold) {
+			// Only a partition with records waiting in Kafka holds the
+			// others back: one whose timestamps lag for good (a shipper
+			// stamping records with the log line's time) held every
+			// partition's fresh events for its lag plus the lateness
+			// (found by a review).
 			continue
 		}
 		if f := lp.pipe.Frontier(); f.Before(upTo) {
@@ -114,6 +122,41 @@ func (d *liveDetector) align(ctx context.Context, now time.Time, final bool) err
 	return err
 }
 
+// runEarly runs at once, out of order, the events of every partition
+// whose time lies past the ceiling (a clock ahead; see Pipeline.Hold):
+// in the Handle that brought them, under the ceiling that made them
+// early, for the engine does not mark them applied (detector/reapply.go).
+// Left for a later tick, a ceiling moved on in between made one just past
+// it count as ordinary, and its mark skipped the older events of its
+// account that the Sequencer still held (found by a review).
+func (d *liveDetector) runEarly(ctx context.Context) error {
+	d.early = d.early[:0]
+	for _, lp := range d.sorted() {
+		d.early = lp.pipe.TakeEarly(d.early)
+	}
+	if len(d.early) == 0 {
+		return nil
+	}
+	p := d.togetherPipeline()
+	p.SetBatchSize(d.alignBatch())
+	ran, err := p.ProcessSome(ctx, d.early)
+	if rest := d.early[ran:]; len(rest) > 0 {
+		for _, lp := range d.sorted() {
+			d.tail = d.tail[:0]
+			for i := range rest {
+				if rest[i].Pos.Partition == lp.id {
+					d.tail = append(d.tail, rest[i])
+				}
+			}
+			lp.pipe.PutBackEarly(d.tail)
+		}
+		clear(d.tail)
+	}
+	clear(d.early)
+	d.early = d.early[:0]
+	return err
+}
+
 // runAligned runs what align took, merged by time; with whole, only whole
 // catch-up batches, and the rest goes back to its partitions: one event
 // beyond a full batch made a batch of its own, which waited for the full
@@ -129,25 +172,18 @@ func (d *liveDetector) runAligned(ctx context.Context, whole bool) error {
 	if whole {
 		k -= k % size
 	}
-	if tail := batch[k:]; len(tail) > 0 {
-		// Each partition's part of the tail is the end of what was
-		// taken from it, in order.
-		for _, lp := range d.sorted() {
-			d.tail = d.tail[:0]
-			for i := range tail {
-				if tail[i].Pos.Partition == lp.id {
-					d.tail = append(d.tail, tail[i])
-				}
-			}
-			lp.pipe.PutBack(d.tail)
-		}
-		clear(d.tail)
-	}
+	d.putBack(batch[k:])
 	var err error
 	if k > 0 {
 		p := d.togetherPipeline()
 		p.SetBatchSize(size)
-		err = p.Process(ctx, batch[:k])
+		var ran int
+		ran, err = p.ProcessSome(ctx, batch[:k])
+		// What an error left goes back before the tail: a partition
+		// whose Handle did not fail keeps bringing records, which must
+		// not run, and be marked applied, ahead of these (found by a
+		// review: the next owner then skipped them as applied).
+		d.putBack(batch[ran:k])
 		if n := p.Conflicts(); n > d.togetherConflict {
 			d.metrics.conflicts.Add(float64(n - d.togetherConflict))
 			d.togetherConflict = n
@@ -157,6 +193,25 @@ func (d *liveDetector) runAligned(ctx context.Context, whole bool) error {
 	clear(d.merged)
 	d.released, d.merged, d.runs = d.released[:0], d.merged[:0], d.runs[:0]
 	return err
+}
+
+// putBack returns events align took and did not run to the front of
+// their partitions' ready events; each partition's part is, in order,
+// the end of what was taken from it.
+func (d *liveDetector) putBack(events []enrich.Event) {
+	if len(events) == 0 {
+		return
+	}
+	for _, lp := range d.sorted() {
+		d.tail = d.tail[:0]
+		for i := range events {
+			if events[i].Pos.Partition == lp.id {
+				d.tail = append(d.tail, events[i])
+			}
+		}
+		lp.pipe.PutBack(d.tail)
+	}
+	clear(d.tail)
 }
 
 // sorted returns the partitions by number, so that what several hold at

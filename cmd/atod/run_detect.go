@@ -73,6 +73,7 @@ type liveDetector struct {
 	runs             []int          // where each partition's events in released end
 	merged           []enrich.Event // released merged by time
 	tail             []enrich.Event // scratch of runAligned
+	early            []enrich.Event // scratch of runEarly
 	togetherConflict int64          // together.Conflicts() already counted
 }
 
@@ -263,11 +264,12 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 		}
 		lp.pipe.Hold(ev)
 	}
+	err := d.runEarly(ctx)
 	now = d.now()
 	lp.hold.arrived(now, newest)
 	lp.lastArrival = now
-	var err error
 	switch {
+	case err != nil:
 	case lp.backlog:
 		// What all partitions have passed runs, in whole catch-up
 		// batches while more records wait in Kafka (see align). A
@@ -358,6 +360,10 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 			lp.hold.skip(now, d.maxHold)
 		} else if wm, ok := lp.hold.due(now, d.maxHold); ok {
 			lp.pipe.AdvanceHeld(wm)
+		} else if lp.pipe.Held() > 0 && now.Sub(lp.lastArrival) >= d.maxHold {
+			// A backlog that stopped (its marks were skipped while it
+			// caught up): everything it brought has waited max_hold.
+			lp.pipe.AdvanceHeld(lp.hold.all())
 		}
 	}
 	// What the partitions released runs as one batch, merged by time
