@@ -217,6 +217,12 @@ func (e *Engine) setCeiling(t time.Time) {
 	}
 }
 
+// early reports whether ev runs out of order ahead of its time: set apart
+// as early when it came (enrich.Event.Early), or later than the ceiling.
+func (e *Engine) early(ev *enrich.Event) bool {
+	return ev.Early || !e.ceiling.IsZero() && ev.Time.After(e.ceiling)
+}
+
 // capped is t, or the ceiling when t is later.
 func (e *Engine) capped(t time.Time) time.Time {
 	if !e.ceiling.IsZero() && t.After(e.ceiling) {
@@ -256,7 +262,10 @@ func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Aler
 		// An early event (a clock ahead, run out of order) moves the
 		// account no further than the ceiling: its later events would
 		// otherwise fall outside every window.
-		u.Seen = e.capped(ev.Time)
+		u.Seen = ev.Time
+		if e.early(ev) {
+			u.Seen = e.capped(ev.Time)
+		}
 		u.forgetStale(e.stale)
 	}
 	if a != nil {

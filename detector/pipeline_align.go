@@ -27,6 +27,7 @@ import (
 func (p *Pipeline) Hold(e enrich.Event) {
 	if !p.seq.ceiling.IsZero() && e.Time.After(p.seq.ceiling) {
 		p.seq.early++
+		e.Early = true
 		p.early = append(p.early, e)
 		return
 	}
@@ -85,15 +86,31 @@ func (p *Pipeline) TakeReady(upTo time.Time, out []enrich.Event) ([]enrich.Event
 	if len(p.unsaved) > 0 {
 		return out, false
 	}
+	ready := p.ReadyPrefix(upTo)
+	out = append(out, ready...)
+	p.Consume(len(ready))
+	return out, true
+}
+
+// ReadyPrefix is the ready events up to the first one after upTo, the
+// Pipeline's own slice, to be read before anything else is done to the
+// Pipeline; nil while it holds a batch whose save failed (see TakeReady).
+func (p *Pipeline) ReadyPrefix(upTo time.Time) []enrich.Event {
+	if len(p.unsaved) > 0 {
+		return nil
+	}
 	n := 0
 	for n < len(p.ready) && !p.ready[n].Time.After(upTo) {
 		n++
 	}
-	out = append(out, p.ready[:n]...)
+	return p.ready[:n]
+}
+
+// Consume forgets the first n ready events, taken by way of ReadyPrefix.
+func (p *Pipeline) Consume(n int) {
 	rest := copy(p.ready, p.ready[n:])
 	clear(p.ready[rest:])
 	p.ready = p.ready[:rest]
-	return out, true
 }
 
 // PutBack returns events taken by TakeReady and not run, all of this

@@ -81,7 +81,7 @@ func (e *Engine) reapplied(ev *enrich.Event, u *UserState) bool {
 // applied when released, though they never ran. Read again after a
 // crash, an early event counts twice.
 func (e *Engine) markApplied(ev *enrich.Event, u *UserState, prevSeen time.Time) {
-	if !e.trackPos || !e.ceiling.IsZero() && ev.Time.After(e.ceiling) {
+	if !e.trackPos || e.early(ev) {
 		return
 	}
 	m := &u.Applied

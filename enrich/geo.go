@@ -55,6 +55,10 @@ const (
 type Event struct {
 	ingest.Event
 	Geo Geo `json:"geo"`
+	// Early is set by live mode for an event later than the clock allowed
+	// when it came (detector.Pipeline.Hold): it runs out of order, and
+	// must be known as such whenever it runs, however the clock moved.
+	Early bool `json:"-"`
 }
 
 // Locator answers where an address is. Implementations are safe for

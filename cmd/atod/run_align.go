@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/atod-project/atod/detector"
 	"github.com/atod-project/atod/enrich"
 )
 
@@ -44,9 +45,11 @@ func (d *liveDetector) alignBatch() int {
 // alignBudget is how many events the partitions may hold, ready or in
 // their Sequencers, before what is ready runs whatever the slowest
 // partition has passed: a partition whose records come slowly (a far
-// broker) must not make the others hold their backlogs in memory. Twice
-// alignBatch: the merged batch itself takes one.
-func (d *liveDetector) alignBudget() int { return 2 * d.alignBatch() }
+// broker) must not make the others hold their backlogs in memory. Half
+// a batch above one, for what the Sequencers hold within the lateness
+// while a batch fills; with the batch being run, events take up to about
+// two and a half times kafka.catch_up_events.
+func (d *liveDetector) alignBudget() int { return d.alignBatch() * 3 / 2 }
 
 // farFuture stands for "no partition holds the merge back".
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -63,12 +66,7 @@ func (d *liveDetector) alignedUpTo(now time.Time) time.Time {
 		if lp.hold.newest.IsZero() && now.Sub(lp.assigned) < assignWait {
 			return time.Time{}
 		}
-		if !lp.waiting || !lp.catchingUp(now, d.maxHold) {
-			// Only a partition with records waiting in Kafka holds the
-			// others back: one whose timestamps lag for good (a shipper
-			// stamping records with the log line's time) held every
-			// partition's fresh events for its lag plus the lateness
-			// (found by a review).
+		if !lp.holdsBack(now, d.maxHold) {
 			continue
 		}
 		if f := lp.pipe.Frontier(); f.Before(upTo) {
@@ -83,52 +81,129 @@ func (d *liveDetector) alignedUpTo(now time.Time) time.Time {
 
 // align runs what the partitions hold ready up to alignedUpTo, merged by
 // time: once it makes a catch-up batch, or whenever no partition working
-// off a backlog has more records waiting in Kafka, or when they hold more
-// than alignBudget, or when final (Revoke: what is due runs however
+// off a backlog has more records waiting in Kafka or another partition has
+// events due, or when they hold more than alignBudget, or when final (Revoke: what is due runs however
 // little, and the rest is read again by the partitions' next owner).
 func (d *liveDetector) align(ctx context.Context, now time.Time, final bool) error {
 	upTo := d.alignedUpTo(now)
-	due, held, waiting := 0, 0, false
+	// Whole batches while more records wait in Kafka, so that a batch's
+	// write travels while the next runs; but not while a partition that
+	// brings no backlog has events due: they are at the head.
+	due, held, waiting, head := 0, 0, false, false
 	for _, lp := range d.sorted() {
-		due += lp.pipe.ReadyUpTo(upTo)
+		n := lp.pipe.ReadyUpTo(upTo)
+		due += n
 		held += lp.pipe.Ready() + lp.pipe.Held()
-		waiting = waiting || lp.waiting && lp.catchingUp(now, d.maxHold)
+		if lp.waiting && lp.catchingUp(now, d.maxHold) {
+			waiting = true
+		} else if n > 0 {
+			head = true
+		}
 	}
 	if held > d.alignBudget() {
 		upTo = farFuture // what is ready runs; the Sequencers keep their order
 		due = held
 	}
-	if due == 0 || waiting && due < d.alignBatch() && !final {
+	whole := waiting && !head && !final
+	if due == 0 || whole && due < d.alignBatch() {
 		return nil
 	}
-	d.released, d.runs = d.released[:0], d.runs[:0]
 	for _, lp := range d.sorted() {
-		var took bool
-		if d.released, took = lp.pipe.TakeReady(upTo, d.released); !took {
+		if lp.pipe.Unsaved() {
 			// A batch of its own whose save failed runs first.
 			if err := lp.pipe.Drain(ctx); err != nil {
 				return err
 			}
-			d.released, _ = lp.pipe.TakeReady(upTo, d.released)
-		}
-		if n := len(d.released); len(d.runs) == 0 || d.runs[len(d.runs)-1] < n {
-			d.runs = append(d.runs, n)
 		}
 	}
-	err := d.runAligned(ctx, waiting && !final)
-	for _, lp := range d.parts {
-		d.count(lp)
+	// A catch-up batch at a time, merged straight from the partitions'
+	// ready events: copied into a whole batch first, and held up to the
+	// budget, a backlog's events took three times catch_up_events of
+	// memory (found by a review).
+	for {
+		ran, err := d.runMerged(ctx, upTo, whole)
+		if err != nil || ran == 0 || whole {
+			for _, lp := range d.parts {
+				d.count(lp)
+			}
+			if !waiting && cap(d.merged) > 4*detector.DefaultBatchSize {
+				d.merged = nil // the backlog is over: its batch's memory goes
+			}
+			return err
+		}
 	}
-	return err
+}
+
+// runMerged runs one batch, at most alignBatch, of the partitions' ready
+// events up to upTo, merged by time (ties to the lower partition); with
+// whole, only a full one. It reports how many it ran.
+func (d *liveDetector) runMerged(ctx context.Context, upTo time.Time, whole bool) (int, error) {
+	parts := d.sorted()
+	d.heads, d.runsOf = d.heads[:0], d.runsOf[:0]
+	total := 0
+	for _, lp := range parts {
+		r := lp.pipe.ReadyPrefix(upTo)
+		d.runsOf = append(d.runsOf, r)
+		d.heads = append(d.heads, 0)
+		total += len(r)
+	}
+	size := d.alignBatch()
+	limit := min(total, size)
+	if limit == 0 || whole && limit < size {
+		return 0, nil
+	}
+	d.merged = d.merged[:0]
+	for len(d.merged) < limit {
+		best := -1
+		for r, at := range d.heads {
+			if at < len(d.runsOf[r]) && (best < 0 || d.runsOf[r][at].Time.Before(d.runsOf[best][d.heads[best]].Time)) {
+				best = r
+			}
+		}
+		d.merged = append(d.merged, d.runsOf[best][d.heads[best]])
+		d.heads[best]++
+	}
+	for r, lp := range parts {
+		lp.pipe.Consume(d.heads[r])
+	}
+	clear(d.runsOf)
+	p := d.togetherPipeline()
+	p.SetBatchSize(size)
+	ran, err := p.ProcessSome(ctx, d.merged)
+	// What an error left goes back: a partition whose Handle did not
+	// fail keeps bringing records, which must not run, and be marked
+	// applied, ahead of these (found by a review: the next owner then
+	// skipped them as applied).
+	d.putBack(d.merged[ran:])
+	if n := p.Conflicts(); n > d.togetherConflict {
+		d.metrics.conflicts.Add(float64(n - d.togetherConflict))
+		d.togetherConflict = n
+	}
+	clear(d.merged)
+	d.merged = d.merged[:0]
+	if err != nil {
+		return 0, err
+	}
+	return ran, nil
+}
+
+// holdsBack reports whether the partition works off a backlog that holds
+// the merge back: its records lag the clock and more of them wait in
+// Kafka, and it still brings them. Records that lag for good with none
+// waiting (a shipper stamping records with the log line's time), or a
+// busy partition whose fresh records a fetch round leaves waiting, held
+// every other partition's events at the head for a minute or more
+// (found by a review).
+func (lp *livePartition) holdsBack(now time.Time, maxHold time.Duration) bool {
+	return lp.lagging && lp.waiting && lp.catchingUp(now, maxHold)
 }
 
 // runEarly runs at once, out of order, the events of every partition
-// whose time lies past the ceiling (a clock ahead; see Pipeline.Hold):
-// in the Handle that brought them, under the ceiling that made them
-// early, for the engine does not mark them applied (detector/reapply.go).
-// Left for a later tick, a ceiling moved on in between made one just past
-// it count as ordinary, and its mark skipped the older events of its
-// account that the Sequencer still held (found by a review).
+// whose time lies past the ceiling (a clock ahead; see Pipeline.Hold), in
+// the Handle that brought them. The engine knows them as early
+// (enrich.Event.Early) and does not mark them applied
+// (detector/reapply.go), so the older events of their account that the
+// Sequencer still holds are not skipped as applied when they run.
 func (d *liveDetector) runEarly(ctx context.Context) error {
 	d.early = d.early[:0]
 	for _, lp := range d.sorted() {
@@ -154,44 +229,6 @@ func (d *liveDetector) runEarly(ctx context.Context) error {
 	}
 	clear(d.early)
 	d.early = d.early[:0]
-	return err
-}
-
-// runAligned runs what align took, merged by time; with whole, only whole
-// catch-up batches, and the rest goes back to its partitions: one event
-// beyond a full batch made a batch of its own, which waited for the full
-// batch's write instead of letting it travel while the next batch ran.
-func (d *liveDetector) runAligned(ctx context.Context, whole bool) error {
-	batch := d.released
-	if len(d.runs) > 1 {
-		d.merged = mergeRuns(d.merged[:0], d.released, d.runs)
-		batch = d.merged
-	}
-	size := d.alignBatch()
-	k := len(batch)
-	if whole {
-		k -= k % size
-	}
-	d.putBack(batch[k:])
-	var err error
-	if k > 0 {
-		p := d.togetherPipeline()
-		p.SetBatchSize(size)
-		var ran int
-		ran, err = p.ProcessSome(ctx, batch[:k])
-		// What an error left goes back before the tail: a partition
-		// whose Handle did not fail keeps bringing records, which must
-		// not run, and be marked applied, ahead of these (found by a
-		// review: the next owner then skipped them as applied).
-		d.putBack(batch[ran:k])
-		if n := p.Conflicts(); n > d.togetherConflict {
-			d.metrics.conflicts.Add(float64(n - d.togetherConflict))
-			d.togetherConflict = n
-		}
-	}
-	clear(d.released)
-	clear(d.merged)
-	d.released, d.merged, d.runs = d.released[:0], d.merged[:0], d.runs[:0]
 	return err
 }
 

@@ -70,11 +70,13 @@ type liveDetector struct {
 	// released gathers it. See run_tick.go.
 	together         *detector.Pipeline
 	released         []enrich.Event
-	runs             []int          // where each partition's events in released end
-	merged           []enrich.Event // released merged by time
-	tail             []enrich.Event // scratch of runAligned
-	early            []enrich.Event // scratch of runEarly
-	togetherConflict int64          // together.Conflicts() already counted
+	runs             []int            // where each partition's events in released end
+	merged           []enrich.Event   // released merged by time
+	tail             []enrich.Event   // scratch of putBack
+	heads            []int            // scratch of runMerged
+	runsOf           [][]enrich.Event // scratch of runMerged
+	early            []enrich.Event   // scratch of runEarly
+	togetherConflict int64            // together.Conflicts() already counted
 }
 
 // livePartition is one partition's pipeline and hold clock.
@@ -105,6 +107,7 @@ type livePartition struct {
 	// batch came.
 	backlog     bool
 	waiting     bool
+	lagging     bool // its last batch's records lagged the clock
 	lastArrival time.Time
 	// assigned is when the partition was given to this instance (see
 	// assignWait); outageSince, see noteOutage.
@@ -252,7 +255,8 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 	// A backlog gets bigger batches, from this call's first event on.
 	now := d.now()
 	lp.waiting = b.Behind >= int64(d.batchSize(false))
-	lp.backlog = lagsClock(b, now) || lp.waiting
+	lp.lagging = lagsClock(b, now)
+	lp.backlog = lp.lagging || lp.waiting
 	d.warnOutage(lp, b, now)
 	newest := time.Time{}
 	ceiling := now.Add(earlyAhead)
