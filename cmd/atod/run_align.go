@@ -88,15 +88,20 @@ func (d *liveDetector) align(ctx context.Context, now time.Time, final bool) err
 	upTo := d.alignedUpTo(now)
 	// Whole batches while more records wait in Kafka, so that a batch's
 	// write travels while the next runs; but not while a partition that
-	// brings no backlog has events due: they are at the head.
+	// has not been working off a backlog has events due: they are at the
+	// head. A partition of a backlog whose fetch happened to leave less
+	// than a batch waiting is no head: taken for one, it made every
+	// partition's events run in small batches, which wrote 1.7 times the
+	// Redis keys and drained at half the rate (BENCHMARKS.md, session 16).
 	due, held, waiting, head := 0, 0, false, false
 	for _, lp := range d.sorted() {
 		n := lp.pipe.ReadyUpTo(upTo)
 		due += n
 		held += lp.pipe.Ready() + lp.pipe.Held()
-		if lp.waiting && lp.catchingUp(now, d.maxHold) {
+		switch {
+		case lp.waiting && lp.catchingUp(now, d.maxHold):
 			waiting = true
-		} else if n > 0 {
+		case n > 0 && now.Sub(lp.lastWaiting) >= catchUpBehind:
 			head = true
 		}
 	}

@@ -107,7 +107,8 @@ type livePartition struct {
 	// batch came.
 	backlog     bool
 	waiting     bool
-	lagging     bool // its last batch's records lagged the clock
+	lagging     bool      // its last batch's records lagged the clock
+	lastWaiting time.Time // when a batch last left more than a batch waiting
 	lastArrival time.Time
 	// assigned is when the partition was given to this instance (see
 	// assignWait); outageSince, see noteOutage.
@@ -256,6 +257,9 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 	now := d.now()
 	lp.waiting = b.Behind >= int64(d.batchSize(false))
 	lp.lagging = lagsClock(b, now)
+	if lp.waiting {
+		lp.lastWaiting = now
+	}
 	lp.backlog = lp.lagging || lp.waiting
 	d.warnOutage(lp, b, now)
 	newest := time.Time{}
