@@ -151,9 +151,7 @@ func equivDemo(t *testing.T) (config string, lines [][]byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range bytes.Split(bytes.TrimSpace(raw), []byte("\n")) {
-		lines = append(lines, l)
-	}
+	lines = append(lines, bytes.Split(bytes.TrimSpace(raw), []byte("\n"))...)
 	absGeo, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "geoip"))
 	config = fmt.Sprintf("geoip:\n  city: %s/atod-test-City.mmdb\n  asn: %s/atod-test-ASN.mmdb\n  anonymous_ip: %s/atod-test-Anonymous-IP.mmdb\ntrusted_networks: [193.175.0.0/20, 192.80.0.0/20]\n",
 		absGeo, absGeo, absGeo)

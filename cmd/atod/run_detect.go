@@ -66,12 +66,10 @@ type liveDetector struct {
 
 	delivering *delivery // alerts on their way to the topic; see run_deliver.go
 
-	// together runs what the partitions release at one tick as one batch;
-	// released gathers it. See run_tick.go.
+	// together runs what the partitions release, merged by time, as one
+	// batch (run_align.go, run_tick.go).
 	together         *detector.Pipeline
-	released         []enrich.Event
-	runs             []int            // where each partition's events in released end
-	merged           []enrich.Event   // released merged by time
+	merged           []enrich.Event   // the batch, merged by time
 	tail             []enrich.Event   // scratch of putBack
 	heads            []int            // scratch of runMerged
 	runsOf           [][]enrich.Event // scratch of runMerged
