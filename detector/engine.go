@@ -258,14 +258,14 @@ func (e *Engine) handle(ev *enrich.Event, u *UserState, a *AddrState, out []Aler
 	if expired(u.Seen, ev.Time, e.cfg.UserRetention) {
 		u.reset()
 	}
-	if ev.Time.After(u.Seen) {
-		// An early event (a clock ahead, run out of order) moves the
-		// account no further than the ceiling: its later events would
-		// otherwise fall outside every window.
+	if ev.Time.After(u.Seen) && !e.early(ev) {
+		// An early event (a clock ahead, run out of order) leaves Seen
+		// alone: the account's later events would fall outside every
+		// window, and the applied marks rest on everything held back
+		// being at or after Seen (reapply.go): moved even to the
+		// ceiling, it made held events of the account count as applied
+		// (found by a review).
 		u.Seen = ev.Time
-		if e.early(ev) {
-			u.Seen = e.capped(ev.Time)
-		}
 		u.forgetStale(e.stale)
 	}
 	if a != nil {
