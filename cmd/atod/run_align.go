@@ -220,18 +220,7 @@ func (d *liveDetector) runEarly(ctx context.Context) error {
 	p := d.togetherPipeline()
 	p.SetBatchSize(d.alignBatch())
 	ran, err := p.ProcessSome(ctx, d.early)
-	if rest := d.early[ran:]; len(rest) > 0 {
-		for _, lp := range d.sorted() {
-			d.tail = d.tail[:0]
-			for i := range rest {
-				if rest[i].Pos.Partition == lp.id {
-					d.tail = append(d.tail, rest[i])
-				}
-			}
-			lp.pipe.PutBackEarly(d.tail)
-		}
-		clear(d.tail)
-	}
+	d.handBack(d.early[ran:], (*detector.Pipeline).PutBackEarly)
 	clear(d.early)
 	d.early = d.early[:0]
 	return err
@@ -241,6 +230,11 @@ func (d *liveDetector) runEarly(ctx context.Context) error {
 // their partitions' ready events; each partition's part is, in order,
 // the end of what was taken from it.
 func (d *liveDetector) putBack(events []enrich.Event) {
+	d.handBack(events, (*detector.Pipeline).PutBack)
+}
+
+// handBack gives each partition's Pipeline its share of events, in order.
+func (d *liveDetector) handBack(events []enrich.Event, put func(*detector.Pipeline, []enrich.Event)) {
 	if len(events) == 0 {
 		return
 	}
@@ -251,7 +245,7 @@ func (d *liveDetector) putBack(events []enrich.Event) {
 				d.tail = append(d.tail, events[i])
 			}
 		}
-		lp.pipe.PutBack(d.tail)
+		put(lp.pipe, d.tail)
 	}
 	clear(d.tail)
 }
