@@ -16,11 +16,11 @@ import (
 // account's events, then saw time go back and forth and raised other
 // alerts than replay. So while it catches up a partition only orders its
 // events (Hold); live mode takes from every partition what is due by the
-// slowest partition's Frontier (TakeReady), merges it by time, and runs
+// slowest partition's Frontier (ReadyPrefix), merges it by time, and runs
 // it as one batch of a Pipeline of its own over the same Engine.
 
 // Hold adds an event as Push does, but runs nothing: what the Sequencer
-// releases waits among the ready events for TakeReady, Drain or Flush.
+// releases waits among the ready events for ReadyPrefix, Drain or Flush.
 // An event later than the ceiling (a clock ahead) waits apart, for
 // TakeEarly: among the ready events it would stand in the way of those
 // behind it once the ceiling, which moves with the clock, passed it.
@@ -66,8 +66,8 @@ func (p *Pipeline) FirstHeld() (time.Time, bool) {
 	return p.seq.pending.at(0).Time, true
 }
 
-// ReadyUpTo counts, about, the ready events that TakeReady(upTo) would
-// take: by binary search, as if the ready events were in time order, which
+// ReadyUpTo counts, about, the ready events that ReadyPrefix(upTo)
+// holds: by binary search, as if the ready events were in time order, which
 // they are but for the few late ones. Live mode asks at every
 // fetch whether a batch is due, over up to a catch-up batch of ready
 // events; counting them one by one cost more than the rules.
@@ -78,27 +78,10 @@ func (p *Pipeline) ReadyUpTo(upTo time.Time) int {
 // Ready reports how many released events wait to be run.
 func (p *Pipeline) Ready() int { return len(p.ready) }
 
-// TakeReady appends to out, in order, the ready events up to the first
-// one after upTo, which the Pipeline keeps with those after it. It takes nothing
-// and reports false while the Pipeline holds a batch whose save failed
-// (see rerun): that batch runs first, by Drain.
-func (p *Pipeline) TakeReady(upTo time.Time, out []enrich.Event) ([]enrich.Event, bool) {
-	if len(p.unsaved) > 0 {
-		return out, false
-	}
-	ready := p.ReadyPrefix(upTo)
-	out = append(out, ready...)
-	p.Consume(len(ready))
-	return out, true
-}
-
 // ReadyPrefix is the ready events up to the first one after upTo, the
 // Pipeline's own slice, to be read before anything else is done to the
-// Pipeline; nil while it holds a batch whose save failed (see TakeReady).
+// Pipeline.
 func (p *Pipeline) ReadyPrefix(upTo time.Time) []enrich.Event {
-	if len(p.unsaved) > 0 {
-		return nil
-	}
 	n := 0
 	for n < len(p.ready) && !p.ready[n].Time.After(upTo) {
 		n++
@@ -113,7 +96,7 @@ func (p *Pipeline) Consume(n int) {
 	p.ready = p.ready[:rest]
 }
 
-// PutBack returns events taken by TakeReady and not run, all of this
+// PutBack returns events taken by way of ReadyPrefix and not run, all of this
 // Pipeline's and in order, to the front of its ready events.
 func (p *Pipeline) PutBack(events []enrich.Event) {
 	if len(events) == 0 {

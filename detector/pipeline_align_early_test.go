@@ -9,7 +9,7 @@ import (
 )
 
 // An event the ceiling let through early joins the ready events at once,
-// ahead of older events the Sequencer releases later. TakeReady promises
+// ahead of older events the Sequencer releases later. The merge promises
 // to take it "where it stands". It decides by the ceiling of now, though:
 // once live mode's ceiling (the clock plus 5 minutes, set at each Handle)
 // has passed the event's time, the event counts as an ordinary one far
@@ -39,9 +39,9 @@ func TestAlignEarlyEventDoesNotBlockTheReadyBehindIt(t *testing.T) {
 	if ready < 200 {
 		t.Fatalf("%d ready; the test wants the Sequencer to have released most", ready)
 	}
-	out, _ := p.TakeReady(upTo, nil)
+	out, _ := takeReady(p, upTo, nil)
 	if len(out) != ready {
-		t.Errorf("TakeReady(frontier %v) took %d of %d ready events (all at or before it, but one let through early): the early event, past the ceiling when it came but not past today's, blocks the rest",
+		t.Errorf("taking the ready events (frontier %v) took %d of %d ready events (all at or before it, but one let through early): the early event, past the ceiling when it came but not past today's, blocks the rest",
 			upTo.Sub(t0), len(out), ready)
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 // The primitives live mode merges partitions with: Hold orders and runs
 // nothing, and sets early events apart for TakeEarly; Frontier is what
-// the Sequencer has passed; TakeReady takes the prefix up to a time;
+// the Sequencer has passed; ReadyPrefix and Consume take the prefix up to a time;
 // PutBack returns what was not run, in order.
 func TestAlignPrimitives(t *testing.T) {
 	store := &batchCountingStore{}
@@ -45,14 +45,14 @@ func TestAlignPrimitives(t *testing.T) {
 	if got := eventOffsets(p.TakeEarly(nil)); len(got) != 1 || got[0] != 2*time.Hour || p.EarlyHeld() != 0 {
 		t.Fatalf("TakeEarly = %v", got)
 	}
-	out, ok := p.TakeReady(t0.Add(7*time.Second), nil)
+	out, ok := takeReady(p, t0.Add(7*time.Second), nil)
 	if got := eventOffsets(out); !ok || len(got) != 2 || got[0] != 0 || got[1] != 5*time.Second {
-		t.Fatalf("TakeReady(7s) = %v, %v; want 0s and 5s", got, ok)
+		t.Fatalf("taking the ready events up to 7s = %v, %v; want 0s and 5s", got, ok)
 	}
 	p.PutBack(out[1:])
-	out, _ = p.TakeReady(t0.Add(time.Minute), nil)
+	out, _ = takeReady(p, t0.Add(time.Minute), nil)
 	if got := eventOffsets(out); len(got) != 2 || got[0] != 5*time.Second || got[1] != 10*time.Second {
-		t.Fatalf("after PutBack, TakeReady(1m) = %v; want 5s and 10s", got)
+		t.Fatalf("after PutBack, taking them up to 1m = %v; want 5s and 10s", got)
 	}
 	p.AdvanceHeld(t0.Add(5 * time.Minute))
 	if p.Held() != 0 || p.Ready() != 2 || p.ReadyUpTo(t0.Add(5*time.Minute)) != 2 || store.loads != 0 {
@@ -66,4 +66,13 @@ func eventOffsets(evs []enrich.Event) []time.Duration {
 		out = append(out, e.Time.Sub(t0))
 	}
 	return out
+}
+
+// takeReady takes the ready events up to upTo, as live mode's merge does
+// (ReadyPrefix, then Consume).
+func takeReady(p *Pipeline, upTo time.Time, out []enrich.Event) ([]enrich.Event, bool) {
+	ready := p.ReadyPrefix(upTo)
+	out = append(out, ready...)
+	p.Consume(len(ready))
+	return out, true
 }

@@ -85,6 +85,23 @@ func newTestLiveDetector(t *testing.T, cfg detector.Config, store detector.Store
 	return d, pub, outbox
 }
 
+// trackedLiveDetector is newTestLiveDetector as runLive sets it up
+// (applied marks on), its clock *clock, partitions 0 .. n-1 assigned.
+func trackedLiveDetector(t *testing.T, store detector.Store, clock *time.Time, n int32) *liveDetector {
+	t.Helper()
+	d, _, _ := newTestLiveDetector(t, detector.DefaultConfig(), store)
+	d.eng.TrackPositions()
+	d.now = func() time.Time { return *clock }
+	var as []ingestkafka.Assignment
+	for p := range n {
+		as = append(as, ingestkafka.Assignment{Partition: p})
+	}
+	if err := d.Assign(context.Background(), as); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // bruteForceBatch is n failed sign-ins of account u from one address, a
 // second apart from start, at offsets from first on.
 func bruteForceBatch(u string, n int, start time.Time, first int64) []ingest.Event {

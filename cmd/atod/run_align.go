@@ -81,9 +81,10 @@ func (d *liveDetector) alignedUpTo(now time.Time) time.Time {
 
 // align runs what the partitions hold ready up to alignedUpTo, merged by
 // time: once it makes a catch-up batch, or whenever no partition working
-// off a backlog has more records waiting in Kafka or another partition has
-// events due, or when they hold more than alignBudget, or when final (Revoke: what is due runs however
-// little, and the rest is read again by the partitions' next owner).
+// off a backlog has more records waiting in Kafka or a partition at the
+// head has events due, or when they hold more than alignBudget, or when
+// final (Revoke: what is due runs however little, and the rest is read
+// again by the partitions' next owner).
 func (d *liveDetector) align(ctx context.Context, now time.Time, final bool) error {
 	upTo := d.alignedUpTo(now)
 	// Whole batches while more records wait in Kafka, so that a batch's
@@ -112,14 +113,6 @@ func (d *liveDetector) align(ctx context.Context, now time.Time, final bool) err
 	whole := waiting && !head && !final
 	if due == 0 || whole && due < d.alignBatch() {
 		return nil
-	}
-	for _, lp := range d.sorted() {
-		if lp.pipe.Unsaved() {
-			// A batch of its own whose save failed runs first.
-			if err := lp.pipe.Drain(ctx); err != nil {
-				return err
-			}
-		}
 	}
 	// A catch-up batch at a time, merged straight from the partitions'
 	// ready events: copied into a whole batch first, and held up to the

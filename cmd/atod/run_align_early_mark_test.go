@@ -26,12 +26,7 @@ func TestAlignEarlyEventJustPastCeilingDoesNotSkipHeldOne(t *testing.T) {
 	ctx := context.Background()
 	cfg := detector.DefaultConfig()
 	clock := time.Now()
-	d, _, _ := newTestLiveDetector(t, cfg, detector.NewMemoryStore(cfg.UserRetention, cfg.AddrRetention))
-	d.eng.TrackPositions() // as runLive
-	d.now = func() time.Time { return clock }
-	if err := d.Assign(ctx, []ingestkafka.Assignment{{Partition: 0}}); err != nil {
-		t.Fatal(err)
-	}
+	d := trackedLiveDetector(t, detector.NewMemoryStore(cfg.UserRetention, cfg.AddrRetention), &clock, 1)
 	ip := netip.MustParseAddr("198.51.100.7")
 	records := []ingest.Event{
 		{Time: clock.Add(-time.Second), User: "anna@example.org", IP: ip, Type: ingest.TypeLogin, Outcome: ingest.OutcomeSuccess,

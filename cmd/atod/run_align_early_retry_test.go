@@ -25,12 +25,7 @@ func TestAlignEarlyEventRetriedUnderItsCeiling(t *testing.T) {
 	cfg := detector.DefaultConfig()
 	clock := time.Now()
 	store := &failingLoadStore{MemoryStore: detector.NewMemoryStore(cfg.UserRetention, cfg.AddrRetention)}
-	d, _, _ := newTestLiveDetector(t, cfg, store)
-	d.eng.TrackPositions() // as runLive
-	d.now = func() time.Time { return clock }
-	if err := d.Assign(ctx, []ingestkafka.Assignment{{Partition: 0}, {Partition: 1}}); err != nil {
-		t.Fatal(err)
-	}
+	d := trackedLiveDetector(t, store, &clock, 2)
 	ip := netip.MustParseAddr("198.51.100.7")
 	records := []ingest.Event{
 		{Time: clock.Add(-time.Second), User: "anna@example.org", IP: ip, Type: ingest.TypeLogin, Outcome: ingest.OutcomeSuccess,

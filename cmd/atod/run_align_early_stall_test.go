@@ -15,7 +15,7 @@ import (
 // fetch every 10 ms). One record comes from a source whose clock is an
 // hour ahead plus a few seconds (a time-zone error): early, so it runs
 // "where it stands". Seconds later the ceiling (clock + 5 min) has moved
-// past it, and TakeReady, judging it by today's ceiling, sees an ordinary
+// past it, and the merge, judging it by today's ceiling, sees an ordinary
 // event far after the frontier: every event of the partition behind it
 // stops running until the partitions hold twice catch_up_events.
 func TestAlignEarlyEventDoesNotStallABacklog(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	ingestkafka "github.com/atod-project/atod/ingest/kafka"
 )
 
-// A guard over align's bookkeeping (TakeReady, PutBack of a whole
+// A guard over align's bookkeeping (ReadyPrefix and Consume, PutBack of a whole
 // batch's tail, the budget, ticks at the head): partitions in and out of
 // backlogs, some waiting, with late events; in the end every event is
 // done exactly once.

@@ -13,10 +13,9 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// A partition gets kafka.batch_events (512 by default) while it keeps up,
-// and its part of kafka.catch_up_events while its records lag the clock or
-// more than a batch of them wait in Kafka; a configured size above that
-// is kept.
+// A partition's records lag the clock when their Kafka timestamps are
+// more than catchUpBehind old; more than kafka.batch_events (512 by
+// default) of them waiting in Kafka also make a backlog.
 func TestCatchUpBatchSize(t *testing.T) {
 	now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	fresh := ingestkafka.Batch{Newest: now.Add(-time.Second)}
@@ -24,39 +23,9 @@ func TestCatchUpBatchSize(t *testing.T) {
 	if lagsClock(fresh, now) || !lagsClock(old, now) || lagsClock(ingestkafka.Batch{}, now) {
 		t.Fatal("lagsClock: want only the minute-old batch lagging")
 	}
-	for _, c := range []struct {
-		batch   int
-		backlog bool
-		want    int
-	}{
-		{0, false, detector.DefaultBatchSize},
-		{0, true, defaultCatchUpEvents},
-		{100, false, 100},
-		{100, true, defaultCatchUpEvents},
-		{2 * defaultCatchUpEvents, true, 2 * defaultCatchUpEvents},
-	} {
-		d := &liveDetector{batch: c.batch}
-		if got := d.batchSize(c.backlog); got != c.want {
-			t.Errorf("batch_events %d, backlog %v: %d, want %d", c.batch, c.backlog, got, c.want)
-		}
-	}
-	// kafka.catch_up_events is shared by the partitions held, down to an
-	// ordinary batch each.
-	for _, c := range []struct{ catchUp, parts, want int }{
-		{100_000, 0, 100_000},
-		{100_000, 4, 25_000},
-		{0, 6, defaultCatchUpEvents / 6},
-		{100_000, 1000, detector.DefaultBatchSize},
-	} {
-		d := &liveDetector{batch: 100, catchUp: c.catchUp, parts: map[int32]*livePartition{}}
-		for p := range c.parts {
-			d.parts[int32(p)] = &livePartition{}
-		}
-		if got := d.batchSize(true); got != c.want {
-			t.Errorf("catch_up_events %d over %d partitions: a backlog's batch is %d, want %d", c.catchUp, c.parts, got, c.want)
-		}
-		if got := d.batchSize(false); got != 100 {
-			t.Errorf("catch_up_events %d: an ordinary batch is %d", c.catchUp, got)
+	for _, c := range []struct{ batch, want int }{{0, detector.DefaultBatchSize}, {100, 100}} {
+		if got := (&liveDetector{batch: c.batch}).batchSize(); got != c.want {
+			t.Errorf("batch_events %d: %d, want %d", c.batch, got, c.want)
 		}
 	}
 }

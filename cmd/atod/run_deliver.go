@@ -226,7 +226,7 @@ func (d *liveDetector) markUnflushed(lp *livePartition) {
 // alerts.
 func (d *liveDetector) clearOutboxes(ctx context.Context, parts []*livePartition) error {
 	for _, lp := range parts {
-		if !lp.staged || lp.pipe.Unsaved() || lp.pipe.Saving() || d.togetherSaving() || len(lp.publishing) > 0 || len(lp.undelivered) > 0 {
+		if !lp.staged || d.togetherSaving() || len(lp.publishing) > 0 || len(lp.undelivered) > 0 {
 			// The outbox also holds alerts not yet published, or of a
 			// batch whose state may have been (or is being) saved: they
 			// stay.

@@ -132,22 +132,14 @@ func (d *liveDetector) partition(p int32) *livePartition {
 		return lp
 	}
 	lp = &livePartition{id: p, label: strconv.Itoa(int(p)), outKey: d.keyBase + "/" + strconv.Itoa(int(p)), assigned: d.now()}
-	lp.pipe = detector.NewPipeline(d.eng, func(_ context.Context, a detector.Alert) error {
-		d.emitted(lp, a)
-		return nil
-	})
-	lp.pipe.SetBatchSize(d.batchSize(false))
+	// The partition's Pipeline only orders its events (Hold): the rules
+	// run them through the one that merges all partitions (run_align.go),
+	// so it needs neither alerts nor live mode's hooks.
+	lp.pipe = detector.NewPipeline(d.eng, nil)
 	// As in replay: one event far ahead (a wrong clock, yet behind the
 	// ceiling of a backlog's wall clock) waits for a second to confirm its
 	// time instead of making every event after it due at once.
 	lp.pipe.ConfirmProgress()
-	lp.pipe.BeforeSave(func(ctx context.Context, as []detector.Alert) error { return d.stage(ctx, lp, as) })
-	lp.pipe.OnProcessed(func(_ context.Context, events []enrich.Event) error {
-		d.processed(lp, events)
-		d.metrics.processed.Add(float64(len(events)))
-		d.metrics.batch.Observe(float64(len(events)))
-		return nil
-	})
 	d.parts[p] = lp
 	return lp
 }
@@ -253,7 +245,7 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 	lp := d.partition(b.Partition)
 	// A backlog gets bigger batches, from this call's first event on.
 	now := d.now()
-	lp.waiting = b.Behind >= int64(d.batchSize(false))
+	lp.waiting = b.Behind >= int64(d.batchSize())
 	lp.lagging = lagsClock(b, now)
 	if lp.waiting {
 		lp.lastWaiting = now
@@ -322,30 +314,14 @@ func lagsClock(b ingestkafka.Batch, now time.Time) bool {
 // (BENCHMARKS.md, session 9).
 const defaultCatchUpEvents = 1 << 19
 
-// catchUpSize is a partition's batch while it works off a backlog: its
-// part of kafka.catch_up_events, at least an ordinary batch.
-func (d *liveDetector) catchUpSize() int {
-	total := d.catchUp
-	if total <= 0 {
-		total = defaultCatchUpEvents
+// batchSize is kafka.batch_events (the Pipeline's default when unset):
+// a partition whose fetch leaves more than that waiting in Kafka is
+// working off a backlog.
+func (d *liveDetector) batchSize() int {
+	if d.batch <= 0 {
+		return detector.DefaultBatchSize
 	}
-	return max(total/max(len(d.parts), 1), detector.DefaultBatchSize)
-}
-
-// batchSize is a partition's batch: kafka.batch_events (the Pipeline's
-// default when unset), and at least its part of kafka.catch_up_events
-// while it works off a backlog: its records lag the clock (see
-// catchUpBehind), or more than an ordinary batch of them wait in Kafka
-// behind the ones at hand.
-func (d *liveDetector) batchSize(backlog bool) int {
-	n := d.batch
-	if n <= 0 {
-		n = detector.DefaultBatchSize
-	}
-	if backlog {
-		n = max(n, d.catchUpSize())
-	}
-	return n
+	return d.batch
 }
 
 // Tick implements ingestkafka.Handler: it releases what has been held

@@ -24,12 +24,7 @@ func TestEarlyEventDoesNotSkipHeldLowerOffset(t *testing.T) {
 	ctx := context.Background()
 	cfg := detector.DefaultConfig()
 	clock := time.Now()
-	d, _, _ := newTestLiveDetector(t, cfg, detector.NewMemoryStore(cfg.UserRetention, cfg.AddrRetention))
-	d.eng.TrackPositions() // as runLive
-	d.now = func() time.Time { return clock }
-	if err := d.Assign(ctx, []ingestkafka.Assignment{{Partition: 0}}); err != nil {
-		t.Fatal(err)
-	}
+	d := trackedLiveDetector(t, detector.NewMemoryStore(cfg.UserRetention, cfg.AddrRetention), &clock, 1)
 	ip := netip.MustParseAddr("198.51.100.7")
 	ev := func(u, id string, at time.Time, off int64) ingest.Event {
 		return ingest.Event{Time: at, User: u, IP: ip, Type: ingest.TypeLogin, Outcome: ingest.OutcomeSuccess,
@@ -84,12 +79,7 @@ func TestEarlyEventThenCrashDoesNotSkipHeldLowerOffset(t *testing.T) {
 	clock := time.Now()
 	store := detector.NewMemoryStore(cfg.UserRetention, cfg.AddrRetention)
 	newDetector := func() *liveDetector {
-		d, _, _ := newTestLiveDetector(t, cfg, store)
-		d.eng.TrackPositions() // as runLive
-		d.now = func() time.Time { return clock }
-		if err := d.Assign(ctx, []ingestkafka.Assignment{{Partition: 0}}); err != nil {
-			t.Fatal(err)
-		}
+		d := trackedLiveDetector(t, store, &clock, 1)
 		return d
 	}
 	ip := netip.MustParseAddr("198.51.100.7")

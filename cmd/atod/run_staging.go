@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/atod-project/atod/detector"
-	"github.com/atod-project/atod/enrich"
 	"github.com/atod-project/atod/ingest"
 )
 
@@ -44,16 +43,9 @@ func (d *liveDetector) stage(ctx context.Context, lp *livePartition, as []detect
 	return nil
 }
 
-// processed notes that lp's events of a batch are processed: their alerts
-// (emitted) wait for a flush to publish them, the events to be done.
-func (d *liveDetector) processed(lp *livePartition, events []enrich.Event) {
-	d.alertsProcessed(lp)
-	for i := range events {
-		lp.undone = append(lp.undone, events[i].Pos)
-	}
-}
-
-// processedAt is processed for the events at pos.
+// processedAt notes that lp's events at pos of a batch are processed:
+// their alerts (emitted) wait for a flush to publish them, the events to
+// be done.
 func (d *liveDetector) processedAt(lp *livePartition, pos []ingest.Position) {
 	d.alertsProcessed(lp)
 	lp.undone = append(lp.undone, pos...)

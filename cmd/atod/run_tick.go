@@ -21,39 +21,6 @@ import (
 // outbox (detector.Alert.Pos says whose they are), and its events are
 // done as before.
 
-// mergeRuns appends to out the events of runs, the sorted runs of in that
-// end at ends, merged by event time; of equal times, the earlier run's
-// first. Each partition's events are in event-time order, and merged,
-// the batch sees the partitions' events as replay would. One pass, each
-// event copied once: sorting the whole batch moved each event a dozen
-// times.
-func mergeRuns(out, in []enrich.Event, ends []int) []enrich.Event {
-	var heads [16]int
-	next := heads[:0]
-	if len(ends) > len(heads) {
-		next = make([]int, 0, len(ends))
-	}
-	for i := range ends {
-		next = append(next, 0)
-		if i > 0 {
-			next[i] = ends[i-1]
-		}
-	}
-	for {
-		best := -1
-		for r, at := range next {
-			if at < ends[r] && (best < 0 || in[at].Time.Before(in[next[best]].Time)) {
-				best = r
-			}
-		}
-		if best < 0 {
-			return out
-		}
-		out = append(out, in[next[best]])
-		next[best]++
-	}
-}
-
 // togetherPipeline returns the Pipeline that runs what several partitions
 // released, made on first use. Its hooks do per partition what each
 // partition's own Pipeline does for itself.

@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"net/netip"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/atod-project/atod/detector"
-	"github.com/atod-project/atod/enrich"
 	"github.com/atod-project/atod/ingest"
 	ingestkafka "github.com/atod-project/atod/ingest/kafka"
 )
@@ -105,29 +103,5 @@ func TestTickRunsThePartitionsTogether(t *testing.T) {
 		if perPartition[p] != len(evs) {
 			t.Errorf("partition %d: %d events done; want %d", p, perPartition[p], len(evs))
 		}
-	}
-}
-
-// mergeRuns merges sorted runs by time, each event once; of equal times
-// the earlier run's event comes first, and within a run order is kept.
-func TestMergeRuns(t *testing.T) {
-	t0 := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
-	e := func(sec int, id string) enrich.Event {
-		return enrich.Event{Event: ingest.Event{Time: t0.Add(time.Duration(sec) * time.Second), ID: id}}
-	}
-	in := []enrich.Event{
-		e(1, "a1"), e(3, "a3"), e(3, "a3'"), e(9, "a9"), // run 0
-		e(0, "b0"), e(3, "b3"), // run 1
-		// run 2 is empty
-		e(2, "c2"), e(10, "c10"), // run 3
-	}
-	got := mergeRuns(nil, in, []int{4, 6, 6, 8})
-	var ids []string
-	for _, ev := range got {
-		ids = append(ids, ev.ID)
-	}
-	want := []string{"b0", "a1", "c2", "a3", "a3'", "b3", "a9", "c10"}
-	if strings.Join(ids, " ") != strings.Join(want, " ") {
-		t.Errorf("merged %v; want %v", ids, want)
 	}
 }
