@@ -141,7 +141,9 @@ func TestBacklogDoesNotWaitForTheWriteAhead(t *testing.T) {
 		}
 		res := make(chan result, 1)
 		go func() {
-			done, err := d.Handle(ctx, ingestkafka.Batch{Partition: 0, Events: evs, Newest: time.Now(), Behind: 10 * n}, nil)
+			// Records an hour old with more waiting: a backlog (fresh
+			// ones would be at the head, run without waiting for batches).
+			done, err := d.Handle(ctx, ingestkafka.Batch{Partition: 0, Events: evs, Newest: start, Behind: 10 * n}, nil)
 			res <- result{append([]ingest.Position(nil), done...), err}
 		}()
 		select {

@@ -87,22 +87,28 @@ func (d *liveDetector) alignedUpTo(now time.Time) time.Time {
 // again by the partitions' next owner).
 func (d *liveDetector) align(ctx context.Context, now time.Time, final bool) error {
 	upTo := d.alignedUpTo(now)
-	// Whole batches while more records wait in Kafka, so that a batch's
-	// write travels while the next runs; but not while a partition that
-	// has not been working off a backlog has events due: they are at the
-	// head. A partition of a backlog whose fetch happened to leave less
-	// than a batch waiting is no head: taken for one, it made every
-	// partition's events run in small batches, which wrote 1.7 times the
-	// Redis keys and drained at half the rate (BENCHMARKS.md, session 16).
+	// Whole batches while a backlog's records wait in Kafka, so that a
+	// batch's write travels while the next runs; but not while a partition
+	// at the head has events due. A backlog's records lag the clock by
+	// their Kafka timestamps; a busy partition whose fresh records a fetch
+	// left waiting is at the head, and its events wait max_hold, not for a
+	// catch-up batch (found by a review: they could wait for as long as
+	// another partition worked off a backlog). Should its records come
+	// faster than they run, they soon lag, and it runs whole batches. A
+	// backlog's partition whose fetch happened to leave less than a batch
+	// waiting is no head either, until it has not waited for
+	// catchUpBehind: taken for one, it made every partition's events run
+	// in small batches, which wrote 1.7 times the Redis keys and drained
+	// at half the rate (BENCHMARKS.md, session 16).
 	due, held, waiting, head := 0, 0, false, false
 	for _, lp := range d.sorted() {
 		n := lp.pipe.ReadyUpTo(upTo)
 		due += n
 		held += lp.pipe.Ready() + lp.pipe.Held()
 		switch {
-		case lp.waiting && lp.catchingUp(now, d.maxHold):
+		case lp.lagging && lp.waiting && lp.catchingUp(now, d.maxHold):
 			waiting = true
-		case n > 0 && now.Sub(lp.lastWaiting) >= catchUpBehind:
+		case n > 0 && (!lp.lagging || now.Sub(lp.lastWaiting) >= catchUpBehind):
 			head = true
 		}
 	}

@@ -289,7 +289,8 @@ func runAbandonScenario(t *testing.T, start time.Time, abandon, other, lost bool
 		} else {
 			store.hold = hold
 		}
-		more, err := d.Handle(genCtx, ingestkafka.Batch{Partition: 0, Events: events, Newest: time.Now(), Behind: 10 * n}, nil)
+		// Records as old as their events, with more waiting: a backlog.
+		more, err := d.Handle(genCtx, ingestkafka.Batch{Partition: 0, Events: events, Newest: events[n].Time, Behind: 10 * n}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
