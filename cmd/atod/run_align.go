@@ -106,7 +106,7 @@ func (d *liveDetector) align(ctx context.Context, now time.Time, final bool) err
 		due += n
 		held += lp.pipe.Ready() + lp.pipe.Held()
 		switch {
-		case lp.lagging && lp.waiting && lp.catchingUp(now, d.maxHold):
+		case lp.holdsBack(now, d.maxHold):
 			waiting = true
 		case n > 0 && (!lp.lagging || now.Sub(lp.lastWaiting) >= catchUpBehind):
 			head = true

@@ -135,7 +135,7 @@ func alignRegenRun(t *testing.T, seed uint64) {
 	run(d2, from, 0, true)
 	// To the head: quiet, ticks release the rest.
 	for p := int32(0); p < parts; p++ {
-		d2.parts[p].backlog, d2.parts[p].waiting = false, false
+		d2.parts[p].lagging, d2.parts[p].waiting = false, false
 	}
 	for i := 0; i < 10; i++ {
 		clock = clock.Add(time.Hour)

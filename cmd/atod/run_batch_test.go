@@ -30,7 +30,7 @@ func TestCatchUpBatchSize(t *testing.T) {
 	}
 }
 
-// A partition working off a backlog keeps its partial batch from Tick
+// A partition working off a backlog (its records lag) keeps its partial batch from Tick
 // while its batches keep coming, and while more than a batch of records
 // was said to wait in Kafka behind its last batch, up to catchUpBehind;
 // then, or once it keeps up, Tick releases what it holds.
@@ -50,7 +50,7 @@ func TestCatchingUp(t *testing.T) {
 		{true, true, 200 * time.Millisecond, true},
 		{true, true, catchUpBehind, false},
 	} {
-		lp := &livePartition{backlog: c.backlog, waiting: c.waiting, lastArrival: now.Add(-c.quiet)}
+		lp := &livePartition{lagging: c.backlog, waiting: c.waiting, lastArrival: now.Add(-c.quiet)}
 		if got := lp.catchingUp(now, maxHold); got != c.want {
 			t.Errorf("backlog %v, records waiting %v, quiet %s: catching up %v, want %v", c.backlog, c.waiting, c.quiet, got, c.want)
 		}

@@ -99,13 +99,15 @@ type livePartition struct {
 	lateSum     int64 // pipe.Late() already counted
 	earlySum    int64 // pipe.Early() already counted
 	conflictSum int64 // pipe.Conflicts() already counted
-	// backlog is set while the partition works off a backlog (its
-	// records lag the clock); waiting while more than an ordinary batch
-	// of records waited in Kafka behind its last batch; lastArrival is
-	// when that batch came.
-	backlog     bool
+	// lagging is set while the partition works off a backlog: its last
+	// batch's records lagged the clock by their Kafka timestamps. Fresh
+	// records with more waiting are a busy partition at the head, held
+	// max_hold; counted as a backlog, they waited for detector.lateness
+	// of event time to pass, a minute (found by a review). waiting while
+	// more than an ordinary batch of records waited in Kafka behind its
+	// last batch; lastArrival is when that batch came.
+	lagging     bool
 	waiting     bool
-	lagging     bool      // its last batch's records lagged the clock
 	lastWaiting time.Time // when a batch last left more than a batch waiting
 	lastArrival time.Time
 	// assigned is when the partition was given to this instance (see
@@ -243,19 +245,12 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 		return d.done, err
 	}
 	lp := d.partition(b.Partition)
-	// A backlog gets bigger batches, from this call's first event on.
 	now := d.now()
 	lp.waiting = b.Behind >= int64(d.batchSize())
 	lp.lagging = lagsClock(b, now)
 	if lp.waiting {
 		lp.lastWaiting = now
 	}
-	// A backlog is records that lag the clock by their Kafka timestamps.
-	// Fresh records with more waiting are a busy partition at the head:
-	// held max_hold, as the merge treats them (run_align.go); counted as
-	// a backlog, they waited for detector.lateness of event time to pass,
-	// a minute (found by a review).
-	lp.backlog = lp.lagging
 	d.warnOutage(lp, b, now)
 	newest := time.Time{}
 	ceiling := now.Add(earlyAhead)
@@ -273,7 +268,7 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 	lp.lastArrival = now
 	switch {
 	case err != nil:
-	case lp.backlog:
+	case lp.lagging:
 		// What all partitions have passed runs, in whole catch-up
 		// batches while more records wait in Kafka (see align). A
 		// partition behind by its timestamps alone runs what is due at
@@ -320,8 +315,8 @@ func lagsClock(b ingestkafka.Batch, now time.Time) bool {
 const defaultCatchUpEvents = 1 << 19
 
 // batchSize is kafka.batch_events (the Pipeline's default when unset):
-// a partition whose fetch leaves more than that waiting in Kafka is
-// working off a backlog.
+// a partition whose fetch leaves more than that waiting in Kafka has
+// records waiting (livePartition.waiting).
 func (d *liveDetector) batchSize() int {
 	if d.batch <= 0 {
 		return detector.DefaultBatchSize
@@ -424,7 +419,7 @@ func (d *liveDetector) finishTogether(ctx context.Context) error {
 // events. catchUpBehind bounds the hold when the records said to be
 // waiting do not come (a broker outage).
 func (lp *livePartition) catchingUp(now time.Time, maxHold time.Duration) bool {
-	if !lp.backlog {
+	if !lp.lagging {
 		return false
 	}
 	quiet := now.Sub(lp.lastArrival)
