@@ -181,6 +181,7 @@ func (r *response) buildSinks(s *sinksConfig, o responseOptions) ([]alerts.Integ
 		if err != nil {
 			return nil, prefixed("sinks.syslog.", err)
 		}
+		warnPlainSyslog(s.Syslog, o.Log)
 		r.closers = append(r.closers, c.Close)
 		out = append(out, alerts.Integration{Name: "syslog", Notifier: c})
 	}

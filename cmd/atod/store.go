@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
@@ -49,6 +50,7 @@ func connectRedis(ctx context.Context, cfg *fileConfig, log *zap.Logger) (*redis
 	if cfg.Redis.TLS.InsecureSkipVerify {
 		log.Warn("redis.tls.insecure_skip_verify: the server's certificate is not checked; anyone on the path can read and change detector state (for tests only)")
 	}
+	warnPlainRedis(&cfg.Redis, log, os.LookupEnv)
 	det := &cfg.Detector
 	rs, err := redisstore.New(cfg.Redis, redisstore.Options{
 		UserRetention: det.UserRetention, AddrRetention: det.AddrRetention, Log: log,
