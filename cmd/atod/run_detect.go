@@ -75,6 +75,8 @@ type liveDetector struct {
 	runsOf           [][]enrich.Event // scratch of runMerged
 	early            []enrich.Event   // scratch of runEarly
 	togetherConflict int64            // together.Conflicts() already counted
+
+	progress backlogProgress // what the backlog's log lines say; see run_progress.go
 }
 
 // livePartition is one partition's pipeline and hold clock.
@@ -108,7 +110,9 @@ type livePartition struct {
 	// last batch; lastArrival is when that batch came.
 	lagging     bool
 	waiting     bool
-	lastWaiting time.Time // when a batch last left more than a batch waiting
+	behind      int64         // records waiting in Kafka after its last batch
+	age         time.Duration // of its last batch's newest record
+	lastWaiting time.Time     // when a batch last left more than a batch waiting
 	lastArrival time.Time
 	// assigned is when the partition was given to this instance (see
 	// assignWait); outageSince, see noteOutage.
@@ -163,6 +167,7 @@ func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignmen
 		// by the partitions' owners now (see Revoke).
 		d.together.DropUnsaved()
 	}
+	d.progress = backlogProgress{} // the new partitions say anew where they stand
 	for p, lp := range d.parts {
 		// Left by a generation whose Revoke did not run (its last Handle
 		// failed): their held events would run, and stage alerts into
@@ -252,6 +257,7 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 		lp.lastWaiting = now
 	}
 	d.warnOutage(lp, b, now)
+	d.noteProgress(lp, b, now)
 	newest := time.Time{}
 	ceiling := now.Add(earlyAhead)
 	lp.pipe.SetCeiling(ceiling)
