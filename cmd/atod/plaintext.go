@@ -50,7 +50,7 @@ func warnPlainSyslog(cfg *syslog.Config, log *zap.Logger) {
 }
 
 // firstOffLoopback returns the first host:port whose host is not a
-// loopback address or localhost, or "".
+// loopback address or localhost (with or without the root's dot), or "".
 func firstOffLoopback(addrs []string) string {
 	for _, a := range addrs {
 		host, _, err := net.SplitHostPort(a)
@@ -58,7 +58,7 @@ func firstOffLoopback(addrs []string) string {
 			host = a
 		}
 		ip, err := netip.ParseAddr(host)
-		if !(err == nil && ip.Unmap().IsLoopback() || strings.EqualFold(host, "localhost")) {
+		if !(err == nil && ip.Unmap().IsLoopback() || strings.EqualFold(strings.TrimSuffix(host, "."), "localhost")) {
 			return a
 		}
 	}

@@ -167,7 +167,7 @@ func (d *liveDetector) Assign(ctx context.Context, parts []ingestkafka.Assignmen
 		// by the partitions' owners now (see Revoke).
 		d.together.DropUnsaved()
 	}
-	d.progress = backlogProgress{} // the new partitions say anew where they stand
+	d.endProgress(d.now()) // the new partitions say anew where they stand
 	for p, lp := range d.parts {
 		// Left by a generation whose Revoke did not run (its last Handle
 		// failed): their held events would run, and stage alerts into
@@ -257,7 +257,6 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 		lp.lastWaiting = now
 	}
 	d.warnOutage(lp, b, now)
-	d.noteProgress(lp, b, now)
 	newest := time.Time{}
 	ceiling := now.Add(earlyAhead)
 	lp.pipe.SetCeiling(ceiling)
@@ -272,6 +271,7 @@ func (d *liveDetector) Handle(ctx context.Context, b ingestkafka.Batch, done []i
 	now = d.now()
 	lp.hold.arrived(now, newest)
 	lp.lastArrival = now
+	d.noteProgress(lp, b, now)
 	switch {
 	case err != nil:
 	case lp.lagging:
@@ -354,6 +354,7 @@ func (d *liveDetector) Tick(ctx context.Context, now time.Time, done []ingest.Po
 			lp.pipe.AdvanceHeld(lp.hold.all())
 		}
 	}
+	d.checkProgress(now)
 	// What the partitions released runs as one batch, merged by time
 	// (run_align.go).
 	if err := d.align(ctx, now, false); err != nil {
@@ -385,6 +386,7 @@ func (d *liveDetector) Revoke(ctx context.Context, parts []int32, done []ingest.
 		err = d.align(ctx, d.now(), true)
 		err = errors.Join(err, d.settle(ctx, true))
 	}
+	d.endProgress(d.now())
 	for _, p := range parts {
 		lp := d.parts[p]
 		if lp == nil {

@@ -12,8 +12,8 @@ import (
 	ingestkafka "github.com/atod-project/atod/ingest/kafka"
 )
 
-// A backlog is said once when it begins, every 30 s while it lasts, and
-// once when no partition works off a backlog any more; a short lag, or
+// A backlog is said once it has lasted 5 s, every 30 s while it lasts,
+// and once no partition has worked off a backlog for 5 s; a short lag, or
 // records that lag with none waiting, say nothing.
 func TestBacklogProgressLines(t *testing.T) {
 	ctx := context.Background()
@@ -51,27 +51,28 @@ func TestBacklogProgressLines(t *testing.T) {
 	if got := said(); len(got) != 0 {
 		t.Fatalf("a 10 s lag said %v; want nothing", got)
 	}
-	// An hour behind with records waiting: one line, then progress.
-	handle(0, time.Hour, 100_000)
-	if got := said(); len(got) != 1 || got[0] != "working off a backlog" {
-		t.Fatalf("an hour's backlog said %v; want one line", got)
-	}
+	// An hour behind with records waiting: one line once it lasted 5 s,
+	// then progress every 30 s.
 	for range 70 {
-		clock = clock.Add(time.Second)
 		handle(0, time.Hour, 50_000)
 		handle(1, time.Hour, 0) // lags for good, none waiting: a shipper's timestamps
+		clock = clock.Add(time.Second)
 	}
-	if got := said(); len(got) != 2 || got[0] != "backlog progress" || got[1] != "backlog progress" {
-		t.Fatalf("70 s of backlog said %v; want two progress lines", got)
+	got := said()
+	if len(got) != 3 || got[0] != "working off a backlog" || got[1] != "backlog progress" || got[2] != "backlog progress" {
+		t.Fatalf("70 s of backlog said %v; want a first line and two progress lines", got)
 	}
-	// Partition 0 reaches the head: caught up, whatever partition 1's
-	// timestamps say.
-	handle(0, time.Second, 0)
+	// Partition 0 reaches the head: caught up 5 s later, whatever
+	// partition 1's timestamps say.
+	for range 6 {
+		handle(0, time.Second, 0)
+		clock = clock.Add(time.Second)
+	}
 	entries := logs.TakeAll()
 	if len(entries) != 1 || entries[0].Message != "caught up" {
 		t.Fatalf("reaching the head said %v; want caught up", entries)
 	}
-	if f := entries[0].ContextMap(); f["took"] != 70*time.Second || f["events"] != int64(10+70*20+10) {
-		t.Errorf("caught up with %v; want took 70s and %d events", f, 10+70*20+10)
+	if f := entries[0].ContextMap(); f["took"] != 70*time.Second || f["events_read"] != int64(70*20+5*10) {
+		t.Errorf("caught up with %v; want took 70s and %d events", f, 70*20+5*10)
 	}
 }
