@@ -310,7 +310,7 @@ func BenchmarkRunLatency(b *testing.B) {
 func latencyRun(b *testing.B, hold time.Duration, rate int, d time.Duration) (p50, p99 time.Duration, alerts int) {
 	began := time.Now()
 	var seq int
-	defer func() { b.ReportMetric(float64(seq)/d.Seconds(), "offered_events/s"); _ = began }()
+	defer func() { b.ReportMetric(float64(seq)/d.Seconds(), "offered_events/s") }()
 	rs := startRedis(b)
 	broker := startKafka(b, 6)
 	cfg := benchRunConfig(broker)
@@ -335,6 +335,12 @@ func latencyRun(b *testing.B, hold time.Duration, rate int, d time.Duration) (p5
 			b.Fatal(err)
 		}
 		lat = append(lat, r.time.Sub(a.Time))
+		if os.Getenv("ATOD_BENCH_LATENCIES") != "" {
+			// When the slow alerts come: each alert's event time from
+			// the start of the run (the traffic starts a second or two
+			// in), and its latency.
+			fmt.Fprintf(os.Stderr, "alert at %6.3f s: %v\n", a.Time.Sub(began).Seconds(), r.time.Sub(a.Time).Round(time.Millisecond))
+		}
 	}
 	if len(lat) == 0 {
 		b.Fatal("no alerts")
