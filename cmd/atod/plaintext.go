@@ -1,14 +1,11 @@
 package main
 
 import (
-	"net"
-	"net/netip"
-	"strings"
-
 	"go.uber.org/zap"
 
 	"github.com/atod-project/atod/alerts/syslog"
 	"github.com/atod-project/atod/detector/redisstore"
+	"github.com/atod-project/atod/ingest/loopback"
 )
 
 // Private networks often carry Redis and syslog without TLS, so atod
@@ -30,7 +27,7 @@ func warnPlainRedis(cfg *redisstore.Config, log *zap.Logger, lookupEnv func(stri
 	if cfg.PasswordFile == "" && !fromEnv {
 		return
 	}
-	if addr := firstOffLoopback(cfg.Addrs); addr != "" {
+	if addr := loopback.FirstRemote(cfg.Addrs); addr != "" {
 		log.Warn("redis: the password and the detector's state cross the network in clear; set redis.tls.enabled where the path is not trusted",
 			zap.String("addr", addr))
 	}
@@ -43,24 +40,8 @@ func warnPlainSyslog(cfg *syslog.Config, log *zap.Logger) {
 	if cfg.TLS {
 		return
 	}
-	if addr := firstOffLoopback([]string{cfg.Address}); addr != "" {
+	if addr := loopback.FirstRemote([]string{cfg.Address}); addr != "" {
 		log.Warn("sinks.syslog: alerts, with account names and addresses, cross the network in clear; set sinks.syslog.tls where the path is not trusted",
 			zap.String("address", addr))
 	}
-}
-
-// firstOffLoopback returns the first host:port whose host is not a
-// loopback address or localhost (with or without the root's dot), or "".
-func firstOffLoopback(addrs []string) string {
-	for _, a := range addrs {
-		host, _, err := net.SplitHostPort(a)
-		if err != nil {
-			host = a
-		}
-		ip, err := netip.ParseAddr(host)
-		if !(err == nil && ip.Unmap().IsLoopback() || strings.EqualFold(strings.TrimSuffix(host, "."), "localhost")) {
-			return a
-		}
-	}
-	return ""
 }

@@ -304,20 +304,20 @@ func lagsClock(b ingestkafka.Batch, now time.Time) bool {
 }
 
 // defaultCatchUpEvents is the default of kafka.catch_up_events: the
-// events that the partitions an instance holds share as their batches
-// while they work off a backlog, and as the most events any of them hands
-// the engine at once of what is ready (detector.Pipeline.SetReleaseSize).
-// Latency no longer counts there, and with Redis state each batch loads
-// and saves each account and address it touches once, so a batch should
-// be large beside the accounts of its partition; shared, their memory
-// stays bounded however many partitions an instance is given (about
-// 0.75 KB of live heap an event: some 390 MB). Six partitions get 87,381
-// each. BenchmarkRunThroughput, 3,000,000 events over 100,000 accounts
-// and six partitions, batches per partition of 43,690 (the default
-// before): 138,000 – 157,000 events/s; 87,381 (this default): 188,000 –
-// 200,000 for about the same heap, once the engine kept one spare batch
-// instead of one per partition; 131,072: 201,000 – 247,000
-// (BENCHMARKS.md, session 9).
+// merged batch of all the partitions an instance holds while they work
+// off a backlog (alignBatch), and the most events the engine gets at once
+// of what is ready. Latency no longer counts there, and with Redis state
+// each batch loads and saves each account and address it touches once,
+// so a batch should be large beside the accounts it touches; shared,
+// its memory stays bounded however many partitions an instance is given
+// (about 0.75 KB of live heap an event). Before the merge by event time,
+// BenchmarkRunThroughput, 3,000,000 events over 100,000 accounts and six
+// partitions, batches per partition of 43,690: 138,000 – 157,000
+// events/s; 87,381 (a sixth of this default): 188,000 – 200,000;
+// 131,072: 201,000 – 247,000 (BENCHMARKS.md, session 9). Merged batches
+// of a partition's share wrote three times the Redis keys (session 16);
+// with the broker apart atod's heap grows by about 0.6 GB at this default
+// (session 17).
 const defaultCatchUpEvents = 1 << 19
 
 // batchSize is kafka.batch_events (the Pipeline's default when unset):

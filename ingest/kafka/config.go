@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/atod-project/atod/ingest"
+	"github.com/atod-project/atod/ingest/loopback"
 )
 
 // Config is the kafka section of atod's configuration, less alerts_topic,
@@ -180,26 +180,11 @@ func (c *Config) Validate(formats []string) error {
 	}
 	errs = append(errs, c.TLS.validate(), c.SASL.validate())
 	if c.SASL.Mechanism == "plain" && !c.TLS.Enabled && !c.SASL.AllowPlaintext {
-		if b := firstRemote(c.Brokers); b != "" {
+		if b := loopback.FirstRemote(c.Brokers); b != "" {
 			errs = append(errs, fmt.Errorf("kafka.sasl.mechanism: plain without kafka.tls.enabled would send the password in clear to %s; enable TLS, use scram-sha-256 or scram-sha-512, or set kafka.sasl.allow_plaintext", b))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// firstRemote returns the first broker off the loopback, or "".
-func firstRemote(brokers []string) string {
-	for _, b := range brokers {
-		host, _, err := net.SplitHostPort(b)
-		if err != nil {
-			host = b
-		}
-		ip, err := netip.ParseAddr(host)
-		if !(err == nil && ip.Unmap().IsLoopback() || strings.EqualFold(host, "localhost")) {
-			return b
-		}
-	}
-	return ""
 }
 
 func (t *TLSConfig) validate() error {

@@ -10,12 +10,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/atod-project/atod/ingest/loopback"
 )
 
 // MaxBody bounds how much of an answer is read: providers' answers are
@@ -141,7 +142,7 @@ func Clip(s string) string {
 // password) would cross the network in clear. http to the loopback (a
 // service on the same machine, the common doveadm setup) is accepted.
 func CheckPlainHTTP(u *url.URL, allow bool) error {
-	if u.Scheme != "http" || allow || loopback(u) {
+	if u.Scheme != "http" || allow || loopback.Host(u.Hostname()) {
 		return nil
 	}
 	return fmt.Errorf("%q would send the credential in clear to another host; use https, or set allow_http", u.Redacted())
@@ -166,16 +167,10 @@ func ParseServiceURL(raw string) (*url.URL, error) {
 // RequireHTTPS is CheckPlainHTTP for the cloud providers, which have no
 // allow_http: plain http only to the loopback (a test server).
 func RequireHTTPS(u *url.URL) error {
-	if u.Scheme != "http" || loopback(u) {
+	if u.Scheme != "http" || loopback.Host(u.Hostname()) {
 		return nil
 	}
 	return fmt.Errorf("%q would send the credential in clear to another host; use https", u.Redacted())
-}
-
-func loopback(u *url.URL) bool {
-	host := u.Hostname()
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Unmap().IsLoopback() || strings.EqualFold(host, "localhost")
 }
 
 // maxSnippet is how many bytes of a body Snippet keeps.
