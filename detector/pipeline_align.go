@@ -49,9 +49,6 @@ func (p *Pipeline) PutBackEarly(events []enrich.Event) {
 	p.early = append(slices.Clone(events), p.early...)
 }
 
-// EarlyHeld counts the early events waiting for TakeEarly.
-func (p *Pipeline) EarlyHeld() int { return len(p.early) }
-
 // Frontier is the event time up to which the Sequencer has released what
 // it holds, from the events pushed so far: events that arrive later are
 // at or after it, unless late. Zero before any event.

@@ -39,10 +39,10 @@ func TestAlignPrimitives(t *testing.T) {
 	if first, ok := p.FirstHeld(); !ok || !first.Equal(t0.Add(3*time.Minute)) {
 		t.Errorf("FirstHeld %s %v, want 3m", first, ok)
 	}
-	if p.Ready() != 4 || p.Held() != 1 || p.EarlyHeld() != 1 || p.Early() != 1 {
-		t.Fatalf("%d ready, %d held, %d early (counted %d), want 4, 1, 1 (1)", p.Ready(), p.Held(), p.EarlyHeld(), p.Early())
+	if p.Ready() != 4 || p.Held() != 1 || len(p.early) != 1 || p.Early() != 1 {
+		t.Fatalf("%d ready, %d held, %d early (counted %d), want 4, 1, 1 (1)", p.Ready(), p.Held(), len(p.early), p.Early())
 	}
-	if got := eventOffsets(p.TakeEarly(nil)); len(got) != 1 || got[0] != 2*time.Hour || p.EarlyHeld() != 0 {
+	if got := eventOffsets(p.TakeEarly(nil)); len(got) != 1 || got[0] != 2*time.Hour || len(p.early) != 0 {
 		t.Fatalf("TakeEarly = %v", got)
 	}
 	out, ok := takeReady(p, t0.Add(7*time.Second), nil)
